@@ -1,0 +1,61 @@
+# Review Portal — the two commands:
+#   make run    set up and start the portal with demo data (http://127.0.0.1:8000; PORT=… to change)
+#   make test   run the whole test suite
+# Everything else here is what those two need.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+# Local development and tests use the development defaults (SQLite, server-less broker).
+# Production sets DEBUG=0 and the variables listed in .env.example.
+export DEBUG ?= 1
+
+.PHONY: run test install assets migrate demo lint format check audit clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed
+
+assets: node_modules/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: install assets demo
+	@echo "Starting web, Celery worker and Celery beat on http://127.0.0.1:$(PORT) — Ctrl-C stops all three."
+	$(BIN)/honcho start -f Procfile.dev -p $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check
+
+audit: install
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
+	$(BIN)/bandit -q -c pyproject.toml -r .
+
+clean:
+	rm -rf var/celery-broker var/celery-control var/celerybeat-schedule*

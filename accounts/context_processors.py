@@ -1,0 +1,33 @@
+"""Role-aware navigation: each entry is shown only when the policy allows it."""
+
+from __future__ import annotations
+
+from django.urls import NoReverseMatch, reverse
+
+from accounts.permissions import actor_for, can
+
+# (label, url name, policy action). Sections whose pages are not installed are left out.
+NAV_ITEMS: list[tuple[str, str, str]] = [
+    ("Agreements", "agreements:list", "nav.agreements"),
+    ("Submissions", "assessments:submission_list", "nav.submissions"),
+    ("Assessments", "assessments:list", "nav.assessments"),
+    ("Findings", "findings:list", "nav.findings"),
+    ("My deadlines", "reminders:my_deadlines", "nav.deadlines"),
+]
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if actor_for(user) is None:
+        return {"nav_items": [], "show_admin_link": False}
+    items = []
+    current = request.path
+    for label, url_name, action in NAV_ITEMS:
+        if not can(user, action):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "current": current.startswith(url)})
+    return {"nav_items": items, "show_admin_link": can(user, "admin.access")}

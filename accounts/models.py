@@ -1,0 +1,162 @@
+"""Organisations, users and memberships.
+
+A user belongs to exactly one organisation through exactly one membership,
+and the membership carries the role. The centre itself is an organisation of
+kind ``agency``; each frontier-model company is of kind ``developer``.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        AGENCY = "agency", "Agency (the centre)"
+        DEVELOPER = "developer", "Developer company"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    email_domains = models.JSONField(
+        default=list, blank=True, help_text="Email domains of this organisation's staff, e.g. alpha-ai.example."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=["agency", "developer"]), name="organisation_kind_valid")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_agency(self) -> bool:
+        return self.kind == self.Kind.AGENCY
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+def _validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone.")
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with an email address."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[_validate_time_zone])
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May log in to the Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def membership_or_none(self) -> Membership | None:
+        try:
+            return self.membership
+        except Membership.DoesNotExist:
+            return None
+
+    @property
+    def organisation(self) -> Organisation | None:
+        membership = self.membership_or_none
+        return membership.organisation if membership else None
+
+    @property
+    def role(self) -> str | None:
+        membership = self.membership_or_none
+        return membership.role if membership else None
+
+
+class Role(models.TextChoices):
+    PROGRAMME_ADMIN = "programme_admin", "Programme admin"
+    LEAD_EVALUATOR = "lead_evaluator", "Lead evaluator"
+    EVALUATOR = "evaluator", "Evaluator"
+    LIAISON = "liaison", "Company liaison"
+
+
+AGENCY_ROLES = {Role.PROGRAMME_ADMIN, Role.LEAD_EVALUATOR, Role.EVALUATOR}
+
+
+class Membership(models.Model):
+    """The one organisation a user belongs to, and their role in it."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name", "user__email"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=[r.value for r in Role]), name="membership_role_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} — {self.get_role_display()} at {self.organisation}"
+
+    def clean(self) -> None:
+        # Centre roles belong to the centre, the liaison role to a company.
+        if self.organisation_id is None or not self.role:
+            return
+        is_agency = self.organisation.kind == Organisation.Kind.AGENCY
+        if self.role in AGENCY_ROLES and not is_agency:
+            raise ValidationError({"role": "Centre roles can only be held by members of the agency."})
+        if self.role == Role.LIAISON and is_agency:
+            raise ValidationError({"role": "Company liaisons must belong to a developer organisation."})

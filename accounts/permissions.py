@@ -1,0 +1,327 @@
+"""THE permission policy of Review Portal. Every page, API endpoint, admin page
+and file download asks this module, and nothing else, what a user may see
+and do.
+
+Two questions, one answer each:
+
+* ``scope(queryset, user)`` — the rows of ``queryset`` the user may see.
+  Lists are filtered by it, and single objects are fetched through it, so
+  another organisation's object answers 404 (its title never leaks).
+* ``can(user, action, obj=None)`` — may the user perform ``action``
+  (``"<noun>.<verb>"``, e.g. ``"agreement.sign"``) on ``obj``? Used for
+  buttons, for 403 answers and by every service before it writes.
+
+The policy fails closed: an action with no rule, a model with no scoper, an
+anonymous or inactive user, or a user without a membership gets nothing.
+
+Rules are grouped by domain below; each is a small function of an ``Actor``
+(the user's role and organisation, computed once per request) and the object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from accounts.models import Organisation, Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """What the policy needs to know about a user, computed once per user object."""
+
+    user_id: int
+    role: str | None
+    organisation_id: int | None
+    is_superuser: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.PROGRAMME_ADMIN
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == Role.LEAD_EVALUATOR
+
+    @property
+    def is_evaluator(self) -> bool:
+        return self.role == Role.EVALUATOR
+
+    @property
+    def is_centre_staff(self) -> bool:
+        return self.is_admin or self.role in (Role.LEAD_EVALUATOR, Role.EVALUATOR)
+
+    @property
+    def is_liaison(self) -> bool:
+        return self.role == Role.LIAISON and not self.is_superuser
+
+
+def actor_for(user: Any) -> Actor | None:
+    """The user's Actor, or None for anonymous, inactive or unaffiliated users."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    cached = getattr(user, "_policy_actor", None)
+    if cached is not None:
+        return cached
+    membership = user.membership_or_none
+    if membership is None and not user.is_superuser:
+        return None
+    actor = Actor(
+        user_id=user.pk,
+        role=membership.role if membership else None,
+        organisation_id=membership.organisation_id if membership else None,
+        is_superuser=user.is_superuser,
+    )
+    user._policy_actor = actor
+    return actor
+
+
+Rule = Callable[[Actor, Any], bool]
+Scoper = Callable[[QuerySet, Actor], QuerySet]
+
+_RULES: dict[str, Rule] = {}
+_SCOPERS: dict[str, Scoper] = {}
+
+
+def rule(*actions: str) -> Callable[[Rule], Rule]:
+    """Register ``fn`` as the rule for each of ``actions``."""
+
+    def register(fn: Rule) -> Rule:
+        for action in actions:
+            if action in _RULES:
+                raise RuntimeError(f"Two rules for {action!r}.")
+            _RULES[action] = fn
+        return fn
+
+    return register
+
+
+def scoper(model_label: str) -> Callable[[Scoper], Scoper]:
+    """Register ``fn`` as the visibility filter for the model ``app_label.modelname``."""
+
+    def register(fn: Scoper) -> Scoper:
+        _SCOPERS[model_label.lower()] = fn
+        return fn
+
+    return register
+
+
+# --- The two questions ---------------------------------------------------------
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    """True when ``user`` may perform ``action`` on ``obj``.
+
+    Each rule checks ownership itself (a liaison's rule compares the
+    object's organisation with theirs), so ``can`` is safe on any object;
+    views still fetch objects through ``get_object_for`` so that unseen
+    objects answer 404 before any rule is asked.
+    """
+    actor = actor_for(user)
+    if actor is None:
+        return False
+    check = _RULES.get(action)
+    if check is None:
+        return False
+    return bool(check(actor, obj))
+
+
+def scope(queryset: QuerySet, user: Any) -> QuerySet:
+    """The part of ``queryset`` that ``user`` may see (empty when unknown)."""
+    actor = actor_for(user)
+    if actor is None:
+        return queryset.none()
+    filter_fn = _SCOPERS.get(queryset.model._meta.label_lower)
+    if filter_fn is None:
+        return queryset.none()
+    return filter_fn(queryset, actor)
+
+
+def visible(user: Any, obj: Model) -> bool:
+    """True when ``obj`` is in the user's scope (one indexed query)."""
+    return scope(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
+
+
+# --- Helpers for views and services ------------------------------------------
+
+
+def require(user: Any, action: str, obj: Any = None, message: str | None = None) -> None:
+    """Raise PermissionDenied (403) unless ``can(user, action, obj)``."""
+    if not can(user, action, obj):
+        raise PermissionDenied(message or "You do not have permission to do that.")
+
+
+def get_object_for(user: Any, queryset: QuerySet, action: str | None = None, **lookup: Any) -> Model:
+    """Fetch one object through the user's scope: unseen → 404; seen but ``action`` refused → 403."""
+    try:
+        obj = scope(queryset, user).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Not found.") from exc
+    if action is not None:
+        require(user, action, obj)
+    return obj
+
+
+class PolicyPermission(BasePermission):
+    """The one DRF permission class: it asks ``can`` with the view's ``policy_actions``.
+
+    A view names the policy action for each DRF action, for example
+    ``policy_actions = {"create": "agreement.create", "sign": "agreement.sign"}``.
+    Reads need an authenticated, affiliated user (the queryset is scoped by
+    the view); a write with no mapped action is refused (fail closed).
+    Object-level checks go through ``can`` with the object.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if actor_for(request.user) is None:
+            return False
+        action = self._action_for(request, view)
+        if action is None:
+            return request.method in SAFE_METHODS
+        if getattr(view, "detail", False) or view.kwargs:
+            return True  # decided in has_object_permission, with the object
+        return can(request.user, action)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        action = self._action_for(request, view)
+        if action is None:
+            return request.method in SAFE_METHODS and visible(request.user, obj)
+        return can(request.user, action, obj)
+
+    @staticmethod
+    def _action_for(request, view) -> str | None:
+        actions = getattr(view, "policy_actions", {}) or {}
+        drf_action = getattr(view, "action", None) or request.method.lower()
+        return actions.get(drf_action)
+
+
+# --- Menus and the admin -------------------------------------------------------
+
+
+@rule("admin.access")
+def _admin_access(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin
+
+
+@rule("nav.agreements", "nav.submissions", "nav.assessments", "nav.findings", "nav.deadlines")
+def _nav_any_member(actor: Actor, obj: Any) -> bool:
+    return actor.is_centre_staff or actor.is_liaison
+
+
+# --- Accounts -------------------------------------------------------------------
+
+
+@scoper("accounts.organisation")
+def _organisations(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_centre_staff:
+        return qs
+    # A liaison sees the centre (their counterpart) and their own company, nothing else.
+    return qs.filter(Q(pk=actor.organisation_id) | Q(kind=Organisation.Kind.AGENCY))
+
+
+@scoper("accounts.user")
+def _users(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_centre_staff:
+        return qs
+    return qs.filter(
+        Q(membership__organisation_id=actor.organisation_id) | Q(membership__organisation__kind=Organisation.Kind.AGENCY)
+    )
+
+
+@rule("organisation.view")
+def _organisation_view(actor: Actor, obj: Any) -> bool:
+    return True  # visibility is decided by the scoper
+
+
+@rule("organisation.manage", "user.manage")
+def _manage_people(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin
+
+
+# --- Agreements -----------------------------------------------------------------
+# Programme admins and lead evaluators negotiate agreements; evaluators see the
+# agreements behind the cases they work on; a liaison sees their company's own.
+
+
+@scoper("agreements.agreement")
+def _agreements(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin or actor.is_lead:
+        return qs
+    if actor.is_evaluator:
+        return qs.filter(
+            Q(submissions__assessments__team__id=actor.user_id) | Q(submissions__assessments__lead_id=actor.user_id)
+        ).distinct()
+    if actor.is_liaison:
+        return qs.filter(organisation_id=actor.organisation_id)
+    return qs.none()
+
+
+@rule("agreement.create")
+def _agreement_create(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin or actor.is_lead
+
+
+# --- Model submissions and assessments --------------------------------------------
+
+
+def on_case(actor: Actor, assessment: Any) -> bool:
+    """True when the actor leads the assessment or is on its team."""
+    if assessment is None:
+        return False
+    if assessment.lead_id == actor.user_id:
+        return True
+    return assessment.team.filter(pk=actor.user_id).exists()
+
+
+def _case_q(actor: Actor, prefix: str = "") -> Q:
+    """Rows whose assessment (reached through ``prefix``) the actor leads or is on."""
+    return Q(**{f"{prefix}lead_id": actor.user_id}) | Q(**{f"{prefix}team__id": actor.user_id})
+
+
+@scoper("assessments.modelsubmission")
+def _submissions(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin or actor.is_lead:
+        return qs
+    if actor.is_evaluator:
+        return qs.filter(_case_q(actor, "assessments__")).distinct()
+    if actor.is_liaison:
+        return qs.filter(organisation_id=actor.organisation_id)
+    return qs.none()
+
+
+@scoper("assessments.assessment")
+def _assessments(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin:
+        return qs
+    if actor.is_lead or actor.is_evaluator:
+        return qs.filter(_case_q(actor)).distinct()
+    if actor.is_liaison:
+        return qs.filter(submission__organisation_id=actor.organisation_id)
+    return qs.none()
+
+
+@rule("submission.create")
+def _submission_create(actor: Actor, obj: Any) -> bool:
+    # Only a company submits its own models.
+    return actor.is_liaison
+
+
+@rule("assessment.create")
+def _assessment_create(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin or actor.is_lead
+
+
+# --- Deadlines --------------------------------------------------------------------
+
+
+@scoper("reminders.deadline")
+def _deadlines(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin:
+        return qs
+    return qs.filter(Q(recipients__id=actor.user_id) | Q(escalate_to__id=actor.user_id)).distinct()

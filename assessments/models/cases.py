@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+
+from reviewportal.choices import MAX_WINDOW_DAYS
+
+
+class AssessmentStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    ACCESS_PENDING = "access_pending", "Access pending"
+    IN_PROGRESS = "in_progress", "In progress"
+    REPORTING = "reporting", "Reporting"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class AssessmentOutcome(models.TextChoices):
+    NO_CONCERNS = "no_concerns", "No concerns"
+    MITIGATIONS_RECOMMENDED = "mitigations_recommended", "Mitigations recommended"
+    ACCESS_RESTRICTION_RECOMMENDED = "access_restriction_recommended", "Access restriction recommended"
+    RELEASE_DELAY_RECOMMENDED = "release_delay_recommended", "Release delay recommended"
+
+
+class Assessment(models.Model):
+    """The case: one submission assessed by a team within a time-boxed access window."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    submission = models.ForeignKey("assessments.ModelSubmission", on_delete=models.PROTECT, related_name="assessments")
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_assessments")
+    team = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="assessments", blank=True)
+    risk_domains = models.JSONField(default=list, blank=True)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.SCHEDULED, db_index=True
+    )
+    outcome = models.CharField(max_length=40, choices=AssessmentOutcome.choices, blank=True)
+    outcome_rationale = models.TextField(blank=True)
+    # Centre-only working notes: never shown to the company.
+    internal_notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-window_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_end__gt=models.F("window_start")), name="assessment_window_positive"
+            ),
+            # The hard cap of the framework; the agreement's own (smaller) cap is checked by the service.
+            models.CheckConstraint(
+                condition=models.Q(window_end__lte=models.F("window_start") + timedelta(days=MAX_WINDOW_DAYS)),
+                name="assessment_window_at_most_30_days",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in AssessmentStatus]), name="assessment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="completed") | ~models.Q(outcome=""),
+                name="assessment_completed_has_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.submission}"
+
+    @property
+    def organisation_id(self) -> int:
+        return self.submission.organisation_id
+
+    @property
+    def window_days(self) -> float:
+        return (self.window_end - self.window_start).total_seconds() / 86400

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Modality(models.TextChoices):
+    TEXT = "text", "Text"
+    CODE = "code", "Code"
+    IMAGE = "image", "Image"
+    AUDIO = "audio", "Audio"
+    VIDEO = "video", "Video"
+    AGENTIC = "agentic", "Agentic / tool use"
+
+
+class ModelSubmission(models.Model):
+    """A covered frontier model a company offers for assessment under an active agreement."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="submissions")
+    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.PROTECT, related_name="submissions")
+    model_name = models.CharField(max_length=200)
+    model_version = models.CharField(max_length=100)
+    modalities = models.JSONField(default=list, blank=True)
+    intended_release_date = models.DateField(null=True, blank=True, db_index=True)
+    notes = models.TextField(blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "model_name", "model_version"], name="submission_model_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} {self.model_version}"

@@ -1,0 +1,69 @@
+"""Append-only audit events.
+
+Nobody edits or deletes an audit event: the model refuses a second save and
+any delete, the queryset refuses bulk update and delete, the admin is
+read-only, and on PostgreSQL a trigger refuses UPDATE and DELETE as well.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only; they cannot be updated.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only; they cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        CHANGE = "change", "Changed"
+        TRANSITION = "transition", "State change"
+        REVEAL = "reveal", "Credential revealed"
+        DOWNLOAD = "download", "File downloaded"
+        EXPORT = "export", "Exported"
+        LOGIN = "login", "Logged in"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOGOUT = "logout", "Logged out"
+        DENIED = "denied", "Permission refused"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too, so the record still says who acted if the account is later removed.
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(max_length=300, blank=True)
+    # The case an event belongs to (e.g. an assessment reference), so a case page can show its history.
+    case_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    summary = models.CharField(max_length=500, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_email or 'system'} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only; they cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only; they cannot be deleted.")

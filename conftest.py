@@ -1,0 +1,156 @@
+"""Fixtures shared by every test: the people of the permission matrix.
+
+centre admin, lead (leads ``case``), lead2 (a second lead, not on ``case``),
+evaluator (on ``case``), evaluator_other (not on ``case``), liaison_a (company
+A, which owns ``case``) and liaison_b (company B).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+from accounts.models import Organisation, Role
+
+
+@pytest.fixture
+def centre(db):
+    from accounts.tests.factories import OrganisationFactory
+
+    return OrganisationFactory(name="Test Centre", kind=Organisation.Kind.AGENCY, email_domains=["centre.test"])
+
+
+@pytest.fixture
+def company_a(db):
+    from accounts.tests.factories import OrganisationFactory
+
+    return OrganisationFactory(name="Company A", kind=Organisation.Kind.DEVELOPER, email_domains=["a.test"])
+
+
+@pytest.fixture
+def company_b(db):
+    from accounts.tests.factories import OrganisationFactory
+
+    return OrganisationFactory(name="Company B", kind=Organisation.Kind.DEVELOPER, email_domains=["b.test"])
+
+
+def _person(email: str, role: str, organisation):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(email=email, full_name=email.split("@")[0].replace(".", " ").title(), role=role,
+                       organisation=organisation)
+
+
+@pytest.fixture
+def admin_user(centre):
+    return _person("admin@centre.test", Role.PROGRAMME_ADMIN, centre)
+
+
+@pytest.fixture
+def lead(centre):
+    return _person("lead@centre.test", Role.LEAD_EVALUATOR, centre)
+
+
+@pytest.fixture
+def lead2(centre):
+    return _person("lead2@centre.test", Role.LEAD_EVALUATOR, centre)
+
+
+@pytest.fixture
+def evaluator(centre):
+    return _person("evaluator@centre.test", Role.EVALUATOR, centre)
+
+
+@pytest.fixture
+def evaluator_other(centre):
+    return _person("evaluator.other@centre.test", Role.EVALUATOR, centre)
+
+
+@pytest.fixture
+def liaison_a(company_a):
+    return _person("liaison@a.test", Role.LIAISON, company_a)
+
+
+@pytest.fixture
+def liaison_b(company_b):
+    return _person("liaison@b.test", Role.LIAISON, company_b)
+
+
+@pytest.fixture
+def agreement_a(company_a):
+    from agreements.tests.factories import AgreementFactory
+
+    return AgreementFactory(organisation=company_a, title="Agreement A")
+
+
+@pytest.fixture
+def agreement_b(company_b):
+    from agreements.tests.factories import AgreementFactory
+
+    return AgreementFactory(organisation=company_b, title="Agreement B")
+
+
+@pytest.fixture
+def case(agreement_a, lead, evaluator):
+    """Company A's model under assessment, led by ``lead`` with ``evaluator`` on the team."""
+    from assessments.tests.factories import AssessmentFactory, ModelSubmissionFactory
+
+    submission = ModelSubmissionFactory(agreement=agreement_a, model_name="Alpha-Frontier", model_version="2.0")
+    return AssessmentFactory(submission=submission, lead=lead, team=[evaluator])
+
+
+@pytest.fixture
+def case_b(agreement_b, lead2, evaluator_other):
+    """Company B's model, led by ``lead2`` with ``evaluator_other`` on the team."""
+    from assessments.tests.factories import AssessmentFactory, ModelSubmissionFactory
+
+    submission = ModelSubmissionFactory(agreement=agreement_b, model_name="Beta-Frontier", model_version="1.0")
+    return AssessmentFactory(submission=submission, lead=lead2, team=[evaluator_other])
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)`` returns the test client logged in as ``user``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis of REDIS_URL. Skipped without it, unless REQUIRE_SERVICES=1 makes that a failure."""
+    url = os.environ.get("REDIS_URL", "")
+    required = os.environ.get("REQUIRE_SERVICES", "") == "1"
+    if not url or not _reachable(url, 6379):
+        message = f"Redis is not reachable at {url or '(REDIS_URL unset)'}"
+        if required:
+            pytest.fail(message + " and REQUIRE_SERVICES=1.")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_required(django_db_setup, django_db_blocker) -> None:
+    """For tests of PostgreSQL-only behaviour. Skipped on SQLite unless REQUIRE_SERVICES=1."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        message = "This test needs PostgreSQL (set DATABASE_URL)"
+        if os.environ.get("REQUIRE_SERVICES", "") == "1":
+            pytest.fail(message + " and REQUIRE_SERVICES=1.")
+        pytest.skip(message)

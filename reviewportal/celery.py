@@ -1,0 +1,24 @@
+"""The Celery app, configured from Django settings under the CELERY_ namespace (JSON only)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewportal.settings")
+
+app = Celery("reviewportal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _ensure_filesystem_broker_folders() -> None:
+    """kombu's filesystem transport needs its folders to exist before the first message."""
+    from django.conf import settings
+
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+
+
+_ensure_filesystem_broker_folders()

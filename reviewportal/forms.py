@@ -1,0 +1,62 @@
+"""Form rendering in the U.S. Web Design System.
+
+``USWDSFormRenderer`` makes ``{{ form }}`` render every field as a USWDS
+form group (label, hint, error message, input); ``USWDSFormMixin`` gives each
+widget its USWDS class. Forms that fail validation re-render bound, so what
+the user typed stays in the fields.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms.renderers import TemplatesSetting
+
+_WIDGET_CLASSES: list[tuple[type, str]] = [
+    (forms.CheckboxSelectMultiple, "usa-checkbox__input"),
+    (forms.RadioSelect, "usa-radio__input"),
+    (forms.CheckboxInput, "usa-checkbox__input"),
+    (forms.Textarea, "usa-textarea"),
+    (forms.SelectMultiple, "usa-select"),
+    (forms.Select, "usa-select"),
+    (forms.ClearableFileInput, "usa-file-input"),
+    (forms.FileInput, "usa-file-input"),
+    (forms.widgets.Input, "usa-input"),
+]
+
+
+class USWDSFormRenderer(TemplatesSetting):
+    form_template_name = "forms/uswds_form.html"
+    field_template_name = "forms/uswds_field.html"
+
+
+def widget_css_class(widget: forms.Widget) -> str:
+    for widget_type, css in _WIDGET_CLASSES:
+        if isinstance(widget, widget_type):
+            return css
+    return ""
+
+
+class USWDSFormMixin:
+    """Adds USWDS classes to widgets and marks invalid inputs for screen readers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            css = widget_css_class(field.widget)
+            existing = field.widget.attrs.get("class", "")
+            field.widget.attrs["class"] = f"{existing} {css}".strip()
+            if isinstance(field.widget, forms.DateInput):
+                field.widget.input_type = "date"
+            if isinstance(field.widget, forms.DateTimeInput):
+                field.widget.input_type = "datetime-local"
+            if self.is_bound and name in self.errors:
+                field.widget.attrs["aria-invalid"] = "true"
+                field.widget.attrs["class"] += " usa-input--error"
+
+
+class PortalForm(USWDSFormMixin, forms.Form):
+    pass
+
+
+class PortalModelForm(USWDSFormMixin, forms.ModelForm):
+    pass

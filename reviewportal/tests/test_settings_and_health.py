@@ -1,0 +1,78 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _start_django(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CREDENTIAL_KEYS"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "reviewportal.settings", **env_overrides})
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _start_django({"DEBUG": "0", "ALLOWED_HOSTS": "portal.example.gov"})
+    assert result.returncode != 0
+    assert "The environment variable SECRET_KEY is required when DEBUG is off." in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _start_django({"DEBUG": "0", "SECRET_KEY": "x" * 50})
+    assert result.returncode != 0
+    assert "The environment variable ALLOWED_HOSTS is required when DEBUG is off." in result.stderr
+
+
+def test_bad_boolean_names_the_variable():
+    result = _start_django({"DEBUG": "maybe"})
+    assert result.returncode != 0
+    assert "DEBUG must be one of" in result.stderr
+
+
+def test_production_starts_with_its_required_settings():
+    result = _start_django(
+        {"DEBUG": "0", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "portal.example.gov",
+         "CREDENTIAL_KEYS": "q3nQ0YqU1u7yqEJ5Qx9l3v2Xo6r6eYcY5t0yW3Yb8aM="}
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_passwords_are_hashed_with_argon2_in_production_settings():
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; import django; django.setup(); "
+         "print(settings.PASSWORD_HASHERS[0])"],
+        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "reviewportal.settings", "DEBUG": "1"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+@pytest.mark.django_db
+def test_healthz_reports_ok_when_database_and_broker_answer(client, settings):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_reports_a_down_broker_as_503(client):
+    from reviewportal.celery import app
+
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+    try:
+        response = client.get(reverse("healthz"))
+    finally:
+        app.conf.broker_url = original
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["database"] == "ok"
+    assert body["broker"].startswith("unavailable")
