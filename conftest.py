@@ -40,8 +40,9 @@ def company_b(db):
 def _person(email: str, role: str, organisation):
     from accounts.tests.factories import UserFactory
 
-    return UserFactory(email=email, full_name=email.split("@")[0].replace(".", " ").title(), role=role,
-                       organisation=organisation)
+    return UserFactory(
+        email=email, full_name=email.split("@")[0].replace(".", " ").title(), role=role, organisation=organisation
+    )
 
 
 @pytest.fixture

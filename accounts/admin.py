@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 
 from accounts.models import Membership, Organisation, User
 from reviewportal.admin_site import PolicyModelAdmin
@@ -78,3 +79,7 @@ class MembershipAdmin(PolicyModelAdmin):
     search_fields = ("user__email", "user__full_name", "organisation__name")
     autocomplete_fields = ["user", "organisation"]
     list_select_related = ("user", "organisation")
+
+
+# Roles come from memberships, not Django groups; the groups page would only mislead.
+admin.site.unregister(Group)

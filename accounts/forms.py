@@ -6,7 +6,9 @@ from reviewportal.forms import PortalModelForm, USWDSFormMixin
 
 
 class EmailAuthenticationForm(USWDSFormMixin, AuthenticationForm):
-    username = forms.EmailField(label="Email address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}))
+    username = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"})
+    )
 
     error_messages = {
         "invalid_login": "That email address and password do not match an active account.",

@@ -230,7 +230,8 @@ def _users(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_centre_staff:
         return qs
     return qs.filter(
-        Q(membership__organisation_id=actor.organisation_id) | Q(membership__organisation__kind=Organisation.Kind.AGENCY)
+        Q(membership__organisation_id=actor.organisation_id)
+        | Q(membership__organisation__kind=Organisation.Kind.AGENCY)
     )
 
 

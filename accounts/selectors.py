@@ -74,7 +74,9 @@ def dashboard_for(user) -> list[DashboardPanel]:
             title="Assessments",
             description="Assessments of your company's models."
             if actor.is_liaison
-            else "Assessment cases you lead or work on." if not actor.is_admin else "Every assessment case.",
+            else "Assessment cases you lead or work on."
+            if not actor.is_admin
+            else "Every assessment case.",
             url=_url("assessments:list"),
             count=assessments.count(),
             details=_status_counts(assessments, AssessmentStatus.choices),

@@ -8,7 +8,7 @@ from django.db.models import Model
 
 from audit.models import AuditEvent
 
-SECRET_MASK = "••••••"
+SECRET_MASK = "••••••"  # noqa: S105 - the mask shown instead of a secret, not a secret
 
 
 def client_ip(request) -> str | None:

@@ -16,13 +16,12 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
+import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.http import FileResponse
-
-import filetype
 
 # Kind name → (MIME type, extension). Binary kinds are recognised by their magic numbers.
 BINARY_KINDS = {
@@ -47,7 +46,9 @@ TEXT_KINDS = {
 }
 
 AGREEMENT_DOCUMENT_KINDS = frozenset({"pdf", "docx", "doc", "odt"})
-EVIDENCE_KINDS = frozenset({"pdf", "docx", "png", "jpeg", "gif", "webp", "txt", "csv", "json", "md", "log", "zip", "xlsx"})
+EVIDENCE_KINDS = frozenset(
+    {"pdf", "docx", "xlsx", "png", "jpeg", "gif", "webp", "txt", "csv", "json", "md", "log", "zip"}
+)
 
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<script", b"<body", b"<iframe", b"<svg")
 
@@ -170,8 +171,14 @@ def file_response(request, stored: StoredFile, *, case_ref: str = "") -> FileRes
     """Serve ``stored`` as a download and record it. The caller has already checked access."""
     from audit.services import audit_record
 
-    audit_record(actor=request.user, action="download", obj=stored, request=request, case_ref=case_ref,
-                 summary=f"Downloaded {stored.original_name} (sha256 {stored.sha256[:12]}…)")
+    audit_record(
+        actor=request.user,
+        action="download",
+        obj=stored,
+        request=request,
+        case_ref=case_ref,
+        summary=f"Downloaded {stored.original_name} (sha256 {stored.sha256[:12]}…)",
+    )
     response = FileResponse(
         stored.file.open("rb"), as_attachment=True, filename=stored.original_name, content_type=stored.content_type
     )

@@ -21,9 +21,14 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 
 # Development gets a fixed, clearly marked key; production must bring its own.
-SECRET_KEY = env_required(
-    "SECRET_KEY", when=not DEBUG, hint="Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
-) or "dev-only-insecure-key-never-use-in-production"
+SECRET_KEY = (
+    env_required(
+        "SECRET_KEY",
+        when=not DEBUG,
+        hint="Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'",
+    )
+    or "dev-only-insecure-key-never-use-in-production"
+)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -153,6 +158,7 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Review Portal <no-reply@caisi.example>")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
 
 # --- Credential encryption --------------------------------------------------
 def _dev_credential_key() -> str:

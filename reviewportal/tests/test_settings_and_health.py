@@ -13,7 +13,11 @@ def _start_django(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CREDENTIAL_KEYS"}}
     env.update({"DJANGO_SETTINGS_MODULE": "reviewportal.settings", **env_overrides})
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
 
@@ -38,18 +42,28 @@ def test_bad_boolean_names_the_variable():
 
 def test_production_starts_with_its_required_settings():
     result = _start_django(
-        {"DEBUG": "0", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "portal.example.gov",
-         "CREDENTIAL_KEYS": "q3nQ0YqU1u7yqEJ5Qx9l3v2Xo6r6eYcY5t0yW3Yb8aM="}
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "x" * 50,
+            "ALLOWED_HOSTS": "portal.example.gov",
+            "CREDENTIAL_KEYS": "q3nQ0YqU1u7yqEJ5Qx9l3v2Xo6r6eYcY5t0yW3Yb8aM=",
+        }
     )
     assert result.returncode == 0, result.stderr
 
 
 def test_passwords_are_hashed_with_argon2_in_production_settings():
     result = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; import django; django.setup(); "
-         "print(settings.PASSWORD_HASHERS[0])"],
-        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "reviewportal.settings", "DEBUG": "1"},
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; import django; django.setup(); print(settings.PASSWORD_HASHERS[0])",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "reviewportal.settings", "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
 

@@ -43,8 +43,8 @@ class Command(BaseCommand):
                 module.seed(world)
         for line in world.log:
             self.stdout.write(line)
-        self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at %s with:" % settings.SITE_URL))
+        self.stdout.write(self.style.SUCCESS(f"Demo data is ready. Sign in at {settings.SITE_URL} with:"))
         width = max(len(email) for email, *_ in DEMO_USERS.values())
-        for email, name, _org, role in DEMO_USERS.values():
+        for email, _name, _org, role in DEMO_USERS.values():
             self.stdout.write(f"  {email.ljust(width)}  {role.label}")
         self.stdout.write(f"  password for all: {password}")

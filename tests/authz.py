@@ -1,0 +1,65 @@
+"""The authorization matrix: every URL, every kind of person, the expected status.
+
+Each app lists rows for its URLs in ``<app>/tests/authz_matrix.py``::
+
+    ROWS = [
+        Row("agreements:detail", kwargs=lambda w: {"reference": w.agreement_a.reference},
+            expect=CASE_OBJECT),
+    ]
+    def build(w):                      # optional: add the app's objects to the world
+        w.open_point = OpenPointFactory(agreement=w.agreement_a)
+
+``tests/test_authorization_matrix.py`` collects every app's rows, walks the
+whole URL configuration, and fails when a named URL has no row. ``expect``
+maps each actor of ``ACTORS`` to a status code (or a tuple of acceptable
+codes); a row may be a POST with ``data`` (a dict, or a function of the world).
+
+The world ``w`` carries the shared fixtures: centre, company_a, company_b,
+agreement_a, agreement_b, case (company A, led by ``lead``, ``evaluator`` on
+the team), case_b (company B, led by ``lead2``, ``evaluator_other`` on it),
+and one attribute per actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTORS = ("anonymous", "liaison_a", "liaison_b", "evaluator", "evaluator_other", "lead", "admin_user")
+
+
+def expect(default: int | tuple[int, ...], **overrides: int | tuple[int, ...]) -> dict[str, Any]:
+    """Expected status per actor: ``default`` for everyone not named."""
+    unknown = set(overrides) - set(ACTORS)
+    if unknown:
+        raise ValueError(f"Unknown actors {unknown}")
+    return {actor: overrides.get(actor, default) for actor in ACTORS}
+
+
+LOGIN_REDIRECT = 302
+# A page every signed-in member may open; anonymous people are sent to login.
+ANY_MEMBER = expect(200, anonymous=LOGIN_REDIRECT)
+# An object of company A's case: company B and the evaluator off the case get 404.
+CASE_OBJECT = expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator_other=404)
+# Same, but the company never sees it (drafts, internal pages).
+CASE_INTERNAL = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=404, liaison_b=404, evaluator_other=404)
+# API: anonymous callers get 401 or 403 (no session, no token).
+API_ANONYMOUS = (401, 403)
+
+
+@dataclass
+class Row:
+    url_name: str
+    expect: dict[str, Any]
+    kwargs: Callable[[Any], dict] | dict = field(default_factory=dict)
+    method: str = "get"
+    data: Callable[[Any], dict] | dict | None = None
+    query: str = ""
+    note: str = ""
+
+    def resolve_kwargs(self, world: Any) -> dict:
+        return self.kwargs(world) if callable(self.kwargs) else dict(self.kwargs)
+
+    def resolve_data(self, world: Any) -> dict | None:
+        return self.data(world) if callable(self.data) else self.data
