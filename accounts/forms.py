@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.validators import MaxValueValidator
 
 from accounts.models import User
-from reviewportal.forms import PortalModelForm, USWDSFormMixin
+from reviewportal.forms import PortalForm, PortalModelForm, USWDSFormMixin
 
 
 class EmailAuthenticationForm(USWDSFormMixin, AuthenticationForm):
@@ -33,3 +34,24 @@ class ProfileForm(PortalModelForm):
         model = User
         fields = ["full_name", "time_zone"]
         help_texts = {"time_zone": "Dates and times are shown in this zone, e.g. America/New_York or Europe/London."}
+
+
+class ApiTokenForm(PortalForm):
+    """Name and lifetime of a new personal API token (the service checks the limits again)."""
+
+    name = forms.CharField(
+        max_length=100, help_text="What the token is for, so you recognise it later, e.g. 'nightly export script'."
+    )
+    days = forms.IntegerField(
+        label="Expires after (days)",
+        min_value=1,
+        initial=90,
+        help_text="The token stops working after this many days.",
+    )
+
+    def __init__(self, *args, max_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].max_value = max_days
+        self.fields["days"].validators.append(MaxValueValidator(max_days))
+        self.fields["days"].widget.attrs["max"] = max_days
+        self.fields["days"].help_text = f"The token stops working after this many days (1 to {max_days})."

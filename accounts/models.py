@@ -160,3 +160,52 @@ class Membership(models.Model):
             raise ValidationError({"role": "Centre roles can only be held by members of the agency."})
         if self.role == Role.LIAISON and is_agency:
             raise ValidationError({"role": "Company liaisons must belong to a developer organisation."})
+
+
+class ApiToken(models.Model):
+    """A personal API token: ``rp_<prefix>_<secret>``, shown once, stored as a prefix and a SHA-256.
+
+    The prefix finds the row with one indexed lookup; the secret is 32 random
+    bytes, so a fast hash is enough (no dictionary to attack) and the
+    comparison is constant-time. The plaintext exists only in the response
+    that created it.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'nightly export script'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the secret part, hex.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")), name="apitoken_expiry_after_creation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (rp_{self.prefix}_…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+    @property
+    def status(self) -> str:
+        if self.is_revoked:
+            return "revoked"
+        if self.is_expired():
+            return "expired"
+        return "active"

@@ -245,6 +245,26 @@ def _manage_people(actor: Actor, obj: Any) -> bool:
     return actor.is_admin
 
 
+# Personal API tokens: every member may hold tokens for themselves; a token acts
+# exactly as its user does, so it grants nothing the portal would not.
+@scoper("accounts.apitoken")
+def _api_tokens(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin:
+        return qs
+    return qs.filter(user_id=actor.user_id)
+
+
+@rule("apitoken.create")
+def _api_token_create(actor: Actor, obj: Any) -> bool:
+    # obj is the user who will hold the token: only yourself.
+    return obj is None or getattr(obj, "pk", None) == actor.user_id
+
+
+@rule("apitoken.revoke")
+def _api_token_revoke(actor: Actor, obj: Any) -> bool:
+    return obj is not None and (obj.user_id == actor.user_id or actor.is_admin)
+
+
 # --- Agreements -----------------------------------------------------------------
 # Programme admins and lead evaluators negotiate agreements; evaluators see the
 # agreements behind the cases they work on; a liaison sees their company's own.

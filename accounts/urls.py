@@ -6,6 +6,8 @@ from accounts import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("profile/", views.profile, name="profile"),
+    path("profile/api-tokens/", views.api_tokens, name="api_tokens"),
+    path("profile/api-tokens/<uuid:public_id>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/change/", views.PasswordChangeView.as_view(), name="password_change"),

@@ -3,16 +3,22 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from accounts.forms import (
+    ApiTokenForm,
     EmailAuthenticationForm,
     PortalPasswordChangeForm,
     PortalPasswordResetForm,
     PortalSetPasswordForm,
     ProfileForm,
 )
-from accounts.permissions import actor_for
+from accounts.models import ApiToken
+from accounts.permissions import actor_for, get_object_for, scope
 from accounts.selectors import dashboard_for
+from accounts.services import api_token_create, api_token_max_days, api_token_revoke
+from reviewportal.errors import RuleViolation, TransitionNotAllowed
 
 
 class LoginView(auth_views.LoginView):
@@ -71,3 +77,52 @@ def profile(request):
         messages.success(request, "Your profile was saved.")
         return redirect("profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+# --- Personal API tokens ----------------------------------------------------------
+
+
+@login_required
+def api_tokens(request):
+    """List the user's API tokens and create a new one; the new token is shown on this response only."""
+    max_days = api_token_max_days()
+    form = ApiTokenForm(request.POST or None, max_days=max_days)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, plaintext = api_token_create(
+                actor=request.user,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+                request=request,
+            )
+        except RuleViolation as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            response = render(request, "accounts/api_token_created.html", {"token": token, "plaintext": plaintext})
+            # The one and only time the plaintext is sent: keep it out of every cache.
+            response["Cache-Control"] = "no-store"
+            return response
+    tokens = scope(ApiToken.objects.filter(user=request.user), request.user).order_by("revoked_at", "-created_at")
+    return render(
+        request,
+        "accounts/api_tokens.html",
+        {"form": form, "tokens": tokens, "now": timezone.now(), "max_days": max_days},
+    )
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, public_id):
+    token = get_object_for(
+        request.user, ApiToken.objects.filter(user=request.user), "apitoken.revoke", public_id=public_id
+    )
+    try:
+        api_token_revoke(actor=request.user, token=token, request=request)
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The token '{token.name}' was revoked; it no longer works.")
+    return redirect("api_tokens")

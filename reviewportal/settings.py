@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from reviewportal.env import env_bool, env_int, env_list, env_required, env_str
 
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files served from here, not a CDN
     "accounts",
     "audit",
     "agreements",
@@ -210,25 +213,45 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- REST API -----------------------------------------------------------------
+# Personal API tokens (Authorization: Bearer) first, so unauthenticated calls get 401 naming the
+# scheme; the session (with CSRF on writes) keeps the browsable API and the docs working.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.PolicyPermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "reviewportal.api_defaults.PortalPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["reviewportal.api_defaults.WriteRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "reviewportal.api_schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "reviewportal.api.exception_handler",
 }
+# Writes (POST/PUT/PATCH/DELETE) allowed per API token (or per signed-in user), e.g. 60/min, 1000/hour.
+API_WRITE_RATE = env_str("API_WRITE_RATE", "60/min")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_WRITE_RATE):
+    raise ImproperlyConfigured(f"API_WRITE_RATE={API_WRITE_RATE!r}: use <number>/<s|min|hour|day>, e.g. 60/min.")
+# Longest lifetime a personal API token may be given, in days.
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Review Portal API",
-    "DESCRIPTION": "Agreements, model submissions, assessments, access tickets, findings and deadlines.",
+    "DESCRIPTION": (
+        "Agreements, model submissions, assessments, access tickets, findings, deadlines and notifications. "
+        "Authenticate with `Authorization: Bearer <token>` (a personal API token) or a portal session. "
+        "Every error answers `{\"detail\": str, \"code\": str, \"errors\": {field: [str]}}`; "
+        "see the README section 'REST API' for pagination, filtering and lookups by reference."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Production hardening ---------------------------------------------------

@@ -1,0 +1,49 @@
+"""Default pagination and write throttle of the REST API.
+
+Kept apart from reviewportal/api.py because DRF imports these classes while
+``rest_framework.views``/``generics`` are still loading, so this module must
+not import either (nor drf-spectacular, which imports them).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class PortalPagination(PageNumberPagination):
+    """``?page=N`` and ``?page_size=M`` (at most 100); the body carries count, next, previous, results."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class WriteRateThrottle(SimpleRateThrottle):
+    """Limits writes per API token (per signed-in user for session calls); reads are not limited.
+
+    The rate is ``settings.API_WRITE_RATE`` (env ``API_WRITE_RATE``, e.g. ``60/min``), read on
+    each request so it can be changed in tests. The key is the token's public id, so each
+    token of a person has its own budget and revoking one does not reset another.
+    """
+
+    scope = "write"
+
+    def get_rate(self) -> str:
+        return settings.API_WRITE_RATE
+
+    def allow_request(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view) -> str:
+        token_id = getattr(request.auth, "public_id", None)
+        if token_id is not None:
+            ident = f"token:{token_id}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.public_id}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
