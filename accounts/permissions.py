@@ -346,3 +346,159 @@ def _deadlines(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_admin:
         return qs
     return qs.filter(Q(recipients__id=actor.user_id) | Q(escalate_to__id=actor.user_id)).distinct()
+
+
+# --- Findings -----------------------------------------------------------------------
+# The centre team of an assessment (its lead and evaluators) sees all its findings;
+# programme admins see every finding; a company liaison sees only findings of their
+# own organisation that were released to it, never drafts, reviews or withdrawn ones,
+# and never internal comments. Releasing needs a lead on the case who is not the
+# author (two-person rule). Rules check the actor; services check the state.
+
+_FINDING_RELEASED = ("released", "company_responded", "resolved")
+
+
+def _case_assessment_ids(actor: Actor):
+    from assessments.models import Assessment
+
+    # A subquery rather than a join, so finding lists need no DISTINCT and counts stay right.
+    return Assessment.objects.filter(_case_q(actor)).values("pk")
+
+
+def _finding_of_own_company(actor: Actor, finding: Any) -> bool:
+    return (
+        actor.is_liaison
+        and finding is not None
+        and finding.status in _FINDING_RELEASED
+        and finding.assessment.submission.organisation_id == actor.organisation_id
+    )
+
+
+def _on_finding_case(actor: Actor, finding: Any) -> bool:
+    return (actor.is_lead or actor.is_evaluator) and finding is not None and on_case(actor, finding.assessment)
+
+
+@scoper("findings.finding")
+def _findings(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin:
+        return qs
+    if actor.is_lead or actor.is_evaluator:
+        return qs.filter(assessment_id__in=_case_assessment_ids(actor))
+    if actor.is_liaison:
+        return qs.filter(assessment__submission__organisation_id=actor.organisation_id, status__in=_FINDING_RELEASED)
+    return qs.none()
+
+
+@scoper("findings.findingevidence")
+def _finding_evidence(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin:
+        return qs
+    if actor.is_lead or actor.is_evaluator:
+        return qs.filter(finding__assessment_id__in=_case_assessment_ids(actor))
+    if actor.is_liaison:
+        return qs.filter(
+            finding__assessment__submission__organisation_id=actor.organisation_id,
+            finding__status__in=_FINDING_RELEASED,
+        )
+    return qs.none()
+
+
+@scoper("findings.findingcomment")
+def _finding_comments(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin:
+        return qs
+    if actor.is_lead or actor.is_evaluator:
+        return qs.filter(finding__assessment_id__in=_case_assessment_ids(actor))
+    if actor.is_liaison:
+        return qs.filter(
+            internal=False,
+            finding__assessment__submission__organisation_id=actor.organisation_id,
+            finding__status__in=_FINDING_RELEASED,
+        )
+    return qs.none()
+
+
+@rule("finding.create")
+def _finding_create(actor: Actor, assessment: Any) -> bool:
+    # Without an assessment (the API's list-level check) any evaluator may try; the service checks the case.
+    if not (actor.is_lead or actor.is_evaluator):
+        return False
+    return assessment is None or on_case(actor, assessment)
+
+
+@rule("finding.edit", "finding.submit_for_review", "finding.resolve", "finding.reopen", "finding.comment_internal")
+def _finding_team_work(actor: Actor, finding: Any) -> bool:
+    return _on_finding_case(actor, finding)
+
+
+@rule("finding.release")
+def _finding_release(actor: Actor, finding: Any) -> bool:
+    # Two-person rule: a lead on the case who did not write the finding.
+    return (
+        actor.is_lead
+        and finding is not None
+        and finding.author_id != actor.user_id
+        and on_case(actor, finding.assessment)
+    )
+
+
+@rule("finding.withdraw")
+def _finding_withdraw(actor: Actor, finding: Any) -> bool:
+    if actor.is_admin:
+        return True
+    if finding is None or not (actor.is_lead or actor.is_evaluator):
+        return False
+    # The author may withdraw their own finding; a lead on the case may withdraw any.
+    return on_case(actor, finding.assessment) and (actor.is_lead or finding.author_id == actor.user_id)
+
+
+@rule("finding.respond")
+def _finding_respond(actor: Actor, finding: Any) -> bool:
+    return _finding_of_own_company(actor, finding)
+
+
+@rule("finding.comment")
+def _finding_comment(actor: Actor, finding: Any) -> bool:
+    return _on_finding_case(actor, finding) or _finding_of_own_company(actor, finding)
+
+
+@rule("finding.evidence_download")
+def _finding_evidence_download(actor: Actor, evidence: Any) -> bool:
+    if evidence is None:
+        return False
+    if actor.is_admin:
+        return True
+    return _on_finding_case(actor, evidence.finding) or _finding_of_own_company(actor, evidence.finding)
+
+
+@rule("assessment.report")
+def _assessment_report(actor: Actor, assessment: Any) -> bool:
+    if actor.is_admin:
+        return True
+    return (actor.is_lead or actor.is_evaluator) and on_case(actor, assessment)
+
+
+@rule("assessment.report_company")
+def _assessment_report_company(actor: Actor, assessment: Any) -> bool:
+    # The "released findings only" report: the centre team, and the company the assessment concerns.
+    if actor.is_admin:
+        return True
+    if actor.is_liaison:
+        return assessment is not None and assessment.submission.organisation_id == actor.organisation_id
+    return (actor.is_lead or actor.is_evaluator) and on_case(actor, assessment)
+
+
+# --- Audit trail and account security (security section) ---------------------------
+# Programme admins read and export the whole trail; a case's own history is shown on the
+# case page to those who may see the case (audit.selectors.audit_history_for).
+
+
+@rule("audit.view", "audit.export")
+def _audit_read(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin
+
+
+@rule("security.manage_own_2fa")
+def _own_second_factor(actor: Actor, obj: Any) -> bool:
+    # Anyone with an account manages their own authenticator and backup codes; obj is the user.
+    return obj is None or getattr(obj, "pk", None) == actor.user_id

@@ -3,8 +3,10 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import OrganisationViewSet
+from findings.api.views import FindingViewSet
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("findings", FindingViewSet, basename="finding")
 
 urlpatterns = router.urls

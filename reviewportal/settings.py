@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "audit",
     "agreements",
     "assessments",
+    "findings",
     "reminders",
 ]
 
@@ -151,6 +152,10 @@ PRIVATE_UPLOAD_ROOT = Path(env_str("PRIVATE_UPLOAD_ROOT", str(VAR_DIR / "uploads
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 20, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Findings ----------------------------------------------------------------
+# Days the company has to answer a released finding (the release may set another date).
+FINDING_RESPONSE_DAYS = env_int("FINDING_RESPONSE_DAYS", 10, minimum=1, maximum=90)
 
 # --- Email --------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

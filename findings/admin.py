@@ -1,0 +1,146 @@
+"""Findings in the admin: filters, read-only status and history, and edits that go through the services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
+
+from audit.models import AuditEvent
+from findings import services
+from findings.models import Finding, FindingComment, FindingEvidence
+from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin
+from reviewportal.errors import RuleViolation
+
+
+class EvidenceInline(admin.TabularInline):
+    model = FindingEvidence
+    extra = 0
+    can_delete = False
+    fields = ("original_name", "side", "content_type", "size", "sha256", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CommentInline(admin.TabularInline):
+    model = FindingComment
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "author", "internal", "body")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Finding)
+class FindingAdmin(PolicyModelAdmin):
+    """Programme admins correct a finding's text and withdraw findings; status changes only through services."""
+
+    list_display = ("reference", "title", "assessment", "organisation", "severity", "risk_domain", "status", "author")
+    list_filter = ("status", "severity", "risk_domain", "assessment__submission__organisation")
+    search_fields = ("reference", "title", "summary", "assessment__reference")
+    list_select_related = ("assessment__submission__organisation", "author")
+    date_hierarchy = "created_at"
+    inlines = [EvidenceInline, CommentInline]
+    actions = ["withdraw_selected"]
+    fieldsets = (
+        (None, {"fields": ("reference", "assessment", "status", "author")}),
+        ("Finding", {"fields": services.EDITABLE_FIELDS}),
+        (
+            "Release and response",
+            {
+                "fields": (
+                    "released_by",
+                    "released_at",
+                    "response_due_at",
+                    "company_response",
+                    "planned_mitigation",
+                    "responded_by",
+                    "responded_at",
+                    "resolved_by",
+                    "resolved_at",
+                    "resolution_note",
+                    "withdrawn_reason",
+                )
+            },
+        ),
+        ("History", {"fields": ("history",)}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = set(services.EDITABLE_FIELDS) if obj and obj.status in services.EDITABLE_STATUSES else set()
+        every = [f.name for f in Finding._meta.fields] + ["history"]
+        return [name for name in every if name not in editable]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # findings are recorded by evaluators on an assessment, in the portal
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # withdraw instead: the record stays
+
+    @admin.display(description="Company", ordering="assessment__submission__organisation__name")
+    def organisation(self, obj) -> str:
+        return obj.assessment.submission.organisation.name
+
+    @admin.display(description="Audit history")
+    def history(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        events = AuditEvent.objects.filter(object_type="findings.finding", object_id=obj.reference).order_by(
+            "occurred_at"
+        )
+        rows = format_html_join(
+            "",
+            "<li>{} · {} · {} · {}</li>",
+            (
+                (e.occurred_at.strftime("%Y-%m-%d %H:%M UTC"), e.actor_email or "system", e.action, e.summary)
+                for e in events
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows) if events else "—"
+
+    def save_model(self, request, obj, form, change):
+        # Text corrections go through the same service as the portal, so they are audited the same way.
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
+        if not data:
+            return
+        fresh = Finding.objects.get(pk=obj.pk)
+        try:
+            services.finding_update(actor=request.user, finding=fresh, data=data, request=request)
+        except RuleViolation as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+    @admin.action(description="Withdraw selected findings")
+    def withdraw_selected(self, request, queryset):
+        done = 0
+        for finding in queryset:
+            try:
+                services.finding_withdraw(
+                    actor=request.user, finding=finding, reason="Withdrawn by a programme admin.", request=request
+                )
+                done += 1
+            except RuleViolation as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+        if done:
+            self.message_user(request, f"Withdrew {done} finding(s).", messages.SUCCESS)
+
+
+@admin.register(FindingEvidence)
+class FindingEvidenceAdmin(ReadOnlyPolicyAdmin):
+    list_display = ("original_name", "finding", "side", "size", "sha256", "uploaded_by", "uploaded_at")
+    list_filter = ("side", "content_type")
+    search_fields = ("original_name", "sha256", "finding__reference")
+    list_select_related = ("finding", "uploaded_by")
+    exclude = ("file",)  # downloads go through the permission-checked portal view
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in FindingEvidence._meta.fields if f.name != "file"]

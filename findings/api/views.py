@@ -1,0 +1,164 @@
+"""The findings API: ``/api/v1/findings/``, looked up by reference, scoped by the policy.
+
+Writes call the same services as the web forms; the policy decides through
+``PolicyPermission`` and ``policy_actions``; illegal transitions answer 409.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from accounts.permissions import scope
+from assessments.models import Assessment
+from findings import services
+from findings.api import serializers as s
+from findings.models import Finding, FindingComment
+from findings.selectors import SEVERITY_RANK
+
+
+class FindingViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Findings on the assessments the caller works on; a company liaison sees only released ones."""
+
+    serializer_class = s.FindingSerializer
+    lookup_field = "reference"
+    filterset_fields = {"severity": ["exact"], "risk_domain": ["exact"], "status": ["exact"]}
+    search_fields = ["title", "summary"]
+    ordering_fields = ["created_at", "response_due_at", "severity_rank", "reference"]
+    ordering = ["severity_rank", "-created_at"]
+    policy_actions = {
+        "create": "finding.create",
+        "update": "finding.edit",
+        "partial_update": "finding.edit",
+        "submit": "finding.submit_for_review",
+        "release": "finding.release",
+        "resolve": "finding.resolve",
+        "reopen": "finding.reopen",
+        "withdraw": "finding.withdraw",
+        "respond": "finding.respond",
+        "add_comment": "finding.comment",
+    }
+
+    def get_queryset(self):
+        qs = scope(Finding.objects.with_related(), self.request.user).annotate(severity_rank=SEVERITY_RANK)
+        assessment = self.request.query_params.get("assessment")
+        if assessment:
+            qs = qs.filter(assessment__reference=assessment)
+        return qs
+
+    def _reply(self, finding: Finding, code: int = status.HTTP_200_OK) -> Response:
+        return Response(s.FindingSerializer(finding, context=self.get_serializer_context()).data, status=code)
+
+    def _valid(self, serializer_class, partial: bool = False) -> dict:
+        serializer = serializer_class(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=s.FindingCreateSerializer, responses={201: s.FindingSerializer})
+    def create(self, request, *args, **kwargs):
+        data = dict(self._valid(s.FindingCreateSerializer))
+        reference = data.pop("assessment")
+        assessment = (
+            scope(Assessment.objects.select_related("submission"), request.user).filter(reference=reference).first()
+        )
+        if assessment is None:
+            raise ValidationError({"assessment": [f"No assessment {reference} that you work on."]})
+        finding = services.finding_create(actor=request.user, assessment=assessment, request=request, **data)
+        return self._reply(finding, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.FindingUpdateSerializer, responses=s.FindingSerializer)
+    def update(self, request, *args, **kwargs):
+        finding = self.get_object()
+        data = self._valid(s.FindingUpdateSerializer, partial=kwargs.get("partial", False))
+        finding = services.finding_update(actor=request.user, finding=finding, data=dict(data), request=request)
+        return self._reply(finding)
+
+    @extend_schema(request=s.FindingUpdateSerializer, responses=s.FindingSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(request=None, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, reference=None):
+        finding = services.finding_submit_for_review(actor=request.user, finding=self.get_object(), request=request)
+        return self._reply(finding)
+
+    @extend_schema(request=s.ReleaseSerializer, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.ReleaseSerializer)
+        finding = services.finding_release(
+            actor=request.user, finding=finding, response_due_at=data.get("response_due_at"), request=request
+        )
+        return self._reply(finding)
+
+    @extend_schema(request=s.ResolveSerializer, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.ResolveSerializer)
+        finding = services.finding_resolve(actor=request.user, finding=finding, note=data["note"], request=request)
+        return self._reply(finding)
+
+    @extend_schema(request=s.ReopenSerializer, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.ReopenSerializer)
+        finding = services.finding_reopen(
+            actor=request.user,
+            finding=finding,
+            note=data["note"],
+            response_due_at=data.get("response_due_at"),
+            request=request,
+        )
+        return self._reply(finding)
+
+    @extend_schema(request=s.WithdrawSerializer, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.WithdrawSerializer)
+        finding = services.finding_withdraw(actor=request.user, finding=finding, reason=data["reason"], request=request)
+        return self._reply(finding)
+
+    @extend_schema(request=s.RespondSerializer, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def respond(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.RespondSerializer)
+        finding = services.finding_respond(
+            actor=request.user,
+            finding=finding,
+            response=data["company_response"],
+            planned_mitigation=data["planned_mitigation"],
+            request=request,
+        )
+        return self._reply(finding)
+
+    @extend_schema(request=None, responses=s.CommentSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def comments(self, request, reference=None):
+        finding = self.get_object()
+        comments = scope(FindingComment.objects.filter(finding=finding), request.user).select_related("author")
+        return Response(s.CommentSerializer(comments, many=True).data)
+
+    @extend_schema(request=s.CommentSerializer, responses={201: s.CommentSerializer})
+    @comments.mapping.post
+    def add_comment(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.CommentSerializer)
+        comment = services.finding_comment_add(
+            actor=request.user, finding=finding, body=data["body"], internal=data["internal"], request=request
+        )
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)

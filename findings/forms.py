@@ -1,0 +1,170 @@
+"""Forms of the findings app. They parse and check input; the services in findings.services write."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from findings.models import SEVERITY_RUBRIC, Severity
+from findings.services import MAX_FILES_PER_UPLOAD, default_response_due
+from reviewportal.choices import RiskDomain
+from reviewportal.files import EVIDENCE_KINDS, validate_upload
+from reviewportal.forms import PortalForm
+
+FILES_AGAIN = "Files are not kept when the form has errors: choose the file(s) again before saving."
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; cleaned to a list, each checked by content and size."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, list | tuple) else ([data] if data else [])
+        items = [super(MultipleFileField, self).clean(item, initial) for item in items if item]
+        if len(items) > MAX_FILES_PER_UPLOAD:
+            raise ValidationError(f"Attach at most {MAX_FILES_PER_UPLOAD} files at once.")
+        errors = []
+        for item in items:
+            try:
+                validate_upload(item, allowed=EVIDENCE_KINDS)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return items
+
+
+def _files_help() -> str:
+    kinds = ", ".join(sorted(k.upper() for k in EVIDENCE_KINDS))
+    return f"Up to {MAX_FILES_PER_UPLOAD} files, {settings.UPLOAD_MAX_BYTES // 1048576} MB each. Accepted: {kinds}."
+
+
+def _severity_choices() -> list[tuple[str, str]]:
+    return [(value, f"{label} — {SEVERITY_RUBRIC[value]}") for value, label in Severity.choices]
+
+
+class FilesKeptNoticeMixin:
+    """A form with file inputs that fails says clearly that the files must be chosen again."""
+
+    file_fields: tuple[str, ...] = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._errors:
+            for name in self.file_fields:
+                if self.files.getlist(self.add_prefix(name)) and name not in self._errors:
+                    self.add_error(name, FILES_AGAIN)
+        return cleaned
+
+
+class FindingForm(FilesKeptNoticeMixin, PortalForm):
+    file_fields = ("evidence",)
+
+    title = forms.CharField(max_length=200)
+    risk_domain = forms.ChoiceField(label="Risk domain", choices=[("", "- Select -"), *RiskDomain.choices])
+    severity = forms.ChoiceField(
+        choices=_severity_choices,
+        widget=forms.RadioSelect,
+        help_text="Choose by the rubric: the uplift or harm the behaviour gives, and how readily.",
+    )
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Two or three sentences.")
+    details = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Markdown: **bold**, *italic*, lists, `code`, [links](https://…). HTML is shown as text.",
+    )
+    reproduction_steps = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    recommended_action = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    evidence = MultipleFileField(label="Evidence files")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = _files_help()
+
+
+def _end_of_day(day) -> datetime:
+    """The end of ``day`` in the user's time zone (the middleware activates it), stored as UTC."""
+    return timezone.make_aware(datetime.combine(day, time(23, 59)))
+
+
+class ResponseDueField(forms.DateField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Company response due")
+        kwargs.setdefault("widget", forms.DateInput())
+        super().__init__(**kwargs)
+
+
+class ReleaseForm(PortalForm):
+    response_due = ResponseDueField(
+        help_text=f"Leave empty for the default of {settings.FINDING_RESPONSE_DAYS} days from today."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["response_due"].initial = timezone.localdate(default_response_due())
+
+    def clean_response_due(self):
+        day = self.cleaned_data.get("response_due")
+        if day is None:
+            return None
+        if day <= timezone.localdate():
+            raise ValidationError("Pick a date after today.")
+        return _end_of_day(day)
+
+
+class ReopenForm(ReleaseForm):
+    note = forms.CharField(
+        label="What the company should answer",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown to the company in the finding's thread.",
+    )
+
+
+class ResolveForm(PortalForm):
+    note = forms.CharField(label="Resolution note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class WithdrawForm(PortalForm):
+    reason = forms.CharField(label="Reason for withdrawing", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ResponseForm(FilesKeptNoticeMixin, PortalForm):
+    file_fields = ("files",)
+
+    company_response = forms.CharField(label="Your response", widget=forms.Textarea(attrs={"rows": 6}))
+    planned_mitigation = forms.CharField(
+        label="Planned mitigation",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What the company will change, and by when.",
+    )
+    files = MultipleFileField(label="Supporting files")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = _files_help()
+
+
+class CommentForm(PortalForm):
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+    internal = forms.BooleanField(
+        label="Internal: only the centre team sees this comment", required=False, initial=True
+    )
+
+    def __init__(self, *args, allow_internal: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not allow_internal:
+            del self.fields["internal"]

@@ -1,0 +1,170 @@
+"""Reads of the findings app. Every query starts from ``scope()``, so it shows only what the user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.permissions import can, scope
+from assessments.models import AccessTicket, Assessment, TicketStatus
+from findings.models import (
+    RELEASED_STATUSES,
+    SEVERITY_ORDER,
+    Finding,
+    FindingComment,
+    FindingEvidence,
+    FindingStatus,
+    Severity,
+)
+from findings.services import EDITABLE_STATUSES, REOPENABLE, RESOLVABLE, WITHDRAWABLE
+from reviewportal.choices import RiskDomain
+
+SEVERITY_RANK = Case(
+    *[When(severity=value, then=Value(i)) for i, value in enumerate(SEVERITY_ORDER)],
+    default=Value(len(SEVERITY_ORDER)),
+    output_field=IntegerField(),
+)
+
+# Sort keys offered on the list page → ORDER BY.
+SORTS: dict[str, tuple[str, list[str]]] = {
+    "severity": ("Severity (most severe first)", ["severity_rank", "-created_at"]),
+    "newest": ("Newest first", ["-created_at"]),
+    "oldest": ("Oldest first", ["created_at"]),
+    "due": ("Response due (soonest first)", ["response_due_at", "-created_at"]),
+    "assessment": ("Assessment", ["assessment__reference", "severity_rank"]),
+}
+DEFAULT_SORT = "severity"
+
+
+def finding_list(*, user: Any, params: dict[str, str] | None = None) -> QuerySet[Finding]:
+    """The findings ``user`` may see, filtered and sorted by the list page's ``params``.
+
+    ``params``: ``severity``, ``risk_domain``, ``status``, ``assessment`` (reference),
+    ``overdue`` ("1": released and past the response due date), ``q`` (title or
+    summary), ``sort`` (a key of ``SORTS``). Unknown values are ignored.
+    """
+    params = params or {}
+    qs = scope(Finding.objects.all(), user).with_related().annotate(severity_rank=SEVERITY_RANK)
+    if params.get("severity") in Severity.values:
+        qs = qs.filter(severity=params["severity"])
+    if params.get("risk_domain") in RiskDomain.values:
+        qs = qs.filter(risk_domain=params["risk_domain"])
+    if params.get("status") in FindingStatus.values:
+        qs = qs.filter(status=params["status"])
+    if params.get("assessment"):
+        qs = qs.filter(assessment__reference=params["assessment"].strip())
+    if params.get("overdue") in ("1", "true", "on"):
+        qs = qs.overdue()
+    query = (params.get("q") or "").strip()
+    if query:
+        qs = qs.filter(Q(title__icontains=query) | Q(summary__icontains=query) | Q(reference__iexact=query))
+    sort = params.get("sort") if params.get("sort") in SORTS else DEFAULT_SORT
+    return qs.order_by(*SORTS[sort][1])
+
+
+@dataclass
+class FindingSummary:
+    """What the assessment page shows about its findings."""
+
+    findings: list[Finding]
+    by_severity: list[tuple[str, str, int]] = field(default_factory=list)  # (value, label, count)
+    by_domain: list[tuple[str, str, int]] = field(default_factory=list)
+    total: int = 0
+    overdue: int = 0
+    can_create: bool = False
+
+
+def _counts(qs: QuerySet, field_name: str, choices) -> list[tuple[str, str, int]]:
+    counts = dict(qs.order_by().values_list(field_name).annotate(n=Count("pk")))
+    return [(value, label, counts.get(value, 0)) for value, label in choices]
+
+
+def assessment_finding_summary(*, user: Any, assessment: Assessment) -> FindingSummary:
+    """Counts by severity and domain and the list of the assessment's findings the user may see (4 queries)."""
+    qs = scope(Finding.objects.filter(assessment=assessment), user)
+    findings = list(qs.with_related().annotate(severity_rank=SEVERITY_RANK).order_by("severity_rank", "-created_at"))
+    now = timezone.now()
+    return FindingSummary(
+        findings=findings,
+        by_severity=_counts(qs, "severity", Severity.choices),
+        by_domain=[c for c in _counts(qs, "risk_domain", RiskDomain.choices) if c[2]],
+        total=len(findings),
+        overdue=sum(1 for f in findings if f.status == FindingStatus.RELEASED and f.response_due_at < now),
+        can_create=can(user, "finding.create", assessment),
+    )
+
+
+def finding_thread(*, user: Any, finding: Finding) -> list[FindingComment]:
+    """The comments of ``finding`` the user may read (a liaison never gets internal ones)."""
+    return list(scope(FindingComment.objects.filter(finding=finding), user).select_related("author"))
+
+
+def finding_files(*, user: Any, finding: Finding) -> list[FindingEvidence]:
+    return list(scope(FindingEvidence.objects.filter(finding=finding), user).select_related("uploaded_by"))
+
+
+def available_actions(user: Any, finding: Finding) -> dict[str, bool]:
+    """Which buttons to show on a finding: the policy allows it and the status permits it."""
+    status = finding.status
+    return {
+        "edit": status in EDITABLE_STATUSES and can(user, "finding.edit", finding),
+        "submit": status == FindingStatus.DRAFT and can(user, "finding.submit_for_review", finding),
+        "release": status == FindingStatus.IN_REVIEW and can(user, "finding.release", finding),
+        "respond": status == FindingStatus.RELEASED and can(user, "finding.respond", finding),
+        "resolve": status in RESOLVABLE and can(user, "finding.resolve", finding),
+        "reopen": status in REOPENABLE and can(user, "finding.reopen", finding),
+        "withdraw": status in WITHDRAWABLE and can(user, "finding.withdraw", finding),
+        "comment": status != FindingStatus.WITHDRAWN and can(user, "finding.comment", finding),
+        "comment_internal": can(user, "finding.comment_internal", finding),
+    }
+
+
+# --- The assessment report -------------------------------------------------------------
+
+# Tickets that show access was actually given (requests and rejections are not access).
+ACCESS_GIVEN_STATUSES = (TicketStatus.PROVISIONED, TicketStatus.ACTIVE, TicketStatus.EXPIRED, TicketStatus.REVOKED)
+
+
+@dataclass
+class AssessmentReport:
+    assessment: Assessment
+    released_only: bool
+    findings: list[Finding]
+    by_severity: list[tuple[str, str, list[Finding]]]
+    access: list[AccessTicket]
+    generated_at: Any
+    risk_domain_labels: list[str] = field(default_factory=list)
+
+
+def assessment_report(*, assessment: Assessment, released_only: bool) -> AssessmentReport:
+    """What the report of ``assessment`` contains; the caller has checked the report permission.
+
+    The full variant has every finding except withdrawn ones; the company
+    variant only findings released to the company.
+    """
+    qs = Finding.objects.filter(assessment=assessment).with_related()
+    if released_only:
+        qs = qs.filter(status__in=RELEASED_STATUSES)
+    else:
+        qs = qs.exclude(status=FindingStatus.WITHDRAWN)
+    findings = list(qs.annotate(severity_rank=SEVERITY_RANK).order_by("severity_rank", "reference"))
+    by_severity = [
+        (value, label, [f for f in findings if f.severity == value])
+        for value, label in Severity.choices
+        if any(f.severity == value for f in findings)
+    ]
+    access = list(
+        AccessTicket.objects.filter(assessment=assessment, status__in=ACCESS_GIVEN_STATUSES).order_by("starts_at")
+    )
+    return AssessmentReport(
+        assessment=assessment,
+        released_only=released_only,
+        findings=findings,
+        by_severity=by_severity,
+        access=access,
+        generated_at=timezone.now(),
+        risk_domain_labels=[RiskDomain(d).label for d in assessment.risk_domains or [] if d in RiskDomain.values],
+    )

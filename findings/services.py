@@ -1,0 +1,422 @@
+"""Writes of the findings app: one function per change, each checking the actor and the state.
+
+Every function checks the actor through the policy (``require``), checks the
+current status (``TransitionNotAllowed`` naming the states), writes, records
+an audit event with the assessment's reference as ``case_ref``, and keeps the
+response deadline in step (``deadline_sync``), all in one transaction. Forms,
+API views and the admin call these and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.permissions import require
+from assessments.models import Assessment, AssessmentStatus
+from audit.services import audit_record, diff_fields
+from findings.deadlines import finding_deadline_specs
+from findings.models import (
+    EvidenceSide,
+    Finding,
+    FindingComment,
+    FindingEvidence,
+    FindingStatus,
+    Severity,
+)
+from reminders.services import deadline_sync
+from reviewportal.choices import RiskDomain
+from reviewportal.errors import RuleViolation, TransitionNotAllowed
+from reviewportal.files import EVIDENCE_KINDS, validate_upload
+from reviewportal.references import save_with_reference
+
+# Fields an evaluator writes; everything else changes only through a transition.
+EDITABLE_FIELDS = ("title", "risk_domain", "severity", "summary", "details", "reproduction_steps", "recommended_action")
+EDITABLE_STATUSES = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW)
+# Files may be added to a finding while the centre still works on it, or until it is closed.
+MAX_FILES_PER_UPLOAD = 10
+
+
+def _label(status: str) -> str:
+    return FindingStatus(status).label.lower()
+
+
+def _not_allowed(finding: Finding, verb: str, allowed: Iterable[str]) -> TransitionNotAllowed:
+    wanted = " or ".join(f"“{_label(s)}”" for s in allowed)
+    return TransitionNotAllowed(
+        f"{finding.reference} is “{_label(finding.status)}”; it can be {verb} only when it is {wanted}."
+    )
+
+
+def _locked(finding: Finding) -> Finding:
+    """Re-read the finding under a row lock so two people cannot move it at once."""
+    return Finding.objects.select_for_update().select_related("assessment__submission").get(pk=finding.pk)
+
+
+def _check_text_fields(data: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    if "title" in data and not str(data["title"] or "").strip():
+        errors["title"] = ["Give the finding a title."]
+    if "summary" in data and not str(data["summary"] or "").strip():
+        errors["summary"] = ["Write a short summary."]
+    if "risk_domain" in data and data["risk_domain"] not in RiskDomain.values:
+        errors["risk_domain"] = [f"Choose one of: {', '.join(RiskDomain.values)}."]
+    if "severity" in data and data["severity"] not in Severity.values:
+        errors["severity"] = [f"Choose one of: {', '.join(Severity.values)}."]
+    if errors:
+        raise RuleViolation("The finding has errors; see the fields.", errors=errors)
+
+
+def _attach_files(
+    *, finding: Finding, files: Sequence[Any], side: str, actor: Any, field: str, request=None
+) -> list[FindingEvidence]:
+    """Check each upload by content and size, then store it with its SHA-256."""
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise RuleViolation(
+            f"Attach at most {MAX_FILES_PER_UPLOAD} files at once.",
+            errors={field: [f"Attach at most {MAX_FILES_PER_UPLOAD} files at once."]},
+        )
+    stored = []
+    for uploaded in files:
+        try:
+            info = validate_upload(uploaded, allowed=EVIDENCE_KINDS)
+        except ValidationError as exc:
+            raise RuleViolation(exc.messages[0], errors={field: exc.messages}) from exc
+        evidence = FindingEvidence(finding=finding, side=side)
+        evidence.fill_from(uploaded, info, user=actor)
+        evidence.save()
+        audit_record(
+            actor=actor,
+            action="create",
+            obj=evidence,
+            request=request,
+            case_ref=finding.assessment.reference,
+            summary=f"Attached {info.original_name} to {finding.reference} (sha256 {info.sha256[:12]}…)",
+            changes={"sha256": {"from": None, "to": info.sha256}, "size": {"from": None, "to": info.size}},
+        )
+        stored.append(evidence)
+    return stored
+
+
+def _sync_deadlines(finding: Finding) -> None:
+    deadline_sync(owner=finding, specs=finding_deadline_specs(finding))
+
+
+def _transition(
+    finding: Finding, *, to: str, actor: Any, request, summary: str, extra: dict[str, Any] | None = None
+) -> Finding:
+    """Write the new status (and ``extra`` fields), audit it and recompute deadlines."""
+    before = {"status": finding.status, **{k: getattr(finding, k) for k in (extra or {})}}
+    finding.status = to
+    for key, value in (extra or {}).items():
+        setattr(finding, key, value)
+    finding.save(update_fields=["status", "updated_at", *(extra or {})])
+    after = {"status": finding.status, **(extra or {})}
+    audit_record(
+        actor=actor,
+        action="transition",
+        obj=finding,
+        request=request,
+        case_ref=finding.assessment.reference,
+        summary=summary,
+        changes=diff_fields(before, after),
+    )
+    _sync_deadlines(finding)
+    return finding
+
+
+# --- Recording and editing ----------------------------------------------------------
+
+
+def finding_create(
+    *,
+    actor: Any,
+    assessment: Assessment,
+    title: str,
+    risk_domain: str,
+    severity: str,
+    summary: str,
+    details: str = "",
+    reproduction_steps: str = "",
+    recommended_action: str = "",
+    evidence: Sequence[Any] = (),
+    request=None,
+) -> Finding:
+    """Record a draft finding on ``assessment`` by an evaluator or lead on its team."""
+    require(actor, "finding.create", assessment, "Only the assessment's lead and team can record findings on it.")
+    if assessment.status == AssessmentStatus.WITHDRAWN:
+        raise TransitionNotAllowed(f"{assessment.reference} was withdrawn; findings can no longer be recorded on it.")
+    data = {
+        "title": title,
+        "risk_domain": risk_domain,
+        "severity": severity,
+        "summary": summary,
+        "details": details or "",
+        "reproduction_steps": reproduction_steps or "",
+        "recommended_action": recommended_action or "",
+    }
+    _check_text_fields(data)
+    with transaction.atomic():
+        finding = save_with_reference(Finding(assessment=assessment, author=actor, **data), "FND")
+        audit_record(
+            actor=actor,
+            action="create",
+            obj=finding,
+            request=request,
+            case_ref=assessment.reference,
+            summary=f"Recorded {finding.severity} {finding.risk_domain} finding “{finding.title}”",
+            changes=diff_fields({}, data),
+        )
+        _attach_files(finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence")
+    return finding
+
+
+def finding_update(
+    *, actor: Any, finding: Finding, data: dict[str, Any], evidence: Sequence[Any] = (), request=None
+) -> Finding:
+    """Change the text of a finding, and add evidence, while the centre still works on it."""
+    require(actor, "finding.edit", finding, "Only the assessment's lead and team can change this finding.")
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise RuleViolation(
+            "These fields cannot be changed here.", errors={k: ["This field cannot be changed."] for k in unknown}
+        )
+    _check_text_fields(data)
+    with transaction.atomic():
+        finding = _locked(finding)
+        if finding.status not in EDITABLE_STATUSES:
+            raise _not_allowed(finding, "edited", EDITABLE_STATUSES)
+        before = {k: getattr(finding, k) for k in data}
+        for key, value in data.items():
+            setattr(finding, key, value if value is not None else "")
+        changes = diff_fields(before, {k: getattr(finding, k) for k in data})
+        if changes:
+            finding.save(update_fields=[*changes, "updated_at"])
+            audit_record(
+                actor=actor,
+                action="change",
+                obj=finding,
+                request=request,
+                case_ref=finding.assessment.reference,
+                summary=f"Changed {', '.join(changes)}",
+                changes=changes,
+            )
+        _attach_files(finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence")
+    return finding
+
+
+# --- Review and release ---------------------------------------------------------------
+
+
+def finding_submit_for_review(*, actor: Any, finding: Finding, request=None) -> Finding:
+    """draft → in_review: the author (or a colleague) asks a lead to review it."""
+    require(actor, "finding.submit_for_review", finding, "Only the assessment's team can submit this finding.")
+    with transaction.atomic():
+        finding = _locked(finding)
+        if finding.status != FindingStatus.DRAFT:
+            raise _not_allowed(finding, "submitted for review", [FindingStatus.DRAFT])
+        return _transition(
+            finding,
+            to=FindingStatus.IN_REVIEW,
+            actor=actor,
+            request=request,
+            summary="Submitted for review",
+            extra={"submitted_at": timezone.now()},
+        )
+
+
+def default_response_due(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) + timedelta(days=settings.FINDING_RESPONSE_DAYS)
+
+
+def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime | None = None, request=None) -> Finding:
+    """in_review → released: a lead other than the author releases it to the company (two-person rule).
+
+    Sets the response due date (default ``FINDING_RESPONSE_DAYS`` from now),
+    which becomes a deadline for the company's liaisons.
+    """
+    require(
+        actor,
+        "finding.release",
+        finding,
+        "A finding is released by a lead evaluator on the assessment who is not its author.",
+    )
+    now = timezone.now()
+    due = response_due_at or default_response_due(now)
+    if due <= now:
+        raise RuleViolation(
+            "The response due date must be in the future.", errors={"response_due_at": ["Pick a later date."]}
+        )
+    with transaction.atomic():
+        finding = _locked(finding)
+        if finding.status != FindingStatus.IN_REVIEW:
+            raise _not_allowed(finding, "released", [FindingStatus.IN_REVIEW])
+        return _transition(
+            finding,
+            to=FindingStatus.RELEASED,
+            actor=actor,
+            request=request,
+            summary=f"Released to the company; response due {due:%Y-%m-%d}",
+            extra={"released_by": actor, "released_at": now, "response_due_at": due},
+        )
+
+
+# --- The company's answer and the centre's follow-up ---------------------------------------
+
+
+def finding_respond(
+    *,
+    actor: Any,
+    finding: Finding,
+    response: str,
+    planned_mitigation: str = "",
+    files: Sequence[Any] = (),
+    request=None,
+) -> Finding:
+    """released → company_responded: the company's liaison answers, with files if any."""
+    require(actor, "finding.respond", finding, "Only the company's liaison can answer this finding.")
+    if not (response or "").strip():
+        raise RuleViolation("Write the company's response.", errors={"company_response": ["Write a response."]})
+    with transaction.atomic():
+        finding = _locked(finding)
+        if finding.status != FindingStatus.RELEASED:
+            raise _not_allowed(finding, "answered", [FindingStatus.RELEASED])
+        _attach_files(
+            finding=finding, files=files, side=EvidenceSide.COMPANY, actor=actor, field="files", request=request
+        )
+        return _transition(
+            finding,
+            to=FindingStatus.COMPANY_RESPONDED,
+            actor=actor,
+            request=request,
+            summary="The company responded",
+            extra={
+                "company_response": response.strip(),
+                "planned_mitigation": (planned_mitigation or "").strip(),
+                "responded_by": actor,
+                "responded_at": timezone.now(),
+            },
+        )
+
+
+RESOLVABLE = (FindingStatus.RELEASED, FindingStatus.COMPANY_RESPONDED)
+REOPENABLE = (FindingStatus.COMPANY_RESPONDED, FindingStatus.RESOLVED)
+WITHDRAWABLE = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW, FindingStatus.RELEASED, FindingStatus.COMPANY_RESPONDED)
+
+
+def finding_resolve(*, actor: Any, finding: Finding, note: str = "", request=None) -> Finding:
+    """released / company_responded → resolved: the centre accepts the answer (or closes it)."""
+    require(actor, "finding.resolve", finding, "Only the assessment's team can resolve this finding.")
+    with transaction.atomic():
+        finding = _locked(finding)
+        if finding.status not in RESOLVABLE:
+            raise _not_allowed(finding, "resolved", RESOLVABLE)
+        return _transition(
+            finding,
+            to=FindingStatus.RESOLVED,
+            actor=actor,
+            request=request,
+            summary="Resolved",
+            extra={"resolved_by": actor, "resolved_at": timezone.now(), "resolution_note": (note or "").strip()},
+        )
+
+
+def finding_reopen(
+    *, actor: Any, finding: Finding, note: str, response_due_at: datetime | None = None, request=None
+) -> Finding:
+    """company_responded / resolved → released: the centre asks the company again, with a new due date.
+
+    ``note`` (what the centre asks) is added to the thread as a comment the company sees.
+    """
+    require(actor, "finding.reopen", finding, "Only the assessment's team can reopen this finding.")
+    if not (note or "").strip():
+        raise RuleViolation("Say what the company should answer.", errors={"note": ["Say what you ask the company."]})
+    now = timezone.now()
+    due = response_due_at or default_response_due(now)
+    if due <= now:
+        raise RuleViolation(
+            "The response due date must be in the future.", errors={"response_due_at": ["Pick a later date."]}
+        )
+    with transaction.atomic():
+        finding = _locked(finding)
+        if finding.status not in REOPENABLE:
+            raise _not_allowed(finding, "reopened", REOPENABLE)
+        FindingComment.objects.create(finding=finding, author=actor, body=note.strip(), internal=False)
+        return _transition(
+            finding,
+            to=FindingStatus.RELEASED,
+            actor=actor,
+            request=request,
+            summary=f"Asked the company again; response due {due:%Y-%m-%d}",
+            extra={"response_due_at": due, "resolved_by": None, "resolved_at": None},
+        )
+
+
+def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request=None) -> Finding:
+    """Any open status → withdrawn, with the reason (the author, a lead on the case or an admin)."""
+    require(
+        actor, "finding.withdraw", finding, "Only the author, a lead on the assessment or an admin can withdraw it."
+    )
+    if not (reason or "").strip():
+        raise RuleViolation("Give the reason for withdrawing.", errors={"reason": ["Give a reason."]})
+    with transaction.atomic():
+        finding = _locked(finding)
+        if finding.status not in WITHDRAWABLE:
+            raise _not_allowed(finding, "withdrawn", WITHDRAWABLE)
+        return _transition(
+            finding,
+            to=FindingStatus.WITHDRAWN,
+            actor=actor,
+            request=request,
+            summary="Withdrawn",
+            extra={"withdrawn_reason": reason.strip()},
+        )
+
+
+# --- Comments ----------------------------------------------------------------------------
+
+
+def finding_comment_add(*, actor: Any, finding: Finding, body: str, internal: bool, request=None) -> FindingComment:
+    """Add a message to the thread. Internal messages are for the centre only."""
+    require(actor, "finding.comment", finding, "You cannot comment on this finding.")
+    if internal:
+        require(actor, "finding.comment_internal", finding, "Only the centre team can write internal comments.")
+    if not (body or "").strip():
+        raise RuleViolation("Write a comment.", errors={"body": ["Write a comment."]})
+    with transaction.atomic():
+        comment = FindingComment.objects.create(finding=finding, author=actor, body=body.strip(), internal=internal)
+        audit_record(
+            actor=actor,
+            action="create",
+            obj=comment,
+            request=request,
+            case_ref=finding.assessment.reference,
+            object_repr=f"{'Internal' if internal else 'Shared'} comment on {finding.reference}",
+            summary=f"Commented on {finding.reference}{' (internal)' if internal else ''}",
+        )
+    return comment
+
+
+# --- Report exports ----------------------------------------------------------------------
+
+
+def assessment_report_export(
+    *, actor: Any, assessment: Assessment, released_only: bool, fmt: str, request=None
+) -> None:
+    """Check the actor may download the report variant, and record the export."""
+    action = "assessment.report_company" if released_only else "assessment.report"
+    require(actor, action, assessment, "You cannot download this report.")
+    audit_record(
+        actor=actor,
+        action="export",
+        obj=assessment,
+        request=request,
+        case_ref=assessment.reference,
+        summary=f"Downloaded the {'released-findings' if released_only else 'full'} report ({fmt.upper()})",
+    )

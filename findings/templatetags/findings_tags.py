@@ -1,0 +1,43 @@
+"""Template helpers of the findings app: Markdown rendering and the assessment page's findings panel."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from accounts.permissions import can
+from findings.markdown import render_markdown
+from findings.selectors import assessment_finding_summary
+
+register = template.Library()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str):
+    """Markdown → sanitised HTML (see findings.markdown)."""
+    return render_markdown(text or "")
+
+
+@register.simple_tag
+def assessment_url(assessment) -> str:
+    """The assessment's page, or "" while the assessments app has no detail page."""
+    try:
+        return reverse("assessments:detail", kwargs={"reference": assessment.reference})
+    except NoReverseMatch:
+        return ""
+
+
+@register.inclusion_tag("findings/_panel.html", takes_context=True)
+def findings_panel(context, assessment):
+    """The findings panel of an assessment page: counts by severity and domain, the list, and a button.
+
+    Usage on the assessment page: ``{% load findings_tags %}{% findings_panel assessment %}``.
+    The data comes from the findings selectors, through the user's scope.
+    """
+    user = context["request"].user
+    return {
+        "assessment": assessment,
+        "summary": assessment_finding_summary(user=user, assessment=assessment),
+        "can_report": can(user, "assessment.report", assessment),
+        "can_report_company": can(user, "assessment.report_company", assessment),
+    }

@@ -1,0 +1,48 @@
+import factory
+from django.utils import timezone
+
+from findings.models import Finding, FindingComment, FindingStatus, Severity
+from reviewportal.references import save_with_reference
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    """A draft finding; pass ``assessment`` and ``author``. ``released(...)`` gives a released one."""
+
+    class Meta:
+        model = Finding
+
+    assessment = None
+    author = None
+    title = factory.Sequence(lambda n: f"Safeguard bypass {n}")
+    risk_domain = "cyber"
+    severity = Severity.HIGH
+    summary = "The model writes working exploit code for a known CVE when asked in a role-play framing."
+    details = "Observed in **3 of 5** attempts."
+    reproduction_steps = "1. Open a session.\n2. Ask in the role-play framing."
+    recommended_action = "Extend refusal training to role-play framings."
+    status = FindingStatus.DRAFT
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return save_with_reference(model_class(*args, **kwargs), "FND")
+
+
+def released_finding(*, assessment, author, released_by, **kwargs):
+    now = timezone.now()
+    return FindingFactory(
+        assessment=assessment,
+        author=author,
+        status=kwargs.pop("status", FindingStatus.RELEASED),
+        released_by=released_by,
+        released_at=now,
+        response_due_at=kwargs.pop("response_due_at", now + timezone.timedelta(days=10)),
+        **kwargs,
+    )
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FindingComment
+
+    body = "A comment."
+    internal = True

@@ -1,0 +1,39 @@
+from django.urls import path
+
+from findings import views
+
+app_name = "findings"
+
+urlpatterns = [
+    path("", views.finding_list, name="list"),
+    path("assessment/<str:assessment_reference>/new/", views.finding_create, name="create"),
+    path("assessment/<str:assessment_reference>/report/", views.assessment_report, name="report"),
+    path(
+        "assessment/<str:assessment_reference>/report.pdf",
+        views.assessment_report,
+        {"fmt": "pdf"},
+        name="report_pdf",
+    ),
+    path(
+        "assessment/<str:assessment_reference>/report/released/",
+        views.assessment_report,
+        {"released_only": True},
+        name="report_company",
+    ),
+    path(
+        "assessment/<str:assessment_reference>/report-released.pdf",
+        views.assessment_report,
+        {"released_only": True, "fmt": "pdf"},
+        name="report_company_pdf",
+    ),
+    path("evidence/<uuid:public_id>/", views.evidence_download, name="evidence_download"),
+    path("<str:reference>/", views.finding_detail, name="detail"),
+    path("<str:reference>/edit/", views.finding_edit, name="edit"),
+    path("<str:reference>/submit/", views.finding_transition, {"transition": "submit"}, name="submit"),
+    path("<str:reference>/release/", views.finding_transition, {"transition": "release"}, name="release"),
+    path("<str:reference>/resolve/", views.finding_transition, {"transition": "resolve"}, name="resolve"),
+    path("<str:reference>/reopen/", views.finding_transition, {"transition": "reopen"}, name="reopen"),
+    path("<str:reference>/withdraw/", views.finding_transition, {"transition": "withdraw"}, name="withdraw"),
+    path("<str:reference>/respond/", views.finding_respond, name="respond"),
+    path("<str:reference>/comments/", views.finding_comment, name="comment"),
+]

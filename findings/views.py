@@ -1,0 +1,308 @@
+"""Pages of the findings app: parse, call one service or selector, render.
+
+Objects are fetched through ``get_object_for`` (unseen → 404) and every
+action is checked by the policy (refused → 403), inside the services too.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import get_object_for
+from assessments.models import Assessment
+from findings import forms, selectors, services
+from findings.models import Finding, FindingEvidence, FindingStatus, Severity
+from reviewportal.choices import RiskDomain
+from reviewportal.errors import RuleViolation
+from reviewportal.files import file_response
+
+LIST_PAGE_SIZE = 25
+
+
+def _finding(request, reference: str, action: str | None = None) -> Finding:
+    return get_object_for(request.user, Finding.objects.with_related(), action, reference=reference)
+
+
+def _assessment(request, reference: str, action: str | None = None) -> Assessment:
+    return get_object_for(
+        request.user, Assessment.objects.select_related("submission__organisation", "lead"), action, reference=reference
+    )
+
+
+def _form_error(form, exc: RuleViolation) -> None:
+    """Show a service's refusal on the form, field by field when it names fields."""
+    placed = False
+    for name, msgs in exc.errors.items():
+        if name in form.fields:
+            for message in msgs:
+                form.add_error(name, message)
+            placed = True
+    if not placed:
+        form.add_error(None, str(exc))
+
+
+@login_required
+@require_GET
+def finding_list(request):
+    findings = selectors.finding_list(user=request.user, params=request.GET)
+    page_obj = Paginator(findings, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "findings/list.html",
+        {
+            "page_obj": page_obj,
+            "findings": page_obj.object_list,
+            "query_string": query.urlencode(),
+            "filters": request.GET,
+            "severities": Severity.choices,
+            "domains": RiskDomain.choices,
+            "statuses": FindingStatus.choices,
+            "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
+            "is_filtered": any(request.GET.get(k) for k in ("severity", "risk_domain", "status", "overdue", "q")),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_create(request, assessment_reference: str):
+    assessment = _assessment(request, assessment_reference, "finding.create")
+    form = forms.FindingForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        evidence = data.pop("evidence")
+        try:
+            finding = services.finding_create(
+                actor=request.user, assessment=assessment, evidence=evidence, request=request, **data
+            )
+        except RuleViolation as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Finding {finding.reference} was recorded as a draft.")
+            return redirect("findings:detail", reference=finding.reference)
+    return render(request, "findings/form.html", {"form": form, "assessment": assessment, "finding": None})
+
+
+@login_required
+@require_GET
+def finding_detail(request, reference: str):
+    finding = _finding(request, reference)
+    actions = selectors.available_actions(request.user, finding)
+    return render(
+        request,
+        "findings/detail.html",
+        {
+            "finding": finding,
+            "assessment": finding.assessment,
+            "actions": actions,
+            "comments": selectors.finding_thread(user=request.user, finding=finding),
+            "files": selectors.finding_files(user=request.user, finding=finding),
+            "comment_form": forms.CommentForm(allow_internal=actions["comment_internal"]),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_edit(request, reference: str):
+    finding = _finding(request, reference, "finding.edit")
+    if finding.status not in services.EDITABLE_STATUSES:
+        messages.error(request, f"{finding.reference} is “{finding.get_status_display()}” and can no longer be edited.")
+        return redirect("findings:detail", reference=finding.reference)
+    initial = {name: getattr(finding, name) for name in services.EDITABLE_FIELDS}
+    form = forms.FindingForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        evidence = data.pop("evidence")
+        try:
+            services.finding_update(actor=request.user, finding=finding, data=data, evidence=evidence, request=request)
+        except RuleViolation as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"{finding.reference} was saved.")
+            return redirect("findings:detail", reference=finding.reference)
+    return render(request, "findings/form.html", {"form": form, "assessment": finding.assessment, "finding": finding})
+
+
+# --- Transitions: a confirmation page (GET) and the change (POST) -------------------------
+
+TRANSITIONS = {
+    # name → (policy action, form, title, button, help)
+    "submit": (
+        "finding.submit_for_review",
+        None,
+        "Submit for review",
+        "Submit for review",
+        "A lead evaluator other than the author reviews it and releases it to the company.",
+    ),
+    "release": (
+        "finding.release",
+        forms.ReleaseForm,
+        "Release to the company",
+        "Release to the company",
+        "The company's liaisons will see this finding and must respond by the due date.",
+    ),
+    "resolve": ("finding.resolve", forms.ResolveForm, "Resolve", "Resolve", "Close the finding: the answer suffices."),
+    "reopen": (
+        "finding.reopen",
+        forms.ReopenForm,
+        "Ask the company again",
+        "Ask again",
+        "The finding goes back to the company with your question and a new due date.",
+    ),
+    "withdraw": (
+        "finding.withdraw",
+        forms.WithdrawForm,
+        "Withdraw",
+        "Withdraw the finding",
+        "A withdrawn finding is kept in the record but leaves reports and the company's view.",
+    ),
+}
+
+
+def _run_transition(name: str, request, finding: Finding, data: dict) -> Finding:
+    user = request.user
+    if name == "submit":
+        return services.finding_submit_for_review(actor=user, finding=finding, request=request)
+    if name == "release":
+        return services.finding_release(
+            actor=user, finding=finding, response_due_at=data.get("response_due"), request=request
+        )
+    if name == "resolve":
+        return services.finding_resolve(actor=user, finding=finding, note=data.get("note", ""), request=request)
+    if name == "reopen":
+        return services.finding_reopen(
+            actor=user, finding=finding, note=data["note"], response_due_at=data.get("response_due"), request=request
+        )
+    return services.finding_withdraw(actor=user, finding=finding, reason=data["reason"], request=request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_transition(request, reference: str, transition: str):
+    action, form_class, title, button, help_text = TRANSITIONS[transition]
+    finding = _finding(request, reference, action)
+    form = form_class(request.POST or None) if form_class else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            finding = _run_transition(transition, request, finding, form.cleaned_data if form else {})
+        except RuleViolation as exc:
+            if form is None:
+                messages.error(request, str(exc))
+                return redirect("findings:detail", reference=finding.reference)
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"{finding.reference} is now “{finding.get_status_display()}”.")
+            return redirect("findings:detail", reference=finding.reference)
+    return render(
+        request,
+        "findings/transition.html",
+        {"finding": finding, "form": form, "title": title, "button": button, "help_text": help_text},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_respond(request, reference: str):
+    finding = _finding(request, reference, "finding.respond")
+    form = forms.ResponseForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.finding_respond(
+                actor=request.user,
+                finding=finding,
+                response=form.cleaned_data["company_response"],
+                planned_mitigation=form.cleaned_data["planned_mitigation"],
+                files=form.cleaned_data["files"],
+                request=request,
+            )
+        except RuleViolation as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Your response was sent to the centre.")
+            return redirect("findings:detail", reference=finding.reference)
+    return render(request, "findings/respond.html", {"finding": finding, "form": form})
+
+
+@login_required
+@require_POST
+def finding_comment(request, reference: str):
+    finding = _finding(request, reference, "finding.comment")
+    allow_internal = selectors.available_actions(request.user, finding)["comment_internal"]
+    form = forms.CommentForm(request.POST, allow_internal=allow_internal)
+    if form.is_valid():
+        try:
+            services.finding_comment_add(
+                actor=request.user,
+                finding=finding,
+                body=form.cleaned_data["body"],
+                internal=form.cleaned_data.get("internal", False),
+                request=request,
+            )
+        except RuleViolation as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Your comment was added.")
+            return redirect(f"{finding_url(finding)}#thread")
+    return render(request, "findings/comment_error.html", {"finding": finding, "form": form}, status=400)
+
+
+def finding_url(finding: Finding) -> str:
+    return reverse("findings:detail", kwargs={"reference": finding.reference})
+
+
+@login_required
+@require_GET
+def evidence_download(request, public_id):
+    evidence = get_object_for(
+        request.user,
+        FindingEvidence.objects.select_related("finding__assessment__submission"),
+        "finding.evidence_download",
+        public_id=public_id,
+    )
+    return file_response(request, evidence, case_ref=evidence.finding.assessment.reference)
+
+
+# --- The assessment report -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def assessment_report(request, assessment_reference: str, released_only: bool = False, fmt: str = "html"):
+    assessment = _assessment(request, assessment_reference)
+    # A liaison may only have the released-findings variant; the full one is refused outright.
+    services.assessment_report_export(
+        actor=request.user, assessment=assessment, released_only=released_only, fmt=fmt, request=request
+    )
+    report = selectors.assessment_report(assessment=assessment, released_only=released_only)
+    context = {"report": report, "assessment": assessment}
+    if fmt == "pdf":
+        return _pdf_response(request, context, assessment, released_only)
+    return render(request, "findings/report.html", context)
+
+
+def _pdf_response(request, context: dict, assessment: Assessment, released_only: bool) -> HttpResponse:
+    from xhtml2pdf import pisa
+
+    html = render_to_string("findings/report_pdf.html", context, request=request)
+    buffer = BytesIO()
+    result = pisa.CreatePDF(html, dest=buffer, encoding="utf-8")
+    if result.err:
+        raise RuntimeError("The PDF report could not be produced.")
+    suffix = "-released" if released_only else ""
+    response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{assessment.reference}-report{suffix}.pdf"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
