@@ -1,0 +1,67 @@
+"""REST API of the reminders app: deadlines (read, scoped) and the caller's own notifications."""
+
+from __future__ import annotations
+
+from django_filters import rest_framework as filters
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.permissions import scope
+from reminders import services
+from reminders.api.serializers import DeadlineSerializer, NotificationSerializer
+from reminders.models import Deadline, DeadlineKind, Notification
+
+
+class DeadlineFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=DeadlineKind.choices)
+    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+
+    class Meta:
+        model = Deadline
+        fields = ["kind", "is_open"]
+
+
+class DeadlineViewSet(viewsets.ReadOnlyModelViewSet):
+    """Deadlines the caller may see: their own (recipient or escalation); everything for programme admins."""
+
+    serializer_class = DeadlineSerializer
+    lookup_field = "public_id"
+    filterset_class = DeadlineFilter
+    search_fields = ["title"]
+    ordering_fields = ["due_at", "kind"]
+    ordering = ["due_at"]
+    policy_actions: dict[str, str] = {}
+
+    def get_queryset(self):
+        return scope(Deadline.objects.select_related("organisation"), self.request.user)
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's own in-app notifications; ``POST .../read/`` and ``POST .../read-all/`` mark them read."""
+
+    serializer_class = NotificationSerializer
+    lookup_field = "public_id"
+    filterset_fields: list[str] = []
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+    policy_actions = {"read": "notification.read", "read_all": "notification.read_all"}
+
+    def get_queryset(self):
+        qs = scope(Notification.objects.all(), self.request.user)
+        unread = self.request.query_params.get("unread")
+        if unread in ("1", "true"):
+            qs = qs.filter(read_at__isnull=True)
+        return qs
+
+    @action(detail=True, methods=["post"])
+    def read(self, request, public_id=None):
+        notification = self.get_object()
+        services.notification_mark_read(user=request.user, notification=notification)
+        return Response(NotificationSerializer(notification).data)
+
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        changed = services.notification_mark_all_read(user=request.user)
+        return Response({"marked_read": changed})

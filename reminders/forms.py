@@ -1,0 +1,14 @@
+from django import forms
+
+from reminders.models import EmailPreference
+from reviewportal.forms import PortalForm
+
+
+class PreferenceForm(PortalForm):
+    email = forms.ChoiceField(
+        label="Reminder emails",
+        choices=EmailPreference.choices,
+        widget=forms.RadioSelect,
+        help_text="In-app notifications always appear. Overdue escalations to leads and programme admins are "
+        "always emailed.",
+    )
