@@ -5,7 +5,26 @@
 * tickets — model-access tickets and credential reveals
 """
 
-from assessments.models.cases import Assessment, AssessmentOutcome, AssessmentStatus
+from assessments.models.cases import CLOSED_ASSESSMENT_STATUSES, Assessment, AssessmentOutcome, AssessmentStatus
 from assessments.models.submissions import Modality, ModelSubmission
+from assessments.models.tickets import (
+    ENDED_TICKET_STATUSES,
+    LIVE_TICKET_STATUSES,
+    AccessTicket,
+    CredentialReveal,
+    TicketStatus,
+)
 
-__all__ = ["Assessment", "AssessmentOutcome", "AssessmentStatus", "Modality", "ModelSubmission"]
+__all__ = [
+    "CLOSED_ASSESSMENT_STATUSES",
+    "ENDED_TICKET_STATUSES",
+    "LIVE_TICKET_STATUSES",
+    "AccessTicket",
+    "Assessment",
+    "AssessmentOutcome",
+    "AssessmentStatus",
+    "CredentialReveal",
+    "Modality",
+    "ModelSubmission",
+    "TicketStatus",
+]

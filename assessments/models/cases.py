@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from reviewportal.choices import MAX_WINDOW_DAYS
 
@@ -16,6 +17,17 @@ class AssessmentStatus(models.TextChoices):
     REPORTING = "reporting", "Reporting"
     COMPLETED = "completed", "Completed"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+CLOSED_ASSESSMENT_STATUSES = (AssessmentStatus.COMPLETED, AssessmentStatus.WITHDRAWN)
+
+# The forward path of a case; withdrawal is possible from any open state.
+ASSESSMENT_FLOW = {
+    AssessmentStatus.SCHEDULED: AssessmentStatus.ACCESS_PENDING,
+    AssessmentStatus.ACCESS_PENDING: AssessmentStatus.IN_PROGRESS,
+    AssessmentStatus.IN_PROGRESS: AssessmentStatus.REPORTING,
+    AssessmentStatus.REPORTING: AssessmentStatus.COMPLETED,
+}
 
 
 class AssessmentOutcome(models.TextChoices):
@@ -41,6 +53,10 @@ class Assessment(models.Model):
     )
     outcome = models.CharField(max_length=40, choices=AssessmentOutcome.choices, blank=True)
     outcome_rationale = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     # Centre-only working notes: never shown to the company.
     internal_notes = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -71,6 +87,18 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.submission}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessments:detail", kwargs={"reference": self.reference})
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_ASSESSMENT_STATUSES
+
+    @property
+    def next_status(self) -> str | None:
+        """The next step on the forward path, or None at the end (completion needs an outcome)."""
+        return ASSESSMENT_FLOW.get(self.status)
 
     @property
     def organisation_id(self) -> int:

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 
 class Modality(models.TextChoices):
@@ -42,3 +43,6 @@ class ModelSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_name} {self.model_version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessments:submission_detail", kwargs={"reference": self.reference})

@@ -4,7 +4,8 @@ import factory
 from django.utils import timezone
 
 from agreements.tests.factories import AgreementFactory
-from assessments.models import Assessment, AssessmentStatus, ModelSubmission
+from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission
+from reviewportal.choices import AccessKind
 from reviewportal.references import save_with_reference
 
 
@@ -46,3 +47,21 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
     def team(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.team.set(extracted)
+
+
+class AccessTicketFactory(factory.django.DjangoModelFactory):
+    """A ticket in the ``requested`` state; use the services to move it on (tests check them)."""
+
+    class Meta:
+        model = AccessTicket
+
+    assessment = None  # required
+    kind = AccessKind.HOSTED_API
+    justification = "Red-team the hosted model for cyber uplift."
+    requested_by = factory.LazyAttribute(lambda o: o.assessment.team.first() or o.assessment.lead)
+    wanted_from = factory.LazyAttribute(lambda o: o.assessment.window_start)
+    wanted_to = factory.LazyAttribute(lambda o: o.assessment.window_end)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return save_with_reference(model_class(*args, **kwargs), "TKT")

@@ -1,0 +1,189 @@
+"""Serializers of the assessments API: they shape input and output; the services decide.
+
+No serializer here has a credential field: the only response that carries a
+credential is the ``reveal`` action (``CredentialRevealSerializer``).
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import User
+from agreements.models import Agreement
+from assessments.models import AccessTicket, Assessment, AssessmentOutcome, Modality, ModelSubmission
+from reviewportal.choices import AccessKind, RiskDomain
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name"]
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    organisation = serializers.CharField(source="organisation.name", read_only=True)
+    agreement = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+
+    class Meta:
+        model = ModelSubmission
+        fields = [
+            "id",
+            "reference",
+            "organisation",
+            "agreement",
+            "model_name",
+            "model_version",
+            "modalities",
+            "intended_release_date",
+            "notes",
+            "created_at",
+        ]
+
+
+class SubmissionCreateSerializer(serializers.Serializer):
+    agreement = serializers.SlugRelatedField(slug_field="reference", queryset=Agreement.objects.none())
+    model_name = serializers.CharField(max_length=200)
+    model_version = serializers.CharField(max_length=100)
+    modalities = serializers.ListField(child=serializers.ChoiceField(choices=Modality.choices), allow_empty=False)
+    intended_release_date = serializers.DateField(required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    submission = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    lead = PersonSerializer(read_only=True)
+    team = PersonSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "reference",
+            "submission",
+            "lead",
+            "team",
+            "risk_domains",
+            "window_start",
+            "window_end",
+            "status",
+            "outcome",
+            "outcome_rationale",
+            "closed_at",
+            "created_at",
+            "internal_notes",
+        ]
+        extra_kwargs = {"internal_notes": {"required": False, "help_text": "Centre staff on the case only."}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Internal notes never reach the company: the view says per request whether they may be shown.
+        if not self.context.get("show_internal", False):
+            data.pop("internal_notes", None)
+        return data
+
+
+class AssessmentWriteSerializer(serializers.Serializer):
+    team = serializers.SlugRelatedField(slug_field="email", queryset=User.objects.all(), many=True, required=False)
+    risk_domains = serializers.ListField(child=serializers.ChoiceField(choices=RiskDomain.choices), allow_empty=False)
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    internal_notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssessmentCreateSerializer(AssessmentWriteSerializer):
+    submission = serializers.SlugRelatedField(slug_field="reference", queryset=ModelSubmission.objects.none())
+    lead = serializers.SlugRelatedField(slug_field="email", queryset=User.objects.all(), required=False)
+
+
+class AdvanceSerializer(serializers.Serializer):
+    to_status = serializers.CharField()
+
+
+class CloseSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=AssessmentOutcome.choices)
+    rationale = serializers.CharField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    assessment = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    requested_by = PersonSerializer(read_only=True)
+    access_ends_at = serializers.DateTimeField(read_only=True)
+    has_credential = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = AccessTicket
+        fields = [
+            "id",
+            "reference",
+            "assessment",
+            "kind",
+            "status",
+            "justification",
+            "requested_by",
+            "requested_at",
+            "wanted_from",
+            "wanted_to",
+            "starts_at",
+            "ends_at",
+            "access_ends_at",
+            "decision_note",
+            "endpoint",
+            "instructions",
+            "has_credential",
+            "provisioned_at",
+            "extension_requested_to",
+            "extension_reason",
+            "ended_at",
+            "end_reason",
+        ]
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    assessment = serializers.SlugRelatedField(slug_field="reference", queryset=Assessment.objects.none())
+    kind = serializers.ChoiceField(choices=AccessKind.choices)
+    justification = serializers.CharField()
+    wanted_from = serializers.DateTimeField()
+    wanted_to = serializers.DateTimeField()
+
+
+class TicketApproveSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField(required=False)
+    ends_at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TicketProvisionSerializer(serializers.Serializer):
+    endpoint = serializers.CharField(max_length=500)
+    credential = serializers.CharField(
+        required=False, allow_blank=True, default="", write_only=True, trim_whitespace=False
+    )
+    instructions = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ExtensionRequestSerializer(serializers.Serializer):
+    until = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
+class ExtensionDecisionSerializer(serializers.Serializer):
+    consent = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CredentialRevealSerializer(serializers.Serializer):
+    """The one response that carries a credential (audited, sent with Cache-Control: no-store)."""
+
+    reference = serializers.CharField()
+    endpoint = serializers.CharField()
+    credential = serializers.CharField()
+    instructions = serializers.CharField()
+    access_ends_at = serializers.DateTimeField()

@@ -1,0 +1,289 @@
+"""Assessment cases: opening, scheduling the window, moving through the states, closing with an outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.permissions import require
+from agreements.models import AgreementStatus
+from assessments import deadlines
+from assessments.models import (
+    Assessment,
+    AssessmentOutcome,
+    AssessmentStatus,
+    ModelSubmission,
+)
+from assessments.models.cases import ASSESSMENT_FLOW
+from audit.services import audit_record, diff_fields
+from reviewportal.choices import MAX_WINDOW_DAYS, RiskDomain
+from reviewportal.errors import RuleViolation, TransitionNotAllowed
+from reviewportal.references import save_with_reference
+
+
+def window_limit_days(agreement: Any) -> int:
+    """The longest window allowed: the agreement's maximum, never more than the framework's 30 days."""
+    return min(agreement.max_window_days or MAX_WINDOW_DAYS, MAX_WINDOW_DAYS)
+
+
+def validate_window(*, agreement: Any, start: datetime | None, end: datetime | None) -> None:
+    """Raise RuleViolation (on ``window_end``) unless start < end and the length is within the limit."""
+    if start is None or end is None:
+        missing = {f: ["This field is required."] for f, v in (("window_start", start), ("window_end", end)) if not v}
+        raise RuleViolation("Give the start and end of the access window.", errors=missing)
+    if end <= start:
+        message = "The window must end after it starts."
+        raise RuleViolation(message, errors={"window_end": [message]})
+    limit = window_limit_days(agreement)
+    if end - start > timedelta(days=limit):
+        length = (end - start).total_seconds() / 86400
+        if limit < MAX_WINDOW_DAYS:
+            message = (
+                f"The access window can be at most {limit} days under agreement {agreement.reference} "
+                f"(never more than {MAX_WINDOW_DAYS}); this one is {length:g} days."
+            )
+        else:
+            message = f"The access window can be at most {MAX_WINDOW_DAYS} days; this one is {length:g} days."
+        raise RuleViolation(message, errors={"window_end": [message]})
+
+
+def _clean_team(team: list[User], lead: User) -> list[User]:
+    bad = [u for u in team if u.role not in (Role.EVALUATOR, Role.LEAD_EVALUATOR)]
+    if bad:
+        message = "The team can only include centre evaluators."
+        raise RuleViolation(message, errors={"team": [message]})
+    return [u for u in team if u.pk != lead.pk]
+
+
+def _clean_domains(domains: list[str]) -> list[str]:
+    unknown = [d for d in domains if d not in RiskDomain.values]
+    if unknown:
+        message = f"Unknown risk domains: {', '.join(unknown)}."
+        raise RuleViolation(message, errors={"risk_domains": [message]})
+    if not domains:
+        message = "Choose at least one risk domain."
+        raise RuleViolation(message, errors={"risk_domains": [message]})
+    return sorted(set(domains), key=RiskDomain.values.index)
+
+
+def _snapshot(assessment: Assessment) -> dict[str, Any]:
+    return {
+        "lead": assessment.lead.email,
+        "team": sorted(u.email for u in assessment.team.all()),
+        "risk_domains": list(assessment.risk_domains),
+        "window_start": assessment.window_start.isoformat(),
+        "window_end": assessment.window_end.isoformat(),
+        "internal_notes": assessment.internal_notes,
+    }
+
+
+def assessment_create(
+    *,
+    actor: Any,
+    submission: ModelSubmission,
+    team: list[User],
+    risk_domains: list[str],
+    window_start: datetime,
+    window_end: datetime,
+    lead: User | None = None,
+    internal_notes: str = "",
+    request=None,
+) -> Assessment:
+    """A lead evaluator opens a case for a submission, with the team, the risk domains and the window.
+
+    The lead defaults to the actor (a programme admin must name one). The
+    window is checked against the agreement's maximum and the 30-day cap.
+    """
+    require(actor, "assessment.create")
+    lead = lead or actor
+    if lead.role != Role.LEAD_EVALUATOR:
+        message = "The lead must be a lead evaluator."
+        raise RuleViolation(message, errors={"lead": [message]})
+    agreement = submission.agreement
+    if agreement.status != AgreementStatus.ACTIVE:
+        message = f"Agreement {agreement.reference} is not active: no new assessment can be opened under it."
+        raise RuleViolation(message, errors={"submission": [message]})
+    validate_window(agreement=agreement, start=window_start, end=window_end)
+    team = _clean_team(list(team), lead)
+    risk_domains = _clean_domains(list(risk_domains))
+    with transaction.atomic():
+        assessment = save_with_reference(
+            Assessment(
+                submission=submission,
+                lead=lead,
+                risk_domains=risk_domains,
+                window_start=window_start,
+                window_end=window_end,
+                internal_notes=internal_notes,
+                created_by=actor,
+            ),
+            "ASM",
+        )
+        assessment.team.set(team)
+        audit_record(
+            actor=actor,
+            action="create",
+            obj=assessment,
+            case_ref=assessment.reference,
+            summary=f"Opened assessment of {submission} led by {lead.email}",
+            changes=diff_fields({}, _snapshot(assessment)),
+            request=request,
+        )
+        deadlines.sync_assessment(assessment)
+    return assessment
+
+
+def assessment_update(
+    *,
+    actor: Any,
+    assessment: Assessment,
+    team: list[User],
+    risk_domains: list[str],
+    window_start: datetime,
+    window_end: datetime,
+    internal_notes: str,
+    request=None,
+) -> Assessment:
+    """The lead changes the team, risk domains, window or notes of an open case."""
+    require(actor, "assessment.manage", assessment)
+    if assessment.is_closed:
+        raise TransitionNotAllowed(
+            f"{assessment.reference} is {assessment.get_status_display().lower()}: it can no longer be changed."
+        )
+    validate_window(agreement=assessment.submission.agreement, start=window_start, end=window_end)
+    team = _clean_team(list(team), assessment.lead)
+    risk_domains = _clean_domains(list(risk_domains))
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        before = _snapshot(assessment)
+        assessment.risk_domains = risk_domains
+        assessment.window_start = window_start
+        assessment.window_end = window_end
+        assessment.internal_notes = internal_notes
+        assessment.save()
+        assessment.team.set(team)
+        changes = diff_fields(before, _snapshot(assessment))
+        if changes:
+            audit_record(
+                actor=actor,
+                action="change",
+                obj=assessment,
+                case_ref=assessment.reference,
+                summary="Changed the case plan",
+                changes=changes,
+                request=request,
+            )
+        deadlines.sync_assessment(assessment)
+        # A shorter window shortens the access of every ticket.
+        for ticket in assessment.tickets.filter(status__in=["approved", "provisioned", "active"]):
+            deadlines.sync_ticket(ticket)
+    return assessment
+
+
+def assessment_advance(*, actor: Any, assessment: Assessment, to_status: str, request=None) -> Assessment:
+    """Move a case one step forward: scheduled → access_pending → in_progress → reporting.
+
+    Completion goes through ``assessment_close`` (it needs an outcome) and
+    withdrawal through ``assessment_withdraw``.
+    """
+    require(actor, "assessment.transition", assessment)
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        expected = ASSESSMENT_FLOW.get(assessment.status)
+        if to_status == AssessmentStatus.COMPLETED or expected is None or to_status != expected:
+            raise TransitionNotAllowed(
+                f"{assessment.reference} is {assessment.get_status_display().lower()}: it cannot move to "
+                f"{AssessmentStatus(to_status).label.lower() if to_status in AssessmentStatus.values else to_status}"
+                + (" (closing needs an outcome and a rationale)." if to_status == AssessmentStatus.COMPLETED else ".")
+            )
+        before = assessment.status
+        assessment.status = to_status
+        assessment.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="transition",
+            obj=assessment,
+            case_ref=assessment.reference,
+            summary=f"{AssessmentStatus(before).label} → {assessment.get_status_display()}",
+            changes={"status": {"from": before, "to": to_status}},
+            request=request,
+        )
+        deadlines.sync_assessment(assessment)
+    return assessment
+
+
+def _end_open_tickets(*, actor: Any, assessment: Assessment, reason: str, request=None) -> None:
+    from assessments.services.tickets import ticket_close_for_case
+
+    for ticket in assessment.tickets.exclude(status__in=["expired", "rejected", "revoked"]):
+        ticket_close_for_case(actor=actor, ticket=ticket, reason=reason, request=request)
+
+
+def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, rationale: str, request=None) -> Assessment:
+    """Complete a case in reporting with an outcome and a written rationale; open access ends with it."""
+    require(actor, "assessment.transition", assessment)
+    errors: dict[str, list[str]] = {}
+    if outcome not in AssessmentOutcome.values:
+        errors["outcome"] = ["Choose an outcome."]
+    if not (rationale or "").strip():
+        errors["rationale"] = ["Write the rationale for the outcome."]
+    if errors:
+        raise RuleViolation("The outcome needs a choice and a written rationale.", errors=errors)
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if assessment.status != AssessmentStatus.REPORTING:
+            raise TransitionNotAllowed(
+                f"{assessment.reference} is {assessment.get_status_display().lower()}: only a case in "
+                "reporting can be completed."
+            )
+        assessment.status = AssessmentStatus.COMPLETED
+        assessment.outcome = outcome
+        assessment.outcome_rationale = rationale.strip()
+        assessment.closed_at = timezone.now()
+        assessment.closed_by = actor
+        assessment.save()
+        audit_record(
+            actor=actor,
+            action="transition",
+            obj=assessment,
+            case_ref=assessment.reference,
+            summary=f"Completed: {assessment.get_outcome_display()}",
+            changes={"status": {"from": "reporting", "to": "completed"}, "outcome": {"from": "", "to": outcome}},
+            request=request,
+        )
+        _end_open_tickets(actor=actor, assessment=assessment, reason="The assessment was completed.", request=request)
+        deadlines.sync_assessment(assessment)
+    return assessment
+
+
+def assessment_withdraw(*, actor: Any, assessment: Assessment, reason: str, request=None) -> Assessment:
+    """Withdraw an open case (with a reason); every open ticket ends with it."""
+    require(actor, "assessment.transition", assessment)
+    if not (reason or "").strip():
+        raise RuleViolation("Say why the assessment is withdrawn.", errors={"reason": ["Say why it is withdrawn."]})
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if assessment.is_closed:
+            raise TransitionNotAllowed(f"{assessment.reference} is already {assessment.get_status_display().lower()}.")
+        before = assessment.status
+        assessment.status = AssessmentStatus.WITHDRAWN
+        assessment.outcome_rationale = reason.strip()
+        assessment.closed_at = timezone.now()
+        assessment.closed_by = actor
+        assessment.save()
+        audit_record(
+            actor=actor,
+            action="transition",
+            obj=assessment,
+            case_ref=assessment.reference,
+            summary=f"Withdrawn: {reason.strip()[:200]}",
+            changes={"status": {"from": before, "to": "withdrawn"}},
+            request=request,
+        )
+        _end_open_tickets(actor=actor, assessment=assessment, reason="The assessment was withdrawn.", request=request)
+        deadlines.sync_assessment(assessment)
+    return assessment

@@ -1,0 +1,502 @@
+"""Model-access tickets: request, decision, provisioning, reveal, extension, and the end of access.
+
+``requested → approved → provisioned → active → expired``, or ``rejected``
+(from requested) or ``revoked`` (by either side). Access ends at the
+earlier of the approved end and the assessment window end: the periodic
+``tickets_update_due`` expires tickets on time, and ``ticket_reveal`` checks
+the time itself, so a late task never lets an ended credential be shown.
+
+The credential is sealed with ``assessments.crypto`` as soon as it arrives,
+audited only as a mask, and destroyed when access ends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.permissions import require
+from assessments import crypto, deadlines
+from assessments.models import AccessTicket, Assessment, CredentialReveal, TicketStatus
+from audit.services import SECRET_MASK, audit_record, client_ip
+from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind
+from reviewportal.errors import RuleViolation, TransitionNotAllowed
+from reviewportal.references import save_with_reference
+
+LIVE = (TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
+GRANTED = (TicketStatus.APPROVED, TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
+
+
+def _fmt(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _locked(ticket: AccessTicket) -> AccessTicket:
+    return AccessTicket.objects.select_for_update().select_related("assessment__submission").get(pk=ticket.pk)
+
+
+def _not_from(ticket: AccessTicket, action: str) -> TransitionNotAllowed:
+    return TransitionNotAllowed(
+        f"Ticket {ticket.reference} is {ticket.get_status_display().lower()}: it cannot be {action}."
+    )
+
+
+def _audit(ticket: AccessTicket, *, actor: Any, action: str, summary: str, changes=None, request=None) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=ticket,
+        case_ref=ticket.assessment.reference,
+        summary=summary,
+        changes=changes,
+        request=request,
+    )
+
+
+def _status_change(before: str, after: str) -> dict:
+    return {"status": {"from": before, "to": after}}
+
+
+def _end(ticket: AccessTicket, *, status: str, actor: Any, reason: str) -> str:
+    """Write the end of a ticket (not saved). Returns the status it had."""
+    before = ticket.status
+    ticket.status = status
+    ticket.ended_at = timezone.now()
+    ticket.ended_by = actor if getattr(actor, "is_authenticated", False) else None
+    ticket.end_reason = reason
+    # Ended access needs no secret: destroy it so it cannot leak later.
+    ticket.credential_ciphertext = ""
+    ticket.extension_requested_to = None
+    return before
+
+
+def _check_period_fits(
+    *, assessment: Assessment, start: datetime, end: datetime, field_start: str, field_end: str
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if end <= start:
+        errors[field_end] = ["The end must be after the start."]
+    elif end - start > timedelta(days=MAX_WINDOW_DAYS):
+        errors[field_end] = [f"Access can last at most {MAX_WINDOW_DAYS} days."]
+    elif end > assessment.window_end:
+        errors[field_end] = [f"Access cannot go past the end of the assessment window ({_fmt(assessment.window_end)})."]
+    if start < assessment.window_start:
+        errors[field_start] = [f"Access cannot start before the assessment window ({_fmt(assessment.window_start)})."]
+    if errors:
+        raise RuleViolation(next(iter(errors.values()))[0], errors=errors)
+
+
+# --- Request and decision -----------------------------------------------------------
+
+
+def ticket_request(
+    *,
+    actor: Any,
+    assessment: Assessment,
+    kind: str,
+    justification: str,
+    wanted_from: datetime,
+    wanted_to: datetime,
+    request=None,
+) -> AccessTicket:
+    """An evaluator on the team asks for one kind of access for a period within the window."""
+    require(actor, "ticket.request", assessment)
+    if assessment.is_closed:
+        raise TransitionNotAllowed(
+            f"{assessment.reference} is {assessment.get_status_display().lower()}: no new access can be requested."
+        )
+    if kind not in AccessKind.values:
+        raise RuleViolation("Choose a kind of access.", errors={"kind": ["Choose a kind of access."]})
+    offered = list(assessment.submission.agreement.access_modalities or [])
+    if offered and kind not in offered:
+        message = (
+            f"The agreement does not offer {AccessKind(kind).label.lower()} access "
+            f"(it offers: {', '.join(AccessKind(k).label for k in offered if k in AccessKind.values)})."
+        )
+        raise RuleViolation(message, errors={"kind": [message]})
+    if not (justification or "").strip():
+        raise RuleViolation(
+            "Explain why the access is needed.", errors={"justification": ["Explain why it is needed."]}
+        )
+    _check_period_fits(
+        assessment=assessment, start=wanted_from, end=wanted_to, field_start="wanted_from", field_end="wanted_to"
+    )
+    with transaction.atomic():
+        ticket = save_with_reference(
+            AccessTicket(
+                assessment=assessment,
+                kind=kind,
+                justification=justification.strip(),
+                requested_by=actor,
+                wanted_from=wanted_from,
+                wanted_to=wanted_to,
+            ),
+            "TKT",
+        )
+        _audit(
+            ticket,
+            actor=actor,
+            action="create",
+            summary=f"Requested {ticket.get_kind_display()} access from {_fmt(wanted_from)} to {_fmt(wanted_to)}",
+            request=request,
+        )
+        deadlines.sync_ticket(ticket)
+    return ticket
+
+
+def ticket_approve(
+    *,
+    actor: Any,
+    ticket: AccessTicket,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    note: str = "",
+    request=None,
+) -> AccessTicket:
+    """The case lead approves a request, optionally shortening the period (never lengthening it)."""
+    require(actor, "ticket.approve", ticket, message="Only the case lead may decide, and never on their own request.")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status != TicketStatus.REQUESTED:
+            raise _not_from(ticket, "approved (only a request can be)")
+        starts_at = starts_at or ticket.wanted_from
+        ends_at = ends_at or ticket.wanted_to
+        errors: dict[str, list[str]] = {}
+        if starts_at < ticket.wanted_from:
+            errors["starts_at"] = ["The approved period can only be shorter than the one requested."]
+        if ends_at > ticket.wanted_to:
+            errors["ends_at"] = ["The approved period can only be shorter than the one requested."]
+        if errors:
+            raise RuleViolation("The approved period can only be shorter than the one requested.", errors=errors)
+        _check_period_fits(
+            assessment=ticket.assessment, start=starts_at, end=ends_at, field_start="starts_at", field_end="ends_at"
+        )
+        if ends_at <= timezone.now():
+            raise RuleViolation("That period is already over.", errors={"ends_at": ["That period is already over."]})
+        before = ticket.status
+        ticket.status = TicketStatus.APPROVED
+        ticket.starts_at, ticket.ends_at = starts_at, ends_at
+        ticket.decided_by, ticket.decided_at, ticket.decision_note = actor, timezone.now(), note.strip()
+        ticket.save()
+        _audit(
+            ticket,
+            actor=actor,
+            action="transition",
+            summary=f"Approved from {_fmt(starts_at)} to {_fmt(ends_at)}",
+            changes={
+                **_status_change(before, ticket.status),
+                "starts_at": {"from": None, "to": starts_at.isoformat()},
+                "ends_at": {"from": None, "to": ends_at.isoformat()},
+            },
+            request=request,
+        )
+        deadlines.sync_ticket(ticket)
+    return ticket
+
+
+def ticket_reject(*, actor: Any, ticket: AccessTicket, reason: str, request=None) -> AccessTicket:
+    """The case lead turns a request down, with a reason kept in the history."""
+    require(actor, "ticket.approve", ticket, message="Only the case lead may decide, and never on their own request.")
+    if not (reason or "").strip():
+        raise RuleViolation("Say why the request is rejected.", errors={"reason": ["Say why it is rejected."]})
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status != TicketStatus.REQUESTED:
+            raise _not_from(ticket, "rejected (only a request can be)")
+        before = _end(ticket, status=TicketStatus.REJECTED, actor=actor, reason=reason.strip())
+        ticket.decided_by, ticket.decided_at = actor, ticket.ended_at
+        ticket.save()
+        _audit(
+            ticket,
+            actor=actor,
+            action="transition",
+            summary=f"Rejected: {reason.strip()[:200]}",
+            changes=_status_change(before, ticket.status),
+            request=request,
+        )
+        deadlines.sync_ticket(ticket)
+    return ticket
+
+
+# --- The company hands over access ---------------------------------------------------
+
+
+def ticket_provision(
+    *,
+    actor: Any,
+    ticket: AccessTicket,
+    endpoint: str,
+    credential: str,
+    instructions: str,
+    request=None,
+) -> AccessTicket:
+    """The company's liaison provides the endpoint or location, the credential and instructions.
+
+    The credential is encrypted before it is stored; the audit trail records
+    only that one was given.
+    """
+    require(actor, "ticket.provision", ticket)
+    endpoint, instructions = (endpoint or "").strip(), (instructions or "").strip()
+    credential = (credential or "").strip()
+    if not endpoint:
+        raise RuleViolation(
+            "Give the endpoint or location of the access.", errors={"endpoint": ["Give the endpoint or location."]}
+        )
+    if not credential and ticket.kind != AccessKind.DOCUMENTATION:
+        raise RuleViolation(
+            "Give the credential (API key or token) the evaluators will use.",
+            errors={"credential": ["Give the credential the evaluators will use."]},
+        )
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status != TicketStatus.APPROVED:
+            raise _not_from(ticket, "provisioned (only an approved ticket can be)")
+        if ticket.access_ends_at <= timezone.now():
+            raise TransitionNotAllowed(f"The approved period of {ticket.reference} is already over.")
+        before = ticket.status
+        ticket.status = TicketStatus.PROVISIONED
+        ticket.endpoint, ticket.instructions = endpoint, instructions
+        ticket.credential_ciphertext = crypto.seal(credential)
+        ticket.provisioned_by, ticket.provisioned_at = actor, timezone.now()
+        ticket.save()
+        changes = {**_status_change(before, ticket.status), "endpoint": {"from": "", "to": endpoint}}
+        if credential:
+            changes["credential"] = {"from": "", "to": SECRET_MASK}
+        _audit(ticket, actor=actor, action="transition", summary="Access provisioned", changes=changes, request=request)
+        deadlines.sync_ticket(ticket)
+    return ticket
+
+
+# --- Reveal --------------------------------------------------------------------------
+
+
+def _expire(ticket: AccessTicket, *, now: datetime, request=None) -> None:
+    ends = ticket.access_ends_at
+    which = "assessment window" if ends == ticket.assessment.window_end and ends < ticket.ends_at else "approved period"
+    before = _end(
+        ticket, status=TicketStatus.EXPIRED, actor=None, reason=f"Access ended with the {which} at {_fmt(ends)}."
+    )
+    ticket.save()
+    _audit(
+        ticket,
+        actor=None,
+        action="transition",
+        summary=f"Expired: the {which} ended",
+        changes=_status_change(before, ticket.status),
+        request=request,
+    )
+    deadlines.sync_ticket(ticket)
+
+
+def ticket_reveal(*, actor: Any, ticket: AccessTicket, request=None) -> str:
+    """Show the credential to a team member, once per call, and record who, when and from where.
+
+    Refused when the ticket is not live, before the period starts, and after
+    access has ended: in that last case the ticket is expired on the spot
+    (a late expiry task never lets an ended credential be shown).
+    """
+    require(actor, "ticket.reveal", ticket, message="Only the evaluators on this case may reveal the credential.")
+    now = timezone.now()
+    ended_late = False
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status in LIVE and now >= ticket.access_ends_at:
+            _expire(ticket, now=now, request=request)
+            ended_late = True
+        else:
+            if ticket.status not in LIVE:
+                raise _not_from(ticket, "revealed (only provisioned access can be)")
+            if now < ticket.starts_at:
+                raise TransitionNotAllowed(f"Access under {ticket.reference} begins at {_fmt(ticket.starts_at)}.")
+            if not ticket.credential_ciphertext:
+                raise RuleViolation("No credential was provided for this ticket; see the instructions.")
+            if ticket.status == TicketStatus.PROVISIONED:
+                ticket.status, ticket.activated_at = TicketStatus.ACTIVE, now
+                ticket.save(update_fields=["status", "activated_at", "updated_at"])
+                _audit(
+                    ticket,
+                    actor=actor,
+                    action="transition",
+                    summary="Access in use",
+                    changes=_status_change(TicketStatus.PROVISIONED, TicketStatus.ACTIVE),
+                    request=request,
+                )
+            user_agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
+            CredentialReveal.objects.create(
+                ticket=ticket, revealed_by=actor, source_ip=client_ip(request), user_agent=user_agent
+            )
+            _audit(ticket, actor=actor, action="reveal", summary="Credential revealed", request=request)
+            secret = crypto.unseal(ticket.credential_ciphertext)
+    if ended_late:
+        # Raised after the commit, so the expiry stays recorded.
+        raise TransitionNotAllowed(f"Access under {ticket.reference} ended at {_fmt(ticket.ended_at)}.")
+    return secret
+
+
+# --- Revocation and extension ----------------------------------------------------------
+
+
+def ticket_revoke(*, actor: Any, ticket: AccessTicket, reason: str, request=None) -> AccessTicket:
+    """Either side ends access (or the requester withdraws a request), with a reason kept in the history."""
+    require(actor, "ticket.revoke", ticket)
+    if not (reason or "").strip():
+        raise RuleViolation("Say why access is revoked.", errors={"reason": ["Say why access is revoked."]})
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status not in (TicketStatus.REQUESTED, *GRANTED):
+            raise _not_from(ticket, "revoked")
+        before = _end(ticket, status=TicketStatus.REVOKED, actor=actor, reason=reason.strip())
+        ticket.save()
+        _audit(
+            ticket,
+            actor=actor,
+            action="transition",
+            summary=f"Revoked: {reason.strip()[:200]}",
+            changes=_status_change(before, ticket.status),
+            request=request,
+        )
+        deadlines.sync_ticket(ticket)
+    return ticket
+
+
+def ticket_close_for_case(*, actor: Any, ticket: AccessTicket, reason: str, request=None) -> AccessTicket:
+    """End a ticket because its case closed (called by the case services, which checked the actor)."""
+    ticket = _locked(ticket)
+    if ticket.is_ended:
+        return ticket
+    status = TicketStatus.REJECTED if ticket.status == TicketStatus.REQUESTED else TicketStatus.REVOKED
+    before = _end(ticket, status=status, actor=actor, reason=reason)
+    ticket.save()
+    _audit(
+        ticket,
+        actor=actor,
+        action="transition",
+        summary=reason,
+        changes=_status_change(before, ticket.status),
+        request=request,
+    )
+    deadlines.sync_ticket(ticket)
+    return ticket
+
+
+def ticket_request_extension(
+    *, actor: Any, ticket: AccessTicket, until: datetime, reason: str, request=None
+) -> AccessTicket:
+    """A team member asks for a later end; it takes effect only when the company's liaison consents."""
+    require(actor, "ticket.extend", ticket)
+    if not (reason or "").strip():
+        raise RuleViolation("Say why more time is needed.", errors={"reason": ["Say why more time is needed."]})
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status not in GRANTED:
+            raise _not_from(ticket, "extended")
+        if ticket.has_pending_extension:
+            raise TransitionNotAllowed(f"Ticket {ticket.reference} already has an extension waiting for consent.")
+        if until <= ticket.ends_at:
+            raise RuleViolation(
+                "An extension must end later than the current end.",
+                errors={"until": [f"Choose a time after {_fmt(ticket.ends_at)}."]},
+            )
+        _check_period_fits(
+            assessment=ticket.assessment, start=ticket.starts_at, end=until, field_start="until", field_end="until"
+        )
+        ticket.extension_requested_to = until
+        ticket.extension_reason = reason.strip()
+        ticket.extension_requested_by, ticket.extension_requested_at = actor, timezone.now()
+        ticket.save()
+        _audit(
+            ticket,
+            actor=actor,
+            action="change",
+            summary=f"Asked to extend access to {_fmt(until)}",
+            changes={"extension_requested_to": {"from": None, "to": until.isoformat()}},
+            request=request,
+        )
+    return ticket
+
+
+def ticket_decide_extension(
+    *, actor: Any, ticket: AccessTicket, consent: bool, note: str = "", request=None
+) -> AccessTicket:
+    """The liaison consents to (or declines) a pending extension; consent moves the end within the cap."""
+    require(actor, "ticket.consent_extension", ticket)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status not in GRANTED or not ticket.has_pending_extension:
+            raise TransitionNotAllowed(f"Ticket {ticket.reference} has no extension waiting for consent.")
+        until = ticket.extension_requested_to
+        changes: dict[str, Any] = {"extension_requested_to": {"from": until.isoformat(), "to": None}}
+        if consent:
+            # The window may have shrunk since the request: check the cap again.
+            _check_period_fits(
+                assessment=ticket.assessment, start=ticket.starts_at, end=until, field_start="until", field_end="until"
+            )
+            changes["ends_at"] = {"from": ticket.ends_at.isoformat(), "to": until.isoformat()}
+            ticket.ends_at = until
+        ticket.extension_requested_to = None
+        ticket.save()
+        verdict = "Consented to" if consent else "Declined"
+        _audit(
+            ticket,
+            actor=actor,
+            action="change",
+            summary=f"{verdict} the extension to {_fmt(until)}" + (f": {note.strip()[:200]}" if note.strip() else ""),
+            changes=changes,
+            request=request,
+        )
+        deadlines.sync_ticket(ticket)
+    return ticket
+
+
+# --- Time -------------------------------------------------------------------------------
+
+
+def tickets_update_due(*, now: datetime | None = None) -> dict[str, int]:
+    """Expire every ticket whose access has ended; mark provisioned tickets active once their period starts.
+
+    Idempotent: each ticket is re-read under a row lock and only changed if it
+    is still due, so overlapping runs do nothing twice.
+    """
+    now = now or timezone.now()
+    expired = activated = 0
+    candidates = AccessTicket.objects.filter(status__in=GRANTED).filter(
+        Q(ends_at__lte=now)
+        | Q(assessment__window_end__lte=now)
+        | Q(status=TicketStatus.PROVISIONED, starts_at__lte=now)
+    )
+    for pk in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            ticket = AccessTicket.objects.select_for_update().select_related("assessment__submission").get(pk=pk)
+            if ticket.status in GRANTED and now >= ticket.access_ends_at:
+                _expire(ticket, now=now)
+                expired += 1
+            elif ticket.status == TicketStatus.PROVISIONED and ticket.starts_at <= now:
+                ticket.status, ticket.activated_at = TicketStatus.ACTIVE, now
+                ticket.save(update_fields=["status", "activated_at", "updated_at"])
+                _audit(
+                    ticket,
+                    actor=None,
+                    action="transition",
+                    summary="Access period began",
+                    changes=_status_change(TicketStatus.PROVISIONED, TicketStatus.ACTIVE),
+                )
+                activated += 1
+    return {"expired": expired, "activated": activated}
+
+
+def ticket_credentials_reencrypt() -> int:
+    """Re-seal every stored credential under the newest key (after a key was put in front). Returns the count."""
+    count = 0
+    for pk in AccessTicket.objects.exclude(credential_ciphertext="").values_list("pk", flat=True):
+        with transaction.atomic():
+            ticket = AccessTicket.objects.select_for_update().get(pk=pk)
+            if not ticket.credential_ciphertext:
+                continue
+            ticket.credential_ciphertext = crypto.reseal(ticket.credential_ciphertext)
+            ticket.save(update_fields=["credential_ciphertext", "updated_at"])
+            count += 1
+    return count

@@ -1,0 +1,480 @@
+"""Pages of the assessments app: submissions, cases and model-access tickets.
+
+Views are thin: they fetch through the permission policy (unseen → 404,
+refused → 403), parse a form, call one service and render. A service's
+refusal is shown on the bound form, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import can, get_object_for, require
+from assessments import selectors, services
+from assessments.forms import (
+    AssessmentForm,
+    CloseForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    ReasonForm,
+    SubmissionForm,
+    TicketApproveForm,
+    TicketProvisionForm,
+    TicketRequestForm,
+    apply_rule_violation,
+)
+from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission, TicketStatus
+from reviewportal.errors import RuleViolation
+
+PAGE_SIZE = 25
+
+
+def _page(request, qs) -> dict[str, Any]:
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {"page_obj": page_obj, "query_string": params.urlencode()}
+
+
+def _assessment(request, reference: str, action: str | None = None) -> Assessment:
+    qs = Assessment.objects.select_related("submission__organisation", "submission__agreement", "lead")
+    return get_object_for(request.user, qs, action, reference=reference)
+
+
+def _ticket(request, reference: str, action: str | None = None) -> AccessTicket:
+    qs = AccessTicket.objects.select_related(
+        "assessment__submission__organisation", "assessment__submission__agreement", "requested_by", "decided_by"
+    )
+    return get_object_for(request.user, qs, action, reference=reference)
+
+
+def _form_page(
+    request,
+    *,
+    form,
+    call: Callable[[Any], Any],
+    title: str,
+    success: str,
+    back_url: str,
+    intro: str = "",
+    submit_label: str = "Save",
+    context: dict | None = None,
+):
+    """GET shows ``form``; a valid POST calls the service; a refusal re-renders the bound form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = call(form.cleaned_data)
+        except RuleViolation as exc:
+            apply_rule_violation(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(result.get_absolute_url() if hasattr(result, "get_absolute_url") else back_url)
+    return render(
+        request,
+        "assessments/form_page.html",
+        {
+            "form": form,
+            "title": title,
+            "intro": intro,
+            "back_url": back_url,
+            "submit_label": submit_label,
+            **(context or {}),
+        },
+    )
+
+
+# --- Submissions -------------------------------------------------------------------
+
+
+@login_required
+def submission_list(request):
+    qs = selectors.submission_list(user=request.user, q=request.GET.get("q", "").strip())
+    return render(
+        request,
+        "assessments/submission_list.html",
+        {**_page(request, qs), "q": request.GET.get("q", ""), "can_submit": can(request.user, "submission.create")},
+    )
+
+
+@login_required
+def submission_create(request):
+    require(request.user, "submission.create", message="Only a company liaison submits models.")
+    form = SubmissionForm(request.POST or None, user=request.user)
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.submission_create(actor=request.user, request=request, **d),
+        title="Submit a model for assessment",
+        intro="Offer a covered frontier model for pre-release assessment under your organisation's active agreement.",
+        success="Your model was submitted. The centre will schedule the assessment.",
+        back_url=reverse("assessments:submission_list"),
+        submit_label="Submit model",
+    )
+
+
+@login_required
+def submission_detail(request, reference: str):
+    submission = get_object_for(
+        request.user, ModelSubmission.objects.select_related("organisation", "agreement"), reference=reference
+    )
+    assessments = selectors.assessment_list(user=request.user).filter(submission=submission)
+    return render(
+        request,
+        "assessments/submission_detail.html",
+        {
+            "submission": submission,
+            "assessments": assessments,
+            "can_open_case": can(request.user, "assessment.create"),
+        },
+    )
+
+
+# --- Assessments ---------------------------------------------------------------------
+
+
+@login_required
+def assessment_list(request):
+    status = request.GET.get("status", "")
+    status = status if status in AssessmentStatus.values else ""
+    qs = selectors.assessment_list(user=request.user, status=status, q=request.GET.get("q", "").strip())
+    return render(
+        request,
+        "assessments/assessment_list.html",
+        {
+            **_page(request, qs),
+            "status": status,
+            "q": request.GET.get("q", ""),
+            "statuses": AssessmentStatus.choices,
+            "can_create": can(request.user, "assessment.create"),
+        },
+    )
+
+
+@login_required
+def assessment_create(request):
+    require(request.user, "assessment.create", message="Only lead evaluators open assessments.")
+    initial = {}
+    wanted = request.GET.get("submission")
+    if wanted:
+        initial["submission"] = ModelSubmission.objects.filter(reference=wanted).values_list("pk", flat=True).first()
+    form = AssessmentForm(request.POST or None, user=request.user, initial=initial)
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.assessment_create(
+            actor=request.user,
+            request=request,
+            submission=d["submission"],
+            lead=d.get("lead"),
+            team=list(d["team"]),
+            risk_domains=d["risk_domains"],
+            window_start=d["window_start"],
+            window_end=d["window_end"],
+            internal_notes=d["internal_notes"],
+        ),
+        title="Open an assessment",
+        intro="Choose the submission, the team and the risk domains, and schedule the access window.",
+        success="The assessment was opened.",
+        back_url=reverse("assessments:list"),
+        submit_label="Open assessment",
+    )
+
+
+@login_required
+def assessment_detail(request, reference: str):
+    assessment = _assessment(request, reference)
+    user = request.user
+    tickets = selectors.ticket_list(user=user, assessment=assessment)
+    return render(
+        request,
+        "assessments/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "team": assessment.team.all(),
+            "tickets": tickets,
+            "timeline": selectors.assessment_timeline(user=user, assessment=assessment),
+            "days_left": selectors.days_left(assessment),
+            "can_view_internal": can(user, "assessment.view_internal", assessment),
+            "can_manage": can(user, "assessment.manage", assessment) and not assessment.is_closed,
+            "can_transition": can(user, "assessment.transition", assessment) and not assessment.is_closed,
+            "can_request_ticket": can(user, "ticket.request", assessment) and not assessment.is_closed,
+            "next_status": assessment.next_status,
+            "next_status_label": AssessmentStatus(assessment.next_status).label if assessment.next_status else "",
+        },
+    )
+
+
+@login_required
+def assessment_edit(request, reference: str):
+    assessment = _assessment(request, reference, "assessment.manage")
+    initial = {
+        "team": list(assessment.team.all()),
+        "risk_domains": assessment.risk_domains,
+        "window_start": assessment.window_start,
+        "window_end": assessment.window_end,
+        "internal_notes": assessment.internal_notes,
+    }
+    form = AssessmentForm(request.POST or None, user=request.user, assessment=assessment, initial=initial)
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.assessment_update(
+            actor=request.user, assessment=assessment, request=request, **{**d, "team": list(d["team"])}
+        ),
+        title=f"Change the plan of {assessment.reference}",
+        success="The case plan was saved.",
+        back_url=assessment.get_absolute_url(),
+        context={"assessment": assessment},
+    )
+
+
+@login_required
+@require_POST
+def assessment_advance(request, reference: str):
+    assessment = _assessment(request, reference, "assessment.transition")
+    try:
+        services.assessment_advance(
+            actor=request.user, assessment=assessment, to_status=request.POST.get("to_status", ""), request=request
+        )
+    except RuleViolation as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "The case moved on.")
+    return redirect(assessment.get_absolute_url())
+
+
+@login_required
+def assessment_close(request, reference: str):
+    assessment = _assessment(request, reference, "assessment.transition")
+    form = CloseForm(request.POST or None)
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.assessment_close(actor=request.user, assessment=assessment, request=request, **d),
+        title=f"Complete {assessment.reference}",
+        intro="Record the outcome and the reasons for it. Open model access ends with the case.",
+        success="The assessment was completed.",
+        back_url=assessment.get_absolute_url(),
+        submit_label="Complete assessment",
+        context={"assessment": assessment},
+    )
+
+
+@login_required
+def assessment_withdraw(request, reference: str):
+    assessment = _assessment(request, reference, "assessment.transition")
+    form = ReasonForm(request.POST or None)
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.assessment_withdraw(actor=request.user, assessment=assessment, request=request, **d),
+        title=f"Withdraw {assessment.reference}",
+        intro="Withdrawing ends the case and every open model-access ticket.",
+        success="The assessment was withdrawn.",
+        back_url=assessment.get_absolute_url(),
+        submit_label="Withdraw assessment",
+        context={"assessment": assessment},
+    )
+
+
+# --- Tickets -------------------------------------------------------------------------
+
+
+@login_required
+def ticket_list(request):
+    status = request.GET.get("status", "")
+    status = status if status in TicketStatus.values else ""
+    qs = selectors.ticket_list(user=request.user, status=status)
+    return render(
+        request,
+        "assessments/ticket_list.html",
+        {**_page(request, qs), "status": status, "statuses": TicketStatus.choices},
+    )
+
+
+@login_required
+def ticket_request(request, reference: str):
+    assessment = _assessment(request, reference, "ticket.request")
+    form = TicketRequestForm(
+        request.POST or None, initial={"wanted_from": assessment.window_start, "wanted_to": assessment.window_end}
+    )
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.ticket_request(actor=request.user, assessment=assessment, request=request, **d),
+        title=f"Request model access for {assessment.reference}",
+        intro="The case lead decides; the company then provides the access.",
+        success="Your request was sent to the case lead.",
+        back_url=assessment.get_absolute_url(),
+        submit_label="Request access",
+        context={"assessment": assessment},
+    )
+
+
+@login_required
+def ticket_detail(request, reference: str):
+    ticket = _ticket(request, reference)
+    user = request.user
+    return render(
+        request,
+        "assessments/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "assessment": ticket.assessment,
+            "reveals": selectors.reveals_for(user=user, ticket=ticket),
+            "can_decide": can(user, "ticket.approve", ticket) and ticket.status == TicketStatus.REQUESTED,
+            "can_provision": can(user, "ticket.provision", ticket) and ticket.status == TicketStatus.APPROVED,
+            "can_reveal": can(user, "ticket.reveal", ticket) and ticket.status in ("provisioned", "active"),
+            "can_revoke": can(user, "ticket.revoke", ticket) and not ticket.is_ended,
+            "can_extend": can(user, "ticket.extend", ticket)
+            and ticket.status in ("approved", "provisioned", "active")
+            and not ticket.has_pending_extension,
+            "can_consent": can(user, "ticket.consent_extension", ticket)
+            and ticket.has_pending_extension
+            and not ticket.is_ended,
+        },
+    )
+
+
+@login_required
+def ticket_approve(request, reference: str):
+    ticket = _ticket(request, reference, "ticket.approve")
+    form = TicketApproveForm(
+        request.POST or None, initial={"starts_at": ticket.wanted_from, "ends_at": ticket.wanted_to}
+    )
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.ticket_approve(actor=request.user, ticket=ticket, request=request, **d),
+        title=f"Approve {ticket.reference}",
+        intro=f"{ticket.requested_by} asked for {ticket.get_kind_display().lower()} access. "
+        "You may shorten the period; the company will then provide the access.",
+        success="The request was approved; the company can now provision it.",
+        back_url=ticket.get_absolute_url(),
+        submit_label="Approve",
+        context={"ticket": ticket, "assessment": ticket.assessment},
+    )
+
+
+@login_required
+def ticket_reject(request, reference: str):
+    ticket = _ticket(request, reference, "ticket.approve")
+    form = ReasonForm(request.POST or None)
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.ticket_reject(actor=request.user, ticket=ticket, request=request, **d),
+        title=f"Reject {ticket.reference}",
+        success="The request was rejected.",
+        back_url=ticket.get_absolute_url(),
+        submit_label="Reject request",
+        context={"ticket": ticket, "assessment": ticket.assessment},
+    )
+
+
+@login_required
+def ticket_provision(request, reference: str):
+    ticket = _ticket(request, reference, "ticket.provision")
+    form = TicketProvisionForm(request.POST or None)
+    response = _form_page(
+        request,
+        form=form,
+        call=lambda d: services.ticket_provision(actor=request.user, ticket=ticket, request=request, **d),
+        title=f"Provision {ticket.reference}",
+        intro=f"Give the centre's evaluators {ticket.get_kind_display().lower()} access from "
+        f"{ticket.starts_at:%Y-%m-%d %H:%M} UTC until {ticket.access_ends_at:%Y-%m-%d %H:%M} UTC. "
+        "Access ends by itself then.",
+        success="Access was provisioned. The credential is stored encrypted.",
+        back_url=ticket.get_absolute_url(),
+        submit_label="Provision access",
+        context={"ticket": ticket, "assessment": ticket.assessment, "credential_retype": form.is_bound},
+    )
+    # The form may carry a credential being typed: never cache it.
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_POST
+def ticket_reveal(request, reference: str):
+    ticket = _ticket(request, reference, "ticket.reveal")
+    try:
+        credential = services.ticket_reveal(actor=request.user, ticket=ticket, request=request)
+    except RuleViolation as exc:
+        messages.error(request, str(exc))
+        return redirect(ticket.get_absolute_url())
+    ticket.refresh_from_db()
+    response = render(
+        request,
+        "assessments/ticket_reveal.html",
+        {"ticket": ticket, "assessment": ticket.assessment, "credential": credential},
+    )
+    add_never_cache_headers(response)  # includes no-store: the page holds a secret
+    return response
+
+
+@login_required
+def ticket_revoke(request, reference: str):
+    ticket = _ticket(request, reference, "ticket.revoke")
+    form = ReasonForm(request.POST or None)
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.ticket_revoke(actor=request.user, ticket=ticket, request=request, **d),
+        title=f"Revoke {ticket.reference}",
+        intro="Access ends now and the credential is destroyed. The ticket stays in the history with your reason.",
+        success="Access was revoked.",
+        back_url=ticket.get_absolute_url(),
+        submit_label="Revoke access",
+        context={"ticket": ticket, "assessment": ticket.assessment},
+    )
+
+
+@login_required
+def ticket_extend(request, reference: str):
+    ticket = _ticket(request, reference, "ticket.extend")
+    form = ExtensionRequestForm(request.POST or None)
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.ticket_request_extension(actor=request.user, ticket=ticket, request=request, **d),
+        title=f"Ask to extend {ticket.reference}",
+        intro="The company's liaison must consent. Access can never go past the assessment window.",
+        success="The extension was requested; the company will be asked to consent.",
+        back_url=ticket.get_absolute_url(),
+        submit_label="Ask for extension",
+        context={"ticket": ticket, "assessment": ticket.assessment},
+    )
+
+
+@login_required
+def ticket_extension_decide(request, reference: str):
+    ticket = _ticket(request, reference, "ticket.consent_extension")
+    form = ExtensionDecisionForm(request.POST or None)
+    return _form_page(
+        request,
+        form=form,
+        call=lambda d: services.ticket_decide_extension(
+            actor=request.user, ticket=ticket, request=request, consent=d["decision"] == "consent", note=d["note"]
+        ),
+        title=f"Extension of {ticket.reference}",
+        intro=(
+            f"The centre asks to extend access until {ticket.extension_requested_to:%Y-%m-%d %H:%M} UTC: "
+            f"{ticket.extension_reason}"
+        )
+        if ticket.extension_requested_to
+        else "There is no extension waiting for your decision.",
+        success="Your decision was recorded.",
+        back_url=ticket.get_absolute_url(),
+        submit_label="Record decision",
+        context={"ticket": ticket, "assessment": ticket.assessment},
+    )
