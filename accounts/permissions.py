@@ -338,6 +338,107 @@ def _assessment_create(actor: Actor, obj: Any) -> bool:
     return actor.is_admin or actor.is_lead
 
 
+def _is_case_lead(actor: Actor, assessment: Any) -> bool:
+    return assessment is not None and actor.is_lead and assessment.lead_id == actor.user_id
+
+
+def _liaison_of(actor: Actor, organisation_id: int | None) -> bool:
+    return actor.is_liaison and organisation_id is not None and organisation_id == actor.organisation_id
+
+
+@rule("submission.view")
+def _submission_view(actor: Actor, obj: Any) -> bool:
+    return True  # visibility is decided by the scoper
+
+
+@rule("assessment.view")
+def _assessment_view(actor: Actor, obj: Any) -> bool:
+    return True  # visibility is decided by the scoper
+
+
+@rule("assessment.view_internal")
+def _assessment_view_internal(actor: Actor, obj: Any) -> bool:
+    # Internal notes and the team's working view: centre staff on the case, and programme admins.
+    if actor.is_admin:
+        return True
+    return (actor.is_lead or actor.is_evaluator) and on_case(actor, obj)
+
+
+@rule("assessment.manage", "assessment.transition")
+def _assessment_manage(actor: Actor, obj: Any) -> bool:
+    # The case's own lead runs it; programme admins may step in.
+    if obj is None:
+        return actor.is_admin or actor.is_lead
+    return actor.is_admin or _is_case_lead(actor, obj)
+
+
+@rule("ticket.request", "ticket.extend")
+def _ticket_request(actor: Actor, obj: Any) -> bool:
+    # obj: the assessment (request) or the ticket (extend). Only centre staff on the case.
+    # Without an object (the API's "may this person create tickets at all?") any evaluator qualifies;
+    # the service asks again with the assessment.
+    if obj is None:
+        return actor.is_lead or actor.is_evaluator
+    assessment = getattr(obj, "assessment", obj)
+    return (actor.is_lead or actor.is_evaluator) and on_case(actor, assessment)
+
+
+@rule("ticket.approve")
+def _ticket_approve(actor: Actor, obj: Any) -> bool:
+    # The case's lead (or a programme admin) decides, but never on their own request.
+    if obj is None or obj.requested_by_id == actor.user_id:
+        return False
+    return actor.is_admin or _is_case_lead(actor, obj.assessment)
+
+
+@rule("ticket.provision", "ticket.consent_extension")
+def _ticket_company_side(actor: Actor, obj: Any) -> bool:
+    return obj is not None and _liaison_of(actor, obj.assessment.submission.organisation_id)
+
+
+@rule("ticket.reveal")
+def _ticket_reveal(actor: Actor, obj: Any) -> bool:
+    # Only the evaluators who use the access see the secret; admins and the company do not need it here.
+    return obj is not None and (actor.is_lead or actor.is_evaluator) and on_case(actor, obj.assessment)
+
+
+@rule("ticket.revoke")
+def _ticket_revoke(actor: Actor, obj: Any) -> bool:
+    # Either side may end access: the company's liaison, the case lead, the requester, or an admin.
+    if obj is None:
+        return False
+    if _liaison_of(actor, obj.assessment.submission.organisation_id):
+        return True
+    if actor.is_admin or _is_case_lead(actor, obj.assessment):
+        return True
+    return obj.requested_by_id == actor.user_id and on_case(actor, obj.assessment)
+
+
+@scoper("assessments.accessticket")
+def _tickets(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin:
+        return qs
+    if actor.is_lead or actor.is_evaluator:
+        return qs.filter(_case_q(actor, "assessment__")).distinct()
+    if actor.is_liaison:
+        # The company sees a ticket once the centre has approved it (requests and rejections are internal).
+        return qs.filter(assessment__submission__organisation_id=actor.organisation_id).exclude(
+            status__in=["requested", "rejected"]
+        )
+    return qs.none()
+
+
+@scoper("assessments.credentialreveal")
+def _credential_reveals(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin:
+        return qs
+    if actor.is_lead or actor.is_evaluator:
+        return qs.filter(_case_q(actor, "ticket__assessment__")).distinct()
+    if actor.is_liaison:
+        return qs.filter(ticket__assessment__submission__organisation_id=actor.organisation_id)
+    return qs.none()
+
+
 # --- Deadlines --------------------------------------------------------------------
 
 

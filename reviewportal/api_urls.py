@@ -3,10 +3,14 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import OrganisationViewSet
+from assessments.api.views import AccessTicketViewSet, AssessmentViewSet, SubmissionViewSet
 from findings.api.views import FindingViewSet
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("submissions", SubmissionViewSet, basename="submission")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("access-tickets", AccessTicketViewSet, basename="access-ticket")
 router.register("findings", FindingViewSet, basename="finding")
 
 urlpatterns = router.urls
