@@ -288,6 +288,79 @@ def _agreement_create(actor: Actor, obj: Any) -> bool:
     return actor.is_admin or actor.is_lead
 
 
+def _visible_agreements(actor: Actor) -> QuerySet:
+    from agreements.models import Agreement
+
+    return _agreements(Agreement.objects.all(), actor)
+
+
+# The negotiation record is seen by whoever sees its agreement.
+@scoper("agreements.agreementversion")
+@scoper("agreements.negotiationentry")
+@scoper("agreements.meeting")
+@scoper("agreements.openpoint")
+@scoper("agreements.agreementdocument")
+@scoper("agreements.signature")
+def _agreement_children(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin or actor.is_lead:
+        return qs
+    return qs.filter(agreement__in=_visible_agreements(actor).values("pk"))
+
+
+def _own_company(actor: Actor, agreement: Any) -> bool:
+    """A liaison acting on their own organisation's agreement."""
+    return actor.is_liaison and agreement is not None and agreement.organisation_id == actor.organisation_id
+
+
+def _sees_agreement(actor: Actor, agreement: Any) -> bool:
+    if agreement is None:
+        return False
+    if actor.is_admin or actor.is_lead:
+        return True
+    if actor.is_liaison:
+        return _own_company(actor, agreement)
+    if actor.is_evaluator:
+        return _visible_agreements(actor).filter(pk=agreement.pk).exists()
+    return False
+
+
+@rule("agreement.view", "agreement.document_download")
+def _agreement_view(actor: Actor, obj: Any) -> bool:
+    return _sees_agreement(actor, obj)
+
+
+# Only centre negotiators change the agreed terms, move the status and keep the minutes.
+@rule("agreement.edit_terms", "agreement.transition", "agreement.meeting")
+def _agreement_negotiate(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin or actor.is_lead
+
+
+@rule("agreement.terminate")
+def _agreement_terminate(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin
+
+
+# Both sides put proposals, comments, open points and drafts on the record.
+@rule("agreement.propose", "agreement.comment", "agreement.open_point", "agreement.document_upload")
+def _agreement_both_sides(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin or actor.is_lead or _own_company(actor, obj)
+
+
+@rule("agreement.sign")
+def _agreement_sign(actor: Actor, obj: Any) -> bool:
+    # The centre signs through a programme admin or lead; the company through its own liaison.
+    return actor.is_admin or actor.is_lead or _own_company(actor, obj)
+
+
+@rule("open_point.resolve", "open_point.edit")
+def _open_point_manage(actor: Actor, obj: Any) -> bool:
+    if obj is None:
+        return False
+    if actor.is_admin or actor.is_lead:
+        return True
+    return obj.owner_id == actor.user_id and _own_company(actor, obj.agreement)
+
+
 # --- Model submissions and assessments --------------------------------------------
 
 
@@ -449,6 +522,7 @@ def _deadlines(qs: QuerySet, actor: Actor) -> QuerySet:
     return qs.filter(Q(recipients__id=actor.user_id) | Q(escalate_to__id=actor.user_id)).distinct()
 
 
+        return qs
 # --- Findings -----------------------------------------------------------------------
 # The centre team of an assessment (its lead and evaluators) sees all its findings;
 # programme admins see every finding; a company liaison sees only findings of their

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from reviewportal.choices import MAX_WINDOW_DAYS
+from reviewportal.files import StoredFile
 
 
 class AgreementStatus(models.TextChoices):
@@ -68,6 +69,9 @@ class Agreement(models.Model):
     effective_date = models.DateField(null=True, blank=True)
     expiry_date = models.DateField(null=True, blank=True)
     signature_due = models.DateField(null=True, blank=True, help_text="Date by which both sides should have signed.")
+    # Why it was withdrawn or terminated, as told by the person who did it.
+    status_reason = models.TextField(blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
@@ -99,3 +103,212 @@ class Agreement(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == AgreementStatus.ACTIVE
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_AGREEMENT_STATUSES
+
+
+# The structured terms, in the order they are shown and compared. A change of any
+# of these makes a new AgreementVersion.
+TERM_FIELDS = (
+    "max_window_days",
+    "risk_domains",
+    "access_modalities",
+    "trade_secret_terms",
+    "release_notice_days",
+    "risk_consequence",
+    "effective_date",
+    "expiry_date",
+)
+
+
+class Clause(models.TextChoices):
+    """What a proposal or comment is about: one of the terms, or the agreement in general."""
+
+    MAX_WINDOW_DAYS = "max_window_days", "Maximum assessment window"
+    RISK_DOMAINS = "risk_domains", "Risk domains in scope"
+    ACCESS_MODALITIES = "access_modalities", "Access modalities offered"
+    TRADE_SECRET_TERMS = "trade_secret_terms", "Trade-secret handling"
+    RELEASE_NOTICE_DAYS = "release_notice_days", "Release-notice period"
+    RISK_CONSEQUENCE = "risk_consequence", "When a risk is found"
+    EFFECTIVE_DATE = "effective_date", "Effective date"
+    EXPIRY_DATE = "expiry_date", "Expiry date"
+    GENERAL = "general", "General"
+
+
+class AgreementVersion(models.Model):
+    """A snapshot of the agreed terms. Version 1 is the first draft; each change of terms adds one."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    terms = models.JSONField(help_text="The terms as agreed in this version (dates as ISO strings).")
+    changed_clauses = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=300, blank=True, help_text="Why the terms changed.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agreement", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="agreement_version_number_unique"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="agreement_version_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement.reference} v{self.number}"
+
+
+class EntryKind(models.TextChoices):
+    PROPOSAL = "proposal", "Proposal"
+    COUNTER_PROPOSAL = "counter_proposal", "Counter-proposal"
+    COMMENT = "comment", "Comment"
+
+
+class NegotiationEntry(models.Model):
+    """One proposal, counter-proposal or comment on a clause, by either side."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=20, choices=EntryKind.choices, default=EntryKind.PROPOSAL)
+    clause = models.CharField(max_length=24, choices=Clause.choices, default=Clause.GENERAL)
+    text = models.TextField("proposed text or value")
+    responds_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    # The side the author spoke for, kept even if their membership later changes.
+    author_side = models.CharField(max_length=10, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "negotiation entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in EntryKind]), name="negotiation_entry_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(author_side__in=["centre", "company"]), name="negotiation_entry_side_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.get_clause_display()}"
+
+
+class Meeting(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="meetings")
+    held_at = models.DateTimeField()
+    attendees = models.TextField(help_text="One attendee per line, with their organisation.")
+    minutes = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_at"]
+
+    def __str__(self) -> str:
+        return f"Meeting on {self.held_at:%Y-%m-%d}"
+
+    @property
+    def attendee_list(self) -> list[str]:
+        return [line.strip() for line in self.attendees.splitlines() if line.strip()]
+
+
+class OpenPointStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class OpenPoint(models.Model):
+    """A question still to settle, with an owner and a due date (a deadline while open)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="open_points")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agreement_open_points")
+    due_date = models.DateField()
+    status = models.CharField(max_length=10, choices=OpenPointStatus.choices, default=OpenPointStatus.OPEN)
+    resolution = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["status", "due_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in OpenPointStatus]), name="open_point_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open") | (models.Q(resolved_at__isnull=False) & ~models.Q(resolution="")),
+                name="open_point_resolved_has_resolution",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"], name="open_point_status_due_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OpenPointStatus.OPEN
+
+
+class DocumentKind(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed copy"
+    ANNEX = "annex", "Annex or supporting document"
+
+
+class AgreementDocument(StoredFile):
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=10, choices=DocumentKind.choices, default=DocumentKind.DRAFT)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta(StoredFile.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in DocumentKind]), name="agreement_document_kind_valid"
+            )
+        ]
+
+
+class SignatureSide(models.TextChoices):
+    CENTRE = "centre", "The centre"
+    COMPANY = "company", "The company"
+
+
+class Signature(models.Model):
+    """Who signed for one side, in what capacity, and when. One per side per agreement."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatures")
+    side = models.CharField(max_length=10, choices=SignatureSide.choices)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(max_length=200, help_text="The name as signed.")
+    capacity = models.CharField(max_length=200, help_text="The signer's title or capacity, e.g. Chief Legal Officer.")
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "side"], name="signature_one_per_side"),
+            models.CheckConstraint(
+                condition=models.Q(side__in=[s.value for s in SignatureSide]), name="signature_side_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signer_name} for {self.get_side_display().lower()}"

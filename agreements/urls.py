@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401 - pages are added as the app grows
+from django.urls import path
+
+from agreements import views
 
 app_name = "agreements"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.agreement_list, name="list"),
+    path("new/", views.agreement_create, name="create"),
+    path("<str:reference>/", views.agreement_detail, name="detail"),
+    path("<str:reference>/terms/", views.agreement_edit_terms, name="edit_terms"),
+    path("<str:reference>/versions/", views.version_compare, name="compare"),
+    path("<str:reference>/status/<str:transition>/", views.agreement_transition, name="transition"),
+    path("<str:reference>/proposals/new/", views.entry_add, name="entry_add"),
+    path("<str:reference>/meetings/new/", views.meeting_add, name="meeting_add"),
+    path("<str:reference>/open-points/new/", views.open_point_add, name="open_point_add"),
+    path("<str:reference>/open-points/<uuid:point_id>/resolve/", views.open_point_resolve, name="open_point_resolve"),
+    path("<str:reference>/documents/new/", views.document_upload, name="document_upload"),
+    path("<str:reference>/documents/<uuid:document_id>/", views.document_download, name="document_download"),
+    path("<str:reference>/sign/", views.agreement_sign, name="sign"),
+]

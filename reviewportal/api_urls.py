@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import OrganisationViewSet
+from agreements.api.views import AgreementViewSet
 from assessments.api.views import AccessTicketViewSet, AssessmentViewSet, SubmissionViewSet
 from findings.api.views import FindingViewSet
 
@@ -11,6 +12,7 @@ router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("submissions", SubmissionViewSet, basename="submission")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("access-tickets", AccessTicketViewSet, basename="access-ticket")
+router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("findings", FindingViewSet, basename="finding")
 
 urlpatterns = router.urls

@@ -1,9 +1,20 @@
 import datetime
+import hashlib
 
 import factory
+from django.core.files.base import ContentFile
 
 from accounts.tests.factories import OrganisationFactory
-from agreements.models import Agreement, AgreementStatus
+from agreements.models import (
+    Agreement,
+    AgreementDocument,
+    AgreementStatus,
+    AgreementVersion,
+    EntryKind,
+    NegotiationEntry,
+    OpenPoint,
+)
+from agreements.services import terms_snapshot
 from reviewportal.references import save_with_reference
 
 
@@ -25,3 +36,50 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         return save_with_reference(model_class(*args, **kwargs), "AGR")
+
+
+class AgreementVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgreementVersion
+
+    agreement = factory.SubFactory(AgreementFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    terms = factory.LazyAttribute(lambda o: terms_snapshot(o.agreement))
+
+
+class NegotiationEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NegotiationEntry
+
+    agreement = factory.SubFactory(AgreementFactory, status=AgreementStatus.NEGOTIATING)
+    kind = EntryKind.PROPOSAL
+    clause = "max_window_days"
+    text = "21 days"
+    author_side = "centre"
+
+
+class OpenPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpenPoint
+
+    agreement = factory.SubFactory(AgreementFactory, status=AgreementStatus.NEGOTIATING)
+    title = factory.Sequence(lambda n: f"Open point {n}")
+    owner = None  # required: pass the person who owns it
+    due_date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=7))
+
+
+def pdf_bytes(extra: bytes = b"") -> bytes:
+    """A small file that is a PDF by its content."""
+    return b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n" + extra + b"\n%%EOF\n"
+
+
+class AgreementDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgreementDocument
+
+    agreement = factory.SubFactory(AgreementFactory)
+    file = factory.LazyFunction(lambda: ContentFile(pdf_bytes(), name="draft.pdf"))
+    original_name = "draft.pdf"
+    content_type = "application/pdf"
+    size = factory.LazyAttribute(lambda o: o.file.size)
+    sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(pdf_bytes()).hexdigest())

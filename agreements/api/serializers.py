@@ -1,0 +1,179 @@
+"""API shapes of agreements and their negotiation record. Serializers parse and present; services decide."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import Organisation, User
+from accounts.permissions import scope
+from agreements.models import (
+    Agreement,
+    AgreementVersion,
+    Clause,
+    EntryKind,
+    NegotiationEntry,
+    OpenPoint,
+    RiskConsequence,
+    Signature,
+)
+from agreements.services import TRANSITIONS
+from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
+
+
+class ScopedSlugField(serializers.SlugRelatedField):
+    """A related object named by its public id, looked up only among those the caller may see."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return scope(super().get_queryset(), request.user if request else None)
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Signature
+        fields = ["side", "signer_name", "capacity", "signed_at"]
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    organisation = serializers.UUIDField(source="organisation.public_id", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    current_version = serializers.IntegerField(read_only=True, allow_null=True)
+    open_point_count = serializers.IntegerField(read_only=True)
+    signatures = SignatureSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "organisation",
+            "organisation_name",
+            "status",
+            "status_reason",
+            "max_window_days",
+            "risk_domains",
+            "access_modalities",
+            "trade_secret_terms",
+            "release_notice_days",
+            "risk_consequence",
+            "effective_date",
+            "expiry_date",
+            "signature_due",
+            "current_version",
+            "open_point_count",
+            "signatures",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TermsInputSerializer(serializers.Serializer):
+    """The structured terms as written by a client."""
+
+    max_window_days = serializers.IntegerField(min_value=1, max_value=MAX_WINDOW_DAYS)
+    risk_domains = serializers.ListField(child=serializers.ChoiceField(RiskDomain.choices), allow_empty=True)
+    access_modalities = serializers.ListField(child=serializers.ChoiceField(AccessKind.choices), allow_empty=True)
+    trade_secret_terms = serializers.CharField(allow_blank=True, required=False, default="")
+    release_notice_days = serializers.IntegerField(min_value=0, max_value=365)
+    risk_consequence = serializers.ChoiceField(RiskConsequence.choices)
+    effective_date = serializers.DateField(allow_null=True, required=False, default=None)
+    expiry_date = serializers.DateField(allow_null=True, required=False, default=None)
+
+
+class AgreementCreateSerializer(TermsInputSerializer):
+    organisation = ScopedSlugField(
+        slug_field="public_id", queryset=Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER)
+    )
+    title = serializers.CharField(max_length=200)
+
+
+class TermsUpdateSerializer(TermsInputSerializer):
+    """A PATCH of the terms: fields left out keep their current value."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.full_name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AgreementVersion
+        fields = ["number", "terms", "changed_clauses", "note", "created_by", "created_at"]
+
+
+class ClauseDiffSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    old = serializers.CharField()
+    new = serializers.CharField()
+    changed = serializers.BooleanField()
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    responds_to = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    author = serializers.CharField(source="author.full_name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = NegotiationEntry
+        fields = ["id", "kind", "clause", "text", "responds_to", "author", "author_side", "created_at"]
+
+
+class EntryInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(EntryKind.choices, default=EntryKind.PROPOSAL)
+    clause = serializers.ChoiceField(Clause.choices, default=Clause.GENERAL)
+    text = serializers.CharField()
+    responds_to = ScopedSlugField(
+        slug_field="public_id", queryset=NegotiationEntry.objects.all(), required=False, allow_null=True
+    )
+
+
+class OpenPointSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    owner = serializers.UUIDField(source="owner.public_id", read_only=True)
+    owner_name = serializers.CharField(source="owner.full_name", read_only=True)
+
+    class Meta:
+        model = OpenPoint
+        fields = [
+            "id",
+            "title",
+            "description",
+            "owner",
+            "owner_name",
+            "due_date",
+            "status",
+            "resolution",
+            "resolved_at",
+            "created_at",
+        ]
+
+
+class OpenPointInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    owner = ScopedSlugField(slug_field="public_id", queryset=User.objects.filter(is_active=True))
+    due_date = serializers.DateField()
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    resolution = serializers.CharField()
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    transition = serializers.ChoiceField(list(TRANSITIONS.items()))
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="For withdraw and terminate."
+    )
+    signature_due = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="For submit_for_signature."
+    )
+
+
+class SignInputSerializer(serializers.Serializer):
+    signer_name = serializers.CharField(max_length=200)
+    capacity = serializers.CharField(max_length=200)

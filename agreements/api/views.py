@@ -1,0 +1,242 @@
+"""/api/v1/agreements/: agreements, their terms, versions, negotiation entries and open points.
+
+Every write calls the same service as the web form, so the rules and messages
+are the same: RuleViolation answers 400 with field errors, TransitionNotAllowed 409.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Max, Q
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.permissions import get_object_for, scope
+from agreements import selectors, services
+from agreements.api.serializers import (
+    AgreementCreateSerializer,
+    AgreementSerializer,
+    ClauseDiffSerializer,
+    EntryInputSerializer,
+    EntrySerializer,
+    OpenPointInputSerializer,
+    OpenPointSerializer,
+    ResolveInputSerializer,
+    SignInputSerializer,
+    TermsUpdateSerializer,
+    TransitionInputSerializer,
+    VersionSerializer,
+)
+from agreements.models import TERM_FIELDS, Agreement, OpenPoint, OpenPointStatus
+from reviewportal.api import ErrorSerializer
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` names the fields."),
+    403: OpenApiResponse(ErrorSerializer, description="You may see the agreement but not do this."),
+    404: OpenApiResponse(ErrorSerializer, description="No such agreement among those you may see."),
+    409: OpenApiResponse(ErrorSerializer, description="Not allowed in the agreement's current state."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Agreements you may see"),
+    retrieve=extend_schema(
+        summary="One agreement with its current terms and signatures",
+        responses={200: AgreementSerializer, 404: ERRORS[404]},
+    ),
+    create=extend_schema(
+        summary="Open a draft agreement (programme admins and lead evaluators)",
+        request=AgreementCreateSerializer,
+        responses={201: AgreementSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    ),
+    partial_update=extend_schema(
+        summary="Change the terms (a real change makes a new version)",
+        request=TermsUpdateSerializer,
+        responses={200: AgreementSerializer, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404], 409: ERRORS[409]},
+    ),
+)
+class AgreementViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = AgreementSerializer
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Z]+-\d{4}-\d{4,}"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filterset_fields = ["status"]
+    search_fields = ["reference", "title", "organisation__name"]
+    ordering_fields = ["created_at", "reference", "status"]
+    ordering = ["-created_at"]
+    policy_actions = {
+        "create": "agreement.create",
+        "partial_update": "agreement.edit_terms",
+        "transition": "agreement.transition",
+        "sign": "agreement.sign",
+        "add_entry": "agreement.propose",
+        "add_open_point": "agreement.open_point",
+        "resolve_open_point": "agreement.view",  # the service asks open_point.resolve of the point itself
+    }
+
+    def get_queryset(self):
+        return (
+            scope(Agreement.objects.all(), self.request.user)
+            .select_related("organisation")
+            .prefetch_related("signatures")
+            .annotate(
+                current_version=Max("versions__number"),
+                open_point_count=Count(
+                    "open_points", filter=Q(open_points__status=OpenPointStatus.OPEN), distinct=True
+                ),
+            )
+        )
+
+    def _fresh(self, agreement: Agreement) -> dict:
+        return AgreementSerializer(self.get_queryset().get(pk=agreement.pk), context=self.get_serializer_context()).data
+
+    def create(self, request, *args, **kwargs):
+        data = AgreementCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        agreement = services.agreement_create(
+            actor=request.user,
+            organisation=values["organisation"],
+            title=values["title"],
+            terms={name: values.get(name) for name in TERM_FIELDS},
+            request=request,
+        )
+        return Response(self._fresh(agreement), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        agreement = self.get_object()
+        data = TermsUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        terms = {name: values.get(name, getattr(agreement, name)) for name in TERM_FIELDS}
+        services.agreement_update_terms(
+            actor=request.user,
+            agreement=agreement,
+            terms=terms,
+            title=values.get("title"),
+            note=values.get("note", ""),
+            request=request,
+        )
+        return Response(self._fresh(agreement))
+
+    @extend_schema(
+        summary="Move the agreement to another state",
+        request=TransitionInputSerializer,
+        responses={200: AgreementSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, reference=None):
+        agreement = self.get_object()
+        data = TransitionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.agreement_apply_transition(
+            actor=request.user, agreement=agreement, request=request, **data.validated_data
+        )
+        return Response(self._fresh(agreement))
+
+    @extend_schema(
+        summary="Sign for your side; the second signature makes the agreement active",
+        request=SignInputSerializer,
+        responses={200: AgreementSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def sign(self, request, reference=None):
+        agreement = self.get_object()
+        data = SignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.agreement_sign(actor=request.user, agreement=agreement, request=request, **data.validated_data)
+        return Response(self._fresh(agreement))
+
+    @extend_schema(summary="Every version of the terms, newest first", responses={200: VersionSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def versions(self, request, reference=None):
+        agreement = self.get_object()
+        versions = agreement.versions.select_related("created_by").order_by("-number")
+        return Response(VersionSerializer(versions, many=True).data)
+
+    @extend_schema(
+        summary="Clause-by-clause comparison of two versions",
+        parameters=[
+            OpenApiParameter("from", int, required=True, description="Older version number"),
+            OpenApiParameter("to", int, required=True, description="Newer version number"),
+        ],
+        responses={200: ClauseDiffSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"], url_path="versions/compare", pagination_class=None)
+    def compare(self, request, reference=None):
+        agreement = self.get_object()
+        try:
+            numbers = int(request.query_params["from"]), int(request.query_params["to"])
+        except (KeyError, ValueError):
+            from reviewportal.errors import RuleViolation
+
+            raise RuleViolation(
+                "Give two version numbers.", errors={"from": ["A version number."], "to": ["A version number."]}
+            )
+        found = {v.number: v for v in agreement.versions.filter(number__in=numbers)}
+        if len(found) != len(set(numbers)):
+            raise Http404("No such version.")
+        rows = selectors.version_compare(found[numbers[0]], found[numbers[1]])
+        return Response(ClauseDiffSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="The negotiation log: proposals, counter-proposals and comments", responses=EntrySerializer(many=True)
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def entries(self, request, reference=None):
+        agreement = self.get_object()
+        return Response(EntrySerializer(agreement.entries.select_related("author", "responds_to"), many=True).data)
+
+    @extend_schema(
+        summary="Add a proposal, counter-proposal or comment",
+        request=EntryInputSerializer,
+        responses={201: EntrySerializer, **ERRORS},
+    )
+    @entries.mapping.post
+    def add_entry(self, request, reference=None):
+        agreement = self.get_object()
+        data = EntryInputSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        entry = services.negotiation_entry_add(
+            actor=request.user, agreement=agreement, request=request, **data.validated_data
+        )
+        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Open points, open first", responses=OpenPointSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="open-points", pagination_class=None)
+    def open_points(self, request, reference=None):
+        agreement = self.get_object()
+        return Response(OpenPointSerializer(agreement.open_points.select_related("owner"), many=True).data)
+
+    @extend_schema(
+        summary="Raise an open point with an owner and due date",
+        request=OpenPointInputSerializer,
+        responses={201: OpenPointSerializer, **ERRORS},
+    )
+    @open_points.mapping.post
+    def add_open_point(self, request, reference=None):
+        agreement = self.get_object()
+        data = OpenPointInputSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        point = services.open_point_add(actor=request.user, agreement=agreement, request=request, **data.validated_data)
+        return Response(OpenPointSerializer(point).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Resolve an open point (its owner or a centre negotiator)",
+        request=ResolveInputSerializer,
+        responses={200: OpenPointSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path=r"open-points/(?P<point_id>[0-9a-fA-F-]{36})/resolve")
+    def resolve_open_point(self, request, reference=None, point_id=None):
+        agreement = self.get_object()
+        point = get_object_for(request.user, OpenPoint.objects.filter(agreement=agreement), public_id=point_id)
+        data = ResolveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        point = services.open_point_resolve(
+            actor=request.user, point=point, resolution=data.validated_data["resolution"], request=request
+        )
+        return Response(OpenPointSerializer(point).data)

@@ -1,0 +1,197 @@
+"""Forms of the agreements pages. They parse input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Q
+
+from accounts.models import Organisation, Role, User
+from agreements.models import (
+    Agreement,
+    AgreementStatus,
+    Clause,
+    DocumentKind,
+    EntryKind,
+    NegotiationEntry,
+    RiskConsequence,
+)
+from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
+from reviewportal.forms import PortalForm
+
+TERM_HELP = {
+    "max_window_days": f"How long evaluators may have access to a model, 1 to {MAX_WINDOW_DAYS} days.",
+    "release_notice_days": "Days of notice the company gives the centre before broad release.",
+}
+
+
+class TermsForm(PortalForm):
+    title = forms.CharField(max_length=200)
+    max_window_days = forms.IntegerField(
+        label="Maximum assessment window (days)",
+        min_value=1,
+        max_value=MAX_WINDOW_DAYS,
+        initial=MAX_WINDOW_DAYS,
+        help_text=TERM_HELP["max_window_days"],
+    )
+    risk_domains = forms.MultipleChoiceField(
+        label="Risk domains in scope", choices=RiskDomain.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    access_modalities = forms.MultipleChoiceField(
+        label="Access modalities offered",
+        choices=AccessKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    trade_secret_terms = forms.CharField(
+        label="Trade-secret handling", widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    release_notice_days = forms.IntegerField(
+        label="Release-notice period (days)",
+        min_value=0,
+        max_value=365,
+        initial=14,
+        help_text=TERM_HELP["release_notice_days"],
+    )
+    risk_consequence = forms.ChoiceField(
+        label="When a risk is found", choices=RiskConsequence.choices, widget=forms.RadioSelect
+    )
+    effective_date = forms.DateField(required=False, widget=forms.DateInput)
+    expiry_date = forms.DateField(required=False, widget=forms.DateInput)
+    note = forms.CharField(
+        label="Why the terms change", max_length=300, required=False, help_text="Shown in the version history."
+    )
+
+    def __init__(self, *args, agreement: Agreement | None = None, **kwargs):
+        if agreement is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "title": agreement.title,
+                **{name: getattr(agreement, name) for name in self.term_names()},
+            }
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def term_names() -> list[str]:
+        from agreements.models import TERM_FIELDS
+
+        return list(TERM_FIELDS)
+
+    def terms(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in self.term_names()}
+
+
+class AgreementCreateForm(TermsForm):
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER), label="Developer company"
+    )
+    field_order = ["organisation", "title"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["note"]
+
+
+class TransitionForm(PortalForm):
+    """The confirmation form of one transition; only the fields that transition needs are kept."""
+
+    signature_due = forms.DateField(
+        required=False, widget=forms.DateInput, help_text="Both sides should have signed by this date."
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, transition: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if transition != "submit_for_signature":
+            del self.fields["signature_due"]
+        else:
+            self.fields["signature_due"].required = True
+        if transition not in ("withdraw", "terminate"):
+            del self.fields["reason"]
+        else:
+            self.fields["reason"].required = True
+
+
+class EntryForm(PortalForm):
+    kind = forms.ChoiceField(choices=EntryKind.choices, widget=forms.RadioSelect, initial=EntryKind.PROPOSAL)
+    clause = forms.ChoiceField(choices=Clause.choices, initial=Clause.GENERAL)
+    responds_to = forms.ModelChoiceField(
+        queryset=NegotiationEntry.objects.none(),
+        required=False,
+        label="In answer to",
+        help_text="For a counter-proposal, the proposal it answers.",
+    )
+    text = forms.CharField(label="Proposed text or value, or your comment", widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args, agreement: Agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["responds_to"]
+        field.queryset = agreement.entries.exclude(kind=EntryKind.COMMENT).select_related("author")
+        field.label_from_instance = lambda e: (
+            f"{e.get_kind_display()} on {e.get_clause_display().lower()} by "
+            f"{e.author.full_name if e.author else 'unknown'}, {e.created_at:%Y-%m-%d}"
+        )
+
+
+class MeetingForm(PortalForm):
+    held_at = forms.DateTimeField(label="Held on", widget=forms.DateTimeInput)
+    attendees = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="One per line, with organisation.")
+    minutes = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, agreement: Agreement | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+def owner_choices(agreement: Agreement):
+    """People who may own an open point: centre staff and the company's liaisons."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(membership__organisation__kind=Organisation.Kind.AGENCY)
+            | Q(membership__role=Role.LIAISON, membership__organisation_id=agreement.organisation_id)
+        )
+        .select_related("membership__organisation")
+        .order_by("full_name")
+    )
+
+
+class OpenPointForm(PortalForm):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none())
+    due_date = forms.DateField(widget=forms.DateInput)
+
+    def __init__(self, *args, agreement: Agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_choices(agreement)
+        self.fields["owner"].label_from_instance = lambda u: f"{u.full_name} ({u.organisation})"
+
+
+class ResolveForm(PortalForm):
+    resolution = forms.CharField(label="How was it resolved?", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DocumentForm(PortalForm):
+    file = forms.FileField(help_text="PDF or Word (DOC, DOCX, ODT), checked by content.")
+    kind = forms.ChoiceField(choices=DocumentKind.choices, initial=DocumentKind.DRAFT)
+    description = forms.CharField(max_length=300, required=False)
+
+
+class SignForm(PortalForm):
+    signer_name = forms.CharField(label="Name as signed", max_length=200)
+    capacity = forms.CharField(label="Capacity", max_length=200, help_text="Your title, e.g. Chief Legal Officer.")
+    confirm = forms.BooleanField(
+        label="I am authorised to sign this agreement for my organisation, on the terms shown above."
+    )
+
+
+class AgreementFilterForm(PortalForm):
+    status = forms.ChoiceField(choices=[("", "Any status"), *AgreementStatus.choices], required=False)
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(), required=False, empty_label="Any company"
+    )
+    overdue = forms.BooleanField(label="Only with overdue open points", required=False)
+    q = forms.CharField(label="Reference or title", required=False)
+
+    def __init__(self, *args, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organisations is not None:
+            self.fields["organisation"].queryset = organisations

@@ -1,0 +1,161 @@
+"""Read-side queries of the agreements app. Every list starts from the permission policy's scope."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.permissions import scope
+from agreements.models import (
+    TERM_FIELDS,
+    Agreement,
+    AgreementVersion,
+    Clause,
+    OpenPoint,
+    OpenPointStatus,
+    RiskConsequence,
+)
+from reviewportal.choices import AccessKind, RiskDomain
+
+
+def _overdue_points(today: datetime.date) -> QuerySet:
+    return OpenPoint.objects.filter(agreement=OuterRef("pk"), status=OpenPointStatus.OPEN, due_date__lt=today)
+
+
+def agreement_list(
+    *, user: Any, status: str = "", organisation_id: int | None = None, overdue: bool = False, search: str = ""
+) -> QuerySet:
+    """The agreements ``user`` may see, filtered, with counts of open and overdue points."""
+    today = timezone.localdate()
+    qs = (
+        scope(Agreement.objects.all(), user)
+        .select_related("organisation")
+        .annotate(
+            open_point_count=Count("open_points", filter=Q(open_points__status=OpenPointStatus.OPEN), distinct=True),
+            has_overdue=Exists(_overdue_points(today)),
+        )
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if organisation_id:
+        qs = qs.filter(organisation_id=organisation_id)
+    if overdue:
+        qs = qs.filter(has_overdue=True)
+    if search:
+        qs = qs.filter(Q(title__icontains=search) | Q(reference__icontains=search))
+    return qs.order_by("-created_at")
+
+
+@dataclass
+class TimelineItem:
+    when: datetime.datetime
+    kind: (
+        str  # proposal | counter_proposal | comment | meeting | version | document | signature | open_point | resolved
+    )
+    title: str
+    who: Any
+    body: str = ""
+    side: str = ""
+    obj: Any = None
+
+
+def agreement_timeline(agreement: Agreement) -> list[TimelineItem]:
+    """Everything that happened in the negotiation, newest first."""
+    items: list[TimelineItem] = []
+    for entry in agreement.entries.select_related("author", "responds_to"):
+        title = f"{entry.get_kind_display()} on {entry.get_clause_display().lower()}"
+        items.append(
+            TimelineItem(entry.created_at, entry.kind, title, entry.author, entry.text, entry.author_side, entry)
+        )
+    for meeting in agreement.meetings.select_related("recorded_by"):
+        items.append(
+            TimelineItem(meeting.held_at, "meeting", "Meeting", meeting.recorded_by, meeting.minutes, "", meeting)
+        )
+    for version in agreement.versions.select_related("created_by"):
+        labels = ", ".join(Clause(c).label.lower() for c in version.changed_clauses if c in Clause.values)
+        title = f"Terms version {version.number}" + (f": {labels}" if version.number > 1 and labels else "")
+        items.append(TimelineItem(version.created_at, "version", title, version.created_by, version.note, "", version))
+    for document in agreement.documents.select_related("uploaded_by"):
+        title = f"{document.get_kind_display()} uploaded: {document.original_name}"
+        items.append(TimelineItem(document.uploaded_at, "document", title, document.uploaded_by, document.description))
+    for signature in agreement.signatures.select_related("signer"):
+        title = f"Signed for {signature.get_side_display().lower()} by {signature.signer_name}, {signature.capacity}"
+        items.append(TimelineItem(signature.signed_at, "signature", title, signature.signer, "", signature.side))
+    for point in agreement.open_points.select_related("created_by", "resolved_by"):
+        items.append(
+            TimelineItem(point.created_at, "open_point", f"Open point raised: {point.title}", point.created_by)
+        )
+        if point.resolved_at:
+            items.append(
+                TimelineItem(
+                    point.resolved_at,
+                    "resolved",
+                    f"Open point resolved: {point.title}",
+                    point.resolved_by,
+                    point.resolution,
+                )
+            )
+    items.sort(key=lambda item: item.when, reverse=True)
+    return items
+
+
+# --- Version comparison -----------------------------------------------------------------
+
+_LABELS: dict[str, dict[str, str]] = {
+    "risk_domains": dict(RiskDomain.choices),
+    "access_modalities": dict(AccessKind.choices),
+    "risk_consequence": dict(RiskConsequence.choices),
+}
+
+
+def term_display(name: str, value: Any) -> str:
+    """A stored term value as a person reads it."""
+    if value in (None, "", []):
+        return "—"
+    labels = _LABELS.get(name)
+    if isinstance(value, list):
+        return ", ".join(labels.get(v, v) if labels else str(v) for v in value)
+    if labels:
+        return labels.get(value, str(value))
+    if name.endswith("_days"):
+        return f"{value} day{'s' if value != 1 else ''}"
+    return str(value)
+
+
+@dataclass
+class ClauseDiff:
+    name: str
+    label: str
+    old: str
+    new: str
+    changed: bool
+
+
+def version_compare(old: AgreementVersion, new: AgreementVersion) -> list[ClauseDiff]:
+    """Clause-by-clause comparison of two versions' terms, in the order terms are shown."""
+    rows = []
+    for name in TERM_FIELDS:
+        a, b = old.terms.get(name), new.terms.get(name)
+        rows.append(
+            ClauseDiff(
+                name=name,
+                label=Clause(name).label,
+                old=term_display(name, a),
+                new=term_display(name, b),
+                changed=a != b,
+            )
+        )
+    return rows
+
+
+def current_terms(agreement: Agreement) -> list[tuple[str, str]]:
+    """(label, display value) of each current term."""
+    return [(Clause(name).label, term_display(name, _stored(getattr(agreement, name)))) for name in TERM_FIELDS]
+
+
+def _stored(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime.date) else value

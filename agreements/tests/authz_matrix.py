@@ -1,0 +1,185 @@
+"""Who may reach each agreements page and API endpoint (see tests/authz.py).
+
+Objects: ``agreement_a`` (company A, active, behind ``case``), ``neg_a`` (company A,
+negotiating, no case: evaluators never see it), ``await_a`` (company A, awaiting
+signature), ``point_a`` (open point on neg_a owned by liaison A), ``doc_a``
+(a document on agreement_a).
+"""
+
+from tests.authz import ANY_MEMBER, API_ANONYMOUS, CASE_OBJECT, LOGIN_REDIRECT, Row, expect
+
+# Company A's negotiation, which evaluators have no case under: the centre's negotiators and A's liaison see it.
+NEGOTIATION = expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=404, evaluator_other=404)
+# The same, for pages only centre negotiators may open.
+NEGOTIATORS_ONLY = expect(
+    200, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator=404, evaluator_other=404
+)
+API_NEGOTIATION = expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404)
+
+
+def build(w):
+    import datetime
+
+    from agreements.models import AgreementStatus
+    from agreements.services import terms_snapshot
+    from agreements.tests.factories import (
+        AgreementDocumentFactory,
+        AgreementFactory,
+        AgreementVersionFactory,
+        OpenPointFactory,
+    )
+
+    w.neg_a = AgreementFactory(organisation=w.company_a, status=AgreementStatus.NEGOTIATING, title="Renewal A")
+    AgreementVersionFactory(agreement=w.neg_a, number=1, terms=terms_snapshot(w.neg_a))
+    AgreementVersionFactory(agreement=w.neg_a, number=2, terms={**terms_snapshot(w.neg_a), "max_window_days": 21})
+    w.await_a = AgreementFactory(
+        organisation=w.company_a,
+        status=AgreementStatus.AWAITING_SIGNATURE,
+        title="Annex A",
+        signature_due=datetime.date.today() + datetime.timedelta(days=10),
+    )
+    w.point_a = OpenPointFactory(agreement=w.neg_a, owner=w.liaison_a, title="Red-team data retention")
+    w.doc_a = AgreementDocumentFactory(agreement=w.agreement_a, uploaded_by=w.lead)
+
+
+def _neg(w):
+    return {"reference": w.neg_a.reference}
+
+
+ROWS = [
+    # --- Pages ---------------------------------------------------------------------------
+    Row("agreements:list", expect=ANY_MEMBER),
+    Row("agreements:list", query="status=active&overdue=on", expect=ANY_MEMBER, note="filtered"),
+    Row("agreements:create", expect=expect(403, anonymous=LOGIN_REDIRECT, lead=200, admin_user=200)),
+    Row(
+        "agreements:create",
+        method="post",
+        data={"title": ""},
+        expect=expect(403, anonymous=LOGIN_REDIRECT, lead=200, admin_user=200),
+        note="invalid form re-renders for negotiators",
+    ),
+    Row("agreements:detail", kwargs=lambda w: {"reference": w.agreement_a.reference}, expect=CASE_OBJECT),
+    Row("agreements:detail", kwargs=_neg, expect=NEGOTIATION, note="negotiation without a case"),
+    Row("agreements:edit_terms", kwargs=_neg, expect=NEGOTIATORS_ONLY),
+    Row("agreements:compare", kwargs=_neg, expect=NEGOTIATION),
+    Row("agreements:compare", kwargs=_neg, query="from=1&to=2", expect=NEGOTIATION, note="two versions"),
+    Row(
+        "agreements:transition",
+        kwargs=lambda w: {"reference": w.neg_a.reference, "transition": "withdraw"},
+        expect=NEGOTIATORS_ONLY,
+    ),
+    Row(
+        "agreements:transition",
+        kwargs=lambda w: {"reference": w.neg_a.reference, "transition": "withdraw"},
+        method="post",
+        data={"reason": "The company paused its programme."},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator=404, evaluator_other=404),
+        note="withdraw",
+    ),
+    Row(
+        "agreements:transition",
+        kwargs=lambda w: {"reference": w.agreement_a.reference, "transition": "terminate"},
+        expect=expect(403, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator_other=404, admin_user=200),
+        note="terminate is for programme admins",
+    ),
+    Row(
+        "agreements:transition",
+        kwargs=lambda w: {"reference": w.agreement_a.reference, "transition": "no_such_thing"},
+        expect=expect(404, anonymous=LOGIN_REDIRECT),
+        note="unknown transition",
+    ),
+    Row("agreements:entry_add", kwargs=_neg, expect=NEGOTIATION),
+    Row(
+        "agreements:entry_add",
+        kwargs=_neg,
+        method="post",
+        data={"kind": "comment", "clause": "general", "text": "We agree in principle."},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=404, evaluator_other=404),
+    ),
+    Row("agreements:meeting_add", kwargs=_neg, expect=NEGOTIATORS_ONLY),
+    Row("agreements:open_point_add", kwargs=_neg, expect=NEGOTIATION),
+    Row(
+        "agreements:open_point_resolve",
+        kwargs=lambda w: {"reference": w.neg_a.reference, "point_id": w.point_a.public_id},
+        expect=NEGOTIATION,
+        note="owner liaison may resolve",
+    ),
+    Row("agreements:document_upload", kwargs=_neg, expect=NEGOTIATION),
+    Row(
+        "agreements:document_download",
+        kwargs=lambda w: {"reference": w.agreement_a.reference, "document_id": w.doc_a.public_id},
+        expect=CASE_OBJECT,
+    ),
+    Row(
+        "agreements:document_download",
+        kwargs=lambda w: {"reference": w.agreement_b.reference, "document_id": w.doc_a.public_id},
+        expect=expect(404, anonymous=LOGIN_REDIRECT),
+        note="document through another agreement's address",
+    ),
+    Row("agreements:sign", kwargs=lambda w: {"reference": w.await_a.reference}, expect=NEGOTIATION),
+    Row(
+        "agreements:sign",
+        kwargs=lambda w: {"reference": w.await_a.reference},
+        method="post",
+        data={"signer_name": "Signer", "capacity": "General Counsel", "confirm": "on"},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=404, evaluator_other=404),
+    ),
+    # --- API -----------------------------------------------------------------------------
+    Row("agreement-list", expect=expect(200, anonymous=API_ANONYMOUS)),
+    Row(
+        "agreement-list",
+        method="post",
+        data={"title": ""},
+        expect=expect(403, anonymous=API_ANONYMOUS, lead=400, admin_user=400),
+        note="create: negotiators get field errors",
+    ),
+    Row(
+        "agreement-detail",
+        kwargs=lambda w: {"reference": w.agreement_b.reference},
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, evaluator=404),
+    ),
+    # PATCH (edit terms) is checked by role in agreements/tests/test_api.py: the matrix client sends form data.
+    Row("agreement-versions", kwargs=_neg, expect=API_NEGOTIATION),
+    Row("agreement-compare", kwargs=_neg, query="from=1&to=2", expect=API_NEGOTIATION),
+    Row("agreement-entries", kwargs=_neg, expect=API_NEGOTIATION),
+    Row(
+        "agreement-entries",
+        kwargs=_neg,
+        method="post",
+        data={"kind": "proposal", "clause": "release_notice_days", "text": "21 days"},
+        expect=expect(201, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404),
+        note="add a proposal",
+    ),
+    Row("agreement-open-points", kwargs=_neg, expect=API_NEGOTIATION),
+    Row(
+        "agreement-open-points",
+        kwargs=_neg,
+        method="post",
+        data=lambda w: {"title": "Logging", "owner": str(w.lead.public_id), "due_date": "2030-01-15"},
+        expect=expect(201, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404),
+        note="raise an open point",
+    ),
+    Row(
+        "agreement-resolve-open-point",
+        kwargs=lambda w: {"reference": w.neg_a.reference, "point_id": str(w.point_a.public_id)},
+        method="post",
+        data={"resolution": "Settled: 90 days."},
+        expect=API_NEGOTIATION,
+    ),
+    Row(
+        "agreement-transition",
+        kwargs=_neg,
+        method="post",
+        data={"transition": "withdraw", "reason": "Paused."},
+        expect=expect(
+            403, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404, lead=200, admin_user=200
+        ),
+    ),
+    Row(
+        "agreement-sign",
+        kwargs=lambda w: {"reference": w.await_a.reference},
+        method="post",
+        data={"signer_name": "Signer", "capacity": "General Counsel"},
+        expect=API_NEGOTIATION,
+    ),
+]

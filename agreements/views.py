@@ -1,0 +1,469 @@
+"""Agreement pages. Each view fetches through the policy, parses a form, calls one service, renders."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import Organisation
+from accounts.permissions import can, get_object_for, require, scope
+from agreements import selectors, services
+from agreements.forms import (
+    AgreementCreateForm,
+    AgreementFilterForm,
+    DocumentForm,
+    EntryForm,
+    MeetingForm,
+    OpenPointForm,
+    ResolveForm,
+    SignForm,
+    TermsForm,
+    TransitionForm,
+)
+from agreements.models import Agreement, AgreementDocument, AgreementStatus, OpenPoint, SignatureSide
+from reviewportal.errors import RuleViolation, TransitionNotAllowed
+from reviewportal.files import file_response
+
+PAGE_SIZE = 20
+
+
+def _agreement(request, reference: str, action: str | None = None) -> Agreement:
+    return get_object_for(
+        request.user, Agreement.objects.select_related("organisation", "created_by"), action, reference=reference
+    )
+
+
+def _show_error(form, exc: RuleViolation) -> None:
+    """Put a service's refusal on the form: on the named fields, or above the form."""
+    placed = False
+    for field, errors in exc.errors.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+            placed = True
+    if not placed:
+        form.add_error(None, str(exc))
+
+
+def _detail(agreement: Agreement, anchor: str = ""):
+    return redirect(f"{agreement_url(agreement)}{anchor}")
+
+
+def agreement_url(agreement: Agreement) -> str:
+    return reverse("agreements:detail", kwargs={"reference": agreement.reference})
+
+
+@login_required
+def agreement_list(request):
+    require(request.user, "nav.agreements")
+    organisations = scope(Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER), request.user)
+    form = AgreementFilterForm(request.GET or None, organisations=organisations)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.agreement_list(
+        user=request.user,
+        status=filters.get("status") or "",
+        organisation_id=filters["organisation"].pk if filters.get("organisation") else None,
+        overdue=bool(filters.get("overdue")),
+        search=filters.get("q") or "",
+    )
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "agreements/list.html",
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "query_string": query.urlencode(),
+            "can_create": can(request.user, "agreement.create"),
+            "filtered": bool(filters and any(filters.values())),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_create(request):
+    require(request.user, "agreement.create")
+    form = AgreementCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = services.agreement_create(
+                actor=request.user,
+                organisation=form.cleaned_data["organisation"],
+                title=form.cleaned_data["title"],
+                terms=form.terms(),
+                request=request,
+            )
+        except RuleViolation as exc:
+            _show_error(form, exc)
+        else:
+            messages.success(request, f"{agreement.reference} was created as a draft (version 1 of its terms).")
+            return _detail(agreement)
+    return render(request, "agreements/form.html", {"form": form, "heading": "New agreement", "submit": "Create draft"})
+
+
+@login_required
+def agreement_detail(request, reference: str):
+    agreement = _agreement(request, reference)
+    user = request.user
+    side = services.signature_side_for(user)
+    signatures = {s.side: s for s in agreement.signatures.select_related("signer")}
+    can_sign = (
+        agreement.status == AgreementStatus.AWAITING_SIGNATURE
+        and side is not None
+        and side not in signatures
+        and can(user, "agreement.sign", agreement)
+    )
+    is_open = agreement.is_open
+    points = list(agreement.open_points.select_related("owner", "resolved_by"))
+    for point in points:
+        point.user_can_resolve = point.is_open and can(user, "open_point.resolve", point)
+    context = {
+        "agreement": agreement,
+        "terms": selectors.current_terms(agreement),
+        "timeline": selectors.agreement_timeline(agreement),
+        "open_points": points,
+        "documents": agreement.documents.select_related("uploaded_by"),
+        "signature_rows": [(label, signatures.get(value)) for value, label in SignatureSide.choices],
+        "versions": agreement.versions.select_related("created_by"),
+        "transitions": services.available_transitions(user, agreement),
+        "can_edit_terms": agreement.status in services.TERMS_EDITABLE_STATUSES
+        and can(user, "agreement.edit_terms", agreement),
+        "can_propose": is_open and can(user, "agreement.propose", agreement),
+        "can_meeting": is_open and can(user, "agreement.meeting", agreement),
+        "can_open_point": is_open and can(user, "agreement.open_point", agreement),
+        "can_upload": can(user, "agreement.document_upload", agreement),
+        "can_sign": can_sign,
+        "today": timezone.localdate(),
+    }
+    return render(request, "agreements/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_edit_terms(request, reference: str):
+    agreement = _agreement(request, reference, "agreement.edit_terms")
+    if agreement.status not in services.TERMS_EDITABLE_STATUSES:
+        messages.error(
+            request,
+            f"The terms can change only while the agreement is draft or negotiating; it is "
+            f"{agreement.get_status_display().lower()}.",
+        )
+        return _detail(agreement)
+    form = TermsForm(request.POST or None, agreement=agreement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.agreement_update_terms(
+                actor=request.user,
+                agreement=agreement,
+                terms=form.terms(),
+                title=form.cleaned_data["title"],
+                note=form.cleaned_data.get("note") or "",
+                request=request,
+            )
+        except RuleViolation as exc:
+            _show_error(form, exc)
+        else:
+            if version is None:
+                messages.info(request, "Nothing in the terms changed, so no new version was made.")
+            else:
+                messages.success(request, f"The terms were saved as version {version.number}.")
+            return _detail(agreement)
+    return render(
+        request,
+        "agreements/form.html",
+        {"form": form, "agreement": agreement, "heading": "Edit the terms", "submit": "Save as a new version"},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_transition(request, reference: str, transition: str):
+    if transition not in services.TRANSITIONS:
+        raise Http404("No such transition.")
+    permission = "agreement.terminate" if transition == "terminate" else "agreement.transition"
+    agreement = _agreement(request, reference, permission)
+    form = TransitionForm(request.POST or None, transition=transition)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_apply_transition(
+                actor=request.user,
+                agreement=agreement,
+                transition=transition,
+                reason=form.cleaned_data.get("reason") or "",
+                signature_due=form.cleaned_data.get("signature_due"),
+                request=request,
+            )
+        except TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            return _detail(agreement)
+        except RuleViolation as exc:
+            _show_error(form, exc)
+        else:
+            agreement.refresh_from_db()
+            messages.success(request, f"{agreement.reference} is now {agreement.get_status_display().lower()}.")
+            return _detail(agreement)
+    return render(
+        request,
+        "agreements/transition.html",
+        {"form": form, "agreement": agreement, "label": services.TRANSITIONS[transition], "transition": transition},
+    )
+
+
+def _record_form(request, reference, *, action, form_class, heading, submit, save, anchor, files=False):
+    """The shared body of the small 'add to the record' pages."""
+    agreement = _agreement(request, reference, action)
+    data = request.POST or None
+    form = (
+        form_class(data, request.FILES or None, agreement=agreement) if files else form_class(data, agreement=agreement)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = save(agreement, form.cleaned_data)
+        except TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            return _detail(agreement)
+        except RuleViolation as exc:
+            _show_error(form, exc)
+        else:
+            messages.success(request, message)
+            return _detail(agreement, anchor)
+    if files and request.method == "POST":
+        form.file_reselect = True
+    return render(
+        request,
+        "agreements/form.html",
+        {"form": form, "agreement": agreement, "heading": heading, "submit": submit, "multipart": files},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_add(request, reference: str):
+    def save(agreement, data):
+        entry = services.negotiation_entry_add(
+            actor=request.user,
+            agreement=agreement,
+            kind=data["kind"],
+            clause=data["clause"],
+            text=data["text"],
+            responds_to=data.get("responds_to"),
+            request=request,
+        )
+        return f"Your {entry.get_kind_display().lower()} is on the record."
+
+    return _record_form(
+        request,
+        reference,
+        action="agreement.comment",
+        form_class=EntryForm,
+        heading="Add a proposal or comment",
+        submit="Add to the record",
+        save=save,
+        anchor="#timeline",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_add(request, reference: str):
+    def save(agreement, data):
+        services.meeting_record(
+            actor=request.user,
+            agreement=agreement,
+            held_at=data["held_at"],
+            attendees=data["attendees"],
+            minutes=data["minutes"],
+            request=request,
+        )
+        return "The meeting and its minutes are on the record."
+
+    return _record_form(
+        request,
+        reference,
+        action="agreement.meeting",
+        form_class=MeetingForm,
+        heading="Record a meeting",
+        submit="Save minutes",
+        save=save,
+        anchor="#timeline",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def open_point_add(request, reference: str):
+    def save(agreement, data):
+        point = services.open_point_add(
+            actor=request.user,
+            agreement=agreement,
+            title=data["title"],
+            description=data.get("description") or "",
+            owner=data["owner"],
+            due_date=data["due_date"],
+            request=request,
+        )
+        return f"Open point “{point.title}” was added for {point.owner.full_name}."
+
+    return _record_form(
+        request,
+        reference,
+        action="agreement.open_point",
+        form_class=OpenPointForm,
+        heading="Raise an open point",
+        submit="Add open point",
+        save=save,
+        anchor="#open-points",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def open_point_resolve(request, reference: str, point_id):
+    agreement = _agreement(request, reference)
+    point = get_object_for(
+        request.user,
+        OpenPoint.objects.select_related("agreement", "owner").filter(agreement=agreement),
+        "open_point.resolve",
+        public_id=point_id,
+    )
+    form = ResolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.open_point_resolve(
+                actor=request.user, point=point, resolution=form.cleaned_data["resolution"], request=request
+            )
+        except TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            return _detail(agreement, "#open-points")
+        except RuleViolation as exc:
+            _show_error(form, exc)
+        else:
+            messages.success(request, f"“{point.title}” is resolved.")
+            return _detail(agreement, "#open-points")
+    return render(
+        request,
+        "agreements/form.html",
+        {
+            "form": form,
+            "agreement": agreement,
+            "heading": f"Resolve: {point.title}",
+            "intro": point.description,
+            "submit": "Mark resolved",
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_upload(request, reference: str):
+    def save(agreement, data):
+        document = services.document_upload(
+            actor=request.user,
+            agreement=agreement,
+            uploaded=data["file"],
+            kind=data["kind"],
+            description=data.get("description") or "",
+            request=request,
+        )
+        return f"{document.original_name} was uploaded (SHA-256 {document.sha256[:12]}…)."
+
+    def form_class(data, files=None, *, agreement):
+        return DocumentForm(data, files)
+
+    return _record_form(
+        request,
+        reference,
+        action="agreement.document_upload",
+        form_class=form_class,
+        heading="Upload a document",
+        submit="Upload",
+        save=save,
+        anchor="#documents",
+        files=True,
+    )
+
+
+@login_required
+def document_download(request, reference: str, document_id):
+    agreement = _agreement(request, reference, "agreement.document_download")
+    document = get_object_for(
+        request.user,
+        AgreementDocument.objects.filter(agreement=agreement),
+        public_id=document_id,
+    )
+    return file_response(request, document, case_ref=agreement.reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_sign(request, reference: str):
+    agreement = _agreement(request, reference, "agreement.sign")
+    initial = {"signer_name": request.user.full_name}
+    form = SignForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_sign(
+                actor=request.user,
+                agreement=agreement,
+                signer_name=form.cleaned_data["signer_name"],
+                capacity=form.cleaned_data["capacity"],
+                request=request,
+            )
+        except TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            return _detail(agreement, "#signatures")
+        except RuleViolation as exc:
+            _show_error(form, exc)
+        else:
+            agreement.refresh_from_db()
+            if agreement.is_active:
+                messages.success(request, f"Both sides have signed: {agreement.reference} is now active.")
+            else:
+                messages.success(
+                    request, "Your signature is recorded. The agreement becomes active when the other side signs."
+                )
+            return _detail(agreement, "#signatures")
+    return render(
+        request,
+        "agreements/sign.html",
+        {"form": form, "agreement": agreement, "terms": selectors.current_terms(agreement)},
+    )
+
+
+@login_required
+def version_compare(request, reference: str):
+    agreement = _agreement(request, reference)
+    versions = list(agreement.versions.select_related("created_by").order_by("number"))
+    if not versions:
+        raise Http404("No versions.")
+    by_number = {v.number: v for v in versions}
+
+    def pick(name: str, default):
+        try:
+            return by_number[int(request.GET.get(name, ""))]
+        except (KeyError, ValueError):
+            return default
+
+    newer = pick("to", versions[-1])
+    older = pick("from", versions[-2] if len(versions) > 1 else versions[0])
+    rows = selectors.version_compare(older, newer)
+    return render(
+        request,
+        "agreements/compare.html",
+        {
+            "agreement": agreement,
+            "versions": versions,
+            "older": older,
+            "newer": newer,
+            "rows": rows,
+            "changed_count": sum(1 for r in rows if r.changed),
+        },
+    )
