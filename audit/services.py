@@ -1,9 +1,15 @@
-"""The one way to write an audit event."""
+"""The one way to write an audit event, and the audit trail's CSV export."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model
 
 from audit.models import AuditEvent
@@ -20,6 +26,11 @@ def client_ip(request) -> str | None:
     if settings.SECURE_PROXY_SSL_HEADER and request.META.get("HTTP_X_FORWARDED_FOR"):
         return request.META["HTTP_X_FORWARDED_FOR"].split(",")[0].strip() or None
     return request.META.get("REMOTE_ADDR") or None
+
+
+def axes_client_ip(request) -> str | None:
+    """The address django-axes counts failures against: the same one the audit trail records."""
+    return client_ip(request)
 
 
 def _object_id(obj: Model) -> str:
@@ -41,6 +52,7 @@ def audit_record(
     source_ip: str | None = None,
     case_ref: str = "",
     object_repr: str | None = None,
+    object_type: str | None = None,
 ) -> AuditEvent:
     """Append one audit event.
 
@@ -53,14 +65,29 @@ def audit_record(
         actor=user,
         actor_email=getattr(user, "email", "") if user else "",
         action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
+        object_type=object_type if object_type is not None else obj._meta.label_lower if obj is not None else "",
         object_id=_object_id(obj) if obj is not None else "",
         object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:300],
         case_ref=case_ref,
         summary=summary[:500],
-        changes=changes or {},
+        changes=mask_secrets(changes or {}),
         source_ip=source_ip or client_ip(request),
     )
+
+
+# Field names whose values never enter the trail, even if a caller forgets to mask them.
+_SECRET_NAME = re.compile(r"(^|_)(password|secret|credential|credentials|token|api_key|private_key|secret_key)$")
+
+
+def mask_secrets(changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` with the values of secret-looking fields replaced by ``SECRET_MASK``."""
+    masked = {}
+    for key, value in changes.items():
+        if _SECRET_NAME.search(str(key).lower()):
+            masked[key] = {"from": SECRET_MASK, "to": SECRET_MASK} if isinstance(value, dict) else SECRET_MASK
+        else:
+            masked[key] = value
+    return masked
 
 
 def diff_fields(before: dict[str, Any], after: dict[str, Any], *, secret_fields: set[str] | None = None) -> dict:
@@ -85,3 +112,73 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return str(value)
+
+
+def audit_permission_denied(*, request, message: str = "") -> AuditEvent:
+    """Record that the policy refused ``request`` (a 403). The refused object's title is never written."""
+    return audit_record(
+        actor=getattr(request, "user", None),
+        action=AuditEvent.Action.DENIED,
+        request=request,
+        object_repr=f"{request.method} {request.path}"[:300],
+        summary=(message or "Permission refused.")[:500],
+    )
+
+
+EXPORT_COLUMNS = (
+    "occurred_at",
+    "actor_email",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "case_ref",
+    "summary",
+    "changes",
+    "source_ip",
+    "public_id",
+)
+# A cell that starts with one of these is read as a formula by spreadsheet programs.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+    elif value is None:
+        text = ""
+    elif hasattr(value, "isoformat"):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    if text.startswith(_FORMULA_PREFIXES):
+        text = "'" + text
+    return text
+
+
+def audit_export_csv(*, actor: Any, events: Iterable[AuditEvent], request=None, description: str = "") -> str:
+    """The ``events`` as CSV text (UTC times, formulas neutralised); the export itself is audited.
+
+    Only programme admins may export (``audit.export``); the caller passes the
+    events it shows them, already filtered.
+    """
+    from accounts.permissions import require
+
+    require(actor, "audit.export")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for event in events:
+        writer.writerow([_csv_cell(getattr(event, column)) for column in EXPORT_COLUMNS])
+        count += 1
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.EXPORT,
+            request=request,
+            object_repr="Audit trail",
+            summary=f"Exported {count} audit event{'s' if count != 1 else ''} as CSV"
+            + (f" ({description})" if description else ""),
+        )
+    return buffer.getvalue()

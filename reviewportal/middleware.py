@@ -1,0 +1,146 @@
+"""Security middleware: session limits, the second-factor gate, no-store caching, refusals in the audit trail.
+
+Order in settings.MIDDLEWARE: after AuthenticationMiddleware and django-otp's
+OTPMiddleware (they provide ``request.user`` and ``user.is_verified()``).
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.deprecation import MiddlewareMixin
+
+from accounts.security import (
+    SESSION_LAST_SEEN,
+    SESSION_STARTED_AT,
+    has_second_factor,
+    is_verified,
+    second_factor_required,
+)
+from audit.services import audit_permission_denied
+from audit.signals import LOGOUT_REASON_ATTR
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+class SessionLimitsMiddleware:
+    """End a session after SESSION_IDLE_MINUTES without a request, after SESSION_ABSOLUTE_HOURS in
+    all, and at once when its account has been disabled or removed.
+
+    Django's own session expiry (SESSION_COOKIE_AGE, renewed on every request) already drops
+    idle sessions; the idle check here is a second line that also holds for session backends
+    without server-side expiry. The request then carries on as anonymous, so pages send the
+    person to the login page as usual.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None:
+            self._enforce(request, session)
+        return self.get_response(request)
+
+    def _enforce(self, request, session) -> None:
+        user = request.user
+        if not user.is_authenticated:
+            if "_auth_user_id" in session:
+                # The session names a user that no longer authenticates (disabled or deleted): end it.
+                session.flush()
+            return
+        now = time.time()
+        started = session.get(SESSION_STARTED_AT)
+        last_seen = session.get(SESSION_LAST_SEEN)
+        if started is None:
+            session[SESSION_STARTED_AT] = started = now
+        reason = None
+        if now - started > settings.SESSION_ABSOLUTE_HOURS * 3600:
+            reason = f"Session ended: longer than {settings.SESSION_ABSOLUTE_HOURS} hours since sign-in"
+        elif last_seen is not None and now - last_seen > settings.SESSION_COOKIE_AGE:
+            reason = f"Session ended: idle for more than {settings.SESSION_COOKIE_AGE // 60} minutes"
+        if reason:
+            setattr(request, LOGOUT_REASON_ATTR, reason)
+            logout(request)
+            messages.info(request, "Your session has ended. Please sign in again.")
+            return
+        session[SESSION_LAST_SEEN] = now
+
+
+# URL names a signed-in person may reach before passing the second factor.
+TWO_FACTOR_OPEN = frozenset(
+    {
+        "twofactor:setup",
+        "twofactor:verify",
+        "logout",
+        "login",
+        "healthz",
+        "admin:logout",
+        "password_reset",
+        "password_reset_done",
+        "password_reset_confirm",
+        "password_reset_complete",
+    }
+)
+
+
+class TwoFactorRequiredMiddleware(MiddlewareMixin):
+    """Until the session has passed the second factor, send pages to the code form (or enrolment)
+    and answer session-authenticated API calls with 403.
+
+    API calls authenticated by a bearer token carry no session user here, so they pass; the
+    token stands in for the interactive login.
+    """
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or not second_factor_required(request) or is_verified(user):
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in TWO_FACTOR_OPEN:
+            return None
+        if _is_api(request):
+            message = "Two-factor verification is required for this session."
+            audit_permission_denied(request=request, message=message)
+            return JsonResponse({"detail": message, "errors": {}}, status=403)
+        target = "twofactor:verify" if has_second_factor(user) else "twofactor:setup"
+        return redirect(f"{reverse(target)}?next={quote(request.get_full_path())}")
+
+
+class NoStoreMiddleware:
+    """Nothing a signed-in person (or an API token) receives is kept by browsers or proxies."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        authenticated = bool(user is not None and user.is_authenticated)
+        if (authenticated or "HTTP_AUTHORIZATION" in request.META) and "no-store" not in response.get(
+            "Cache-Control", ""
+        ):
+            add_never_cache_headers(response)
+        return response
+
+
+class AuditPermissionDeniedMiddleware(MiddlewareMixin):
+    """Record every refusal the policy raises on a page (the API records its own in reviewportal/api.py)."""
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, PermissionDenied):
+            audit_permission_denied(request=request, message=str(exception))
+        return None
