@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -55,12 +56,17 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             qs = qs.filter(read_at__isnull=True)
         return qs
 
+    @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
     def read(self, request, public_id=None):
         notification = self.get_object()
         services.notification_mark_read(user=request.user, notification=notification)
         return Response(NotificationSerializer(notification).data)
 
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("NotificationsMarkedRead", {"marked_read": serializers.IntegerField()}),
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         changed = services.notification_mark_all_read(user=request.user)
