@@ -35,7 +35,7 @@ def submission_create(
     model_name: str,
     model_version: str,
     modalities: list[str],
-    intended_release_date: date | None,
+    intended_release_date: date | None = None,
     notes: str = "",
     request=None,
 ) -> ModelSubmission:

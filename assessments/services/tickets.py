@@ -276,7 +276,7 @@ def ticket_provision(
 
 def _expire(ticket: AccessTicket, *, now: datetime, request=None) -> None:
     ends = ticket.access_ends_at
-    which = "assessment window" if ends == ticket.assessment.window_end and ends < ticket.ends_at else "approved period"
+    which = "assessment window" if ticket.assessment.window_end <= ticket.ends_at else "approved period"
     before = _end(
         ticket, status=TicketStatus.EXPIRED, actor=None, reason=f"Access ended with the {which} at {_fmt(ends)}."
     )
