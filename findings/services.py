@@ -181,7 +181,6 @@ def finding_update(
     *, actor: Any, finding: Finding, data: dict[str, Any], evidence: Sequence[Any] = (), request=None
 ) -> Finding:
     """Change the text of a finding, and add evidence, while the centre still works on it."""
-    require(actor, "finding.edit", finding, "Only the assessment's lead and team can change this finding.")
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise RuleViolation(
@@ -190,6 +189,7 @@ def finding_update(
     _check_text_fields(data)
     with transaction.atomic():
         finding = _locked(finding)
+        require(actor, "finding.edit", finding, "Only the assessment's lead and team can change this finding.")
         if finding.status not in EDITABLE_STATUSES:
             raise _not_allowed(finding, "edited", EDITABLE_STATUSES)
         before = {k: getattr(finding, k) for k in data}
@@ -216,9 +216,9 @@ def finding_update(
 
 def finding_submit_for_review(*, actor: Any, finding: Finding, request=None) -> Finding:
     """draft → in_review: the author (or a colleague) asks a lead to review it."""
-    require(actor, "finding.submit_for_review", finding, "Only the assessment's team can submit this finding.")
     with transaction.atomic():
         finding = _locked(finding)
+        require(actor, "finding.submit_for_review", finding, "Only the assessment's team can submit this finding.")
         if finding.status != FindingStatus.DRAFT:
             raise _not_allowed(finding, "submitted for review", [FindingStatus.DRAFT])
         return _transition(
@@ -241,12 +241,6 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
     Sets the response due date (default ``FINDING_RESPONSE_DAYS`` from now),
     which becomes a deadline for the company's liaisons.
     """
-    require(
-        actor,
-        "finding.release",
-        finding,
-        "A finding is released by a lead evaluator on the assessment who is not its author.",
-    )
     now = timezone.now()
     due = response_due_at or default_response_due(now)
     if due <= now:
@@ -255,6 +249,12 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
         )
     with transaction.atomic():
         finding = _locked(finding)
+        require(
+            actor,
+            "finding.release",
+            finding,
+            "A finding is released by a lead evaluator on the assessment who is not its author.",
+        )
         if finding.status != FindingStatus.IN_REVIEW:
             raise _not_allowed(finding, "released", [FindingStatus.IN_REVIEW])
         return _transition(
@@ -280,11 +280,11 @@ def finding_respond(
     request=None,
 ) -> Finding:
     """released → company_responded: the company's liaison answers, with files if any."""
-    require(actor, "finding.respond", finding, "Only the company's liaison can answer this finding.")
     if not (response or "").strip():
         raise RuleViolation("Write the company's response.", errors={"company_response": ["Write a response."]})
     with transaction.atomic():
         finding = _locked(finding)
+        require(actor, "finding.respond", finding, "Only the company's liaison can answer this finding.")
         if finding.status != FindingStatus.RELEASED:
             raise _not_allowed(finding, "answered", [FindingStatus.RELEASED])
         _attach_files(
@@ -312,9 +312,9 @@ WITHDRAWABLE = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW, FindingStatus.RELE
 
 def finding_resolve(*, actor: Any, finding: Finding, note: str = "", request=None) -> Finding:
     """released / company_responded → resolved: the centre accepts the answer (or closes it)."""
-    require(actor, "finding.resolve", finding, "Only the assessment's team can resolve this finding.")
     with transaction.atomic():
         finding = _locked(finding)
+        require(actor, "finding.resolve", finding, "Only the assessment's team can resolve this finding.")
         if finding.status not in RESOLVABLE:
             raise _not_allowed(finding, "resolved", RESOLVABLE)
         return _transition(
@@ -334,7 +334,6 @@ def finding_reopen(
 
     ``note`` (what the centre asks) is added to the thread as a comment the company sees.
     """
-    require(actor, "finding.reopen", finding, "Only the assessment's team can reopen this finding.")
     if not (note or "").strip():
         raise RuleViolation("Say what the company should answer.", errors={"note": ["Say what you ask the company."]})
     now = timezone.now()
@@ -345,6 +344,7 @@ def finding_reopen(
         )
     with transaction.atomic():
         finding = _locked(finding)
+        require(actor, "finding.reopen", finding, "Only the assessment's team can reopen this finding.")
         if finding.status not in REOPENABLE:
             raise _not_allowed(finding, "reopened", REOPENABLE)
         FindingComment.objects.create(finding=finding, author=actor, body=note.strip(), internal=False)
@@ -360,13 +360,13 @@ def finding_reopen(
 
 def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request=None) -> Finding:
     """Any open status → withdrawn, with the reason (the author, a lead on the case or an admin)."""
-    require(
-        actor, "finding.withdraw", finding, "Only the author, a lead on the assessment or an admin can withdraw it."
-    )
     if not (reason or "").strip():
         raise RuleViolation("Give the reason for withdrawing.", errors={"reason": ["Give a reason."]})
     with transaction.atomic():
         finding = _locked(finding)
+        require(
+            actor, "finding.withdraw", finding, "Only the author, a lead on the assessment or an admin can withdraw it."
+        )
         if finding.status not in WITHDRAWABLE:
             raise _not_allowed(finding, "withdrawn", WITHDRAWABLE)
         return _transition(

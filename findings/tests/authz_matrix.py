@@ -1,0 +1,168 @@
+"""Who may reach each findings page and endpoint.
+
+The world gets a draft, an in-review, a released and a responded finding on
+company A's case (written by ``evaluator``, released by ``lead``), evidence on
+the draft and on the released one.
+"""
+
+from tests.authz import ANY_MEMBER, API_ANONYMOUS, CASE_INTERNAL, CASE_OBJECT, LOGIN_REDIRECT, Row, expect
+
+# The team's own pages: the company and outsiders see nothing, admins see but do not act.
+TEAM_ACTION = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403)
+# Actions on a finding the company can see: liaison A sees it but may not act.
+TEAM_ACTION_RELEASED = {**TEAM_ACTION, "liaison_a": 403}
+REPORT_FULL = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator_other=404)
+REPORT_COMPANY = expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator_other=404)
+
+API_TEAM = expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403)
+API_TEAM_RELEASED = {**API_TEAM, "liaison_a": 403}
+
+
+def _ref(name):
+    return lambda w: {"reference": getattr(w, name).reference}
+
+
+def _case(w):
+    return {"assessment_reference": w.case.reference}
+
+
+ROWS = [
+    Row("findings:list", expect=ANY_MEMBER),
+    Row("findings:create", kwargs=_case, expect={**TEAM_ACTION, "liaison_a": 403}),
+    Row("findings:detail", kwargs=_ref("f_draft"), expect=CASE_INTERNAL, note="draft"),
+    Row("findings:detail", kwargs=_ref("f_released"), expect=CASE_OBJECT, note="released"),
+    Row("findings:edit", kwargs=_ref("f_draft"), expect=TEAM_ACTION),
+    Row("findings:submit", kwargs=_ref("f_draft"), expect=TEAM_ACTION),
+    Row(
+        "findings:release",
+        kwargs=_ref("f_in_review"),
+        expect={**TEAM_ACTION, "evaluator": 403},
+        note="two-person rule: only a lead who is not the author",
+    ),
+    Row("findings:resolve", kwargs=_ref("f_responded"), expect=TEAM_ACTION_RELEASED),
+    Row("findings:reopen", kwargs=_ref("f_responded"), expect=TEAM_ACTION_RELEASED),
+    Row(
+        "findings:withdraw",
+        kwargs=_ref("f_draft"),
+        expect={**TEAM_ACTION, "admin_user": 200},
+        note="author, lead or admin",
+    ),
+    Row(
+        "findings:respond",
+        kwargs=_ref("f_released"),
+        expect=expect(403, anonymous=LOGIN_REDIRECT, liaison_a=200, liaison_b=404, evaluator_other=404),
+    ),
+    Row(
+        "findings:comment",
+        method="post",
+        kwargs=_ref("f_released"),
+        data={"body": "Matrix comment", "internal": ""},
+        expect=expect(302, liaison_b=404, evaluator_other=404, admin_user=403),
+        note="redirects back to the thread",
+    ),
+    Row(
+        "findings:evidence_download",
+        kwargs=lambda w: {"public_id": w.evidence_released.public_id},
+        expect=CASE_OBJECT,
+        note="released finding",
+    ),
+    Row(
+        "findings:evidence_download",
+        kwargs=lambda w: {"public_id": w.evidence_draft.public_id},
+        expect=CASE_INTERNAL,
+        note="draft finding",
+    ),
+    Row("findings:report", kwargs=_case, expect=REPORT_FULL),
+    Row("findings:report_pdf", kwargs=_case, expect=REPORT_FULL),
+    Row("findings:report_company", kwargs=_case, expect=REPORT_COMPANY),
+    Row("findings:report_company_pdf", kwargs=_case, expect=REPORT_COMPANY),
+    # --- API ---------------------------------------------------------------------------
+    Row("finding-list", expect=expect(200, anonymous=API_ANONYMOUS)),
+    Row(
+        "finding-list",
+        method="post",
+        data=lambda w: {
+            "assessment": w.case.reference,
+            "title": "Matrix finding",
+            "risk_domain": "cyber",
+            "severity": "low",
+            "summary": "Recorded by the matrix.",
+        },
+        expect=expect(403, anonymous=API_ANONYMOUS, evaluator=201, lead=201, evaluator_other=400),
+        note="create: the team only; an assessment you cannot see is a field error",
+    ),
+    Row(
+        "finding-detail",
+        kwargs=_ref("f_draft"),
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404),
+    ),
+    Row("finding-submit", method="post", kwargs=_ref("f_draft"), expect=API_TEAM),
+    Row("finding-release", method="post", kwargs=_ref("f_in_review"), expect={**API_TEAM, "evaluator": 403}),
+    Row("finding-resolve", method="post", kwargs=_ref("f_responded"), expect=API_TEAM_RELEASED),
+    Row(
+        "finding-reopen",
+        method="post",
+        kwargs=_ref("f_responded"),
+        data={"note": "Please say when the fix ships."},
+        expect=API_TEAM_RELEASED,
+    ),
+    Row(
+        "finding-withdraw",
+        method="post",
+        kwargs=_ref("f_draft"),
+        data={"reason": "Duplicate."},
+        expect={**API_TEAM, "admin_user": 200},
+    ),
+    Row(
+        "finding-respond",
+        method="post",
+        kwargs=_ref("f_released"),
+        data={"company_response": "We will retrain.", "planned_mitigation": "Next release."},
+        expect=expect(403, anonymous=API_ANONYMOUS, liaison_a=200, liaison_b=404, evaluator_other=404),
+    ),
+    Row(
+        "finding-comments",
+        kwargs=_ref("f_released"),
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404),
+    ),
+    Row(
+        "finding-comments",
+        method="post",
+        kwargs=_ref("f_released"),
+        data={"body": "Matrix comment"},
+        expect=expect(201, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404, admin_user=403),
+        note="add a comment",
+    ),
+]
+
+
+def build(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from findings.models import EvidenceSide, FindingEvidence, FindingStatus
+    from findings.tests.factories import FindingFactory, released_finding
+    from reviewportal.files import EVIDENCE_KINDS, validate_upload
+
+    w.f_draft = FindingFactory(assessment=w.case, author=w.evaluator, title="Draft finding")
+    w.f_in_review = FindingFactory(
+        assessment=w.case, author=w.evaluator, title="Finding in review", status=FindingStatus.IN_REVIEW
+    )
+    w.f_released = released_finding(assessment=w.case, author=w.evaluator, released_by=w.lead, title="Released")
+    w.f_responded = released_finding(
+        assessment=w.case,
+        author=w.evaluator,
+        released_by=w.lead,
+        title="Answered",
+        status=FindingStatus.COMPANY_RESPONDED,
+        company_response="Fixed in 2.1.",
+    )
+
+    def evidence(finding):
+        upload = SimpleUploadedFile("transcript.txt", b"user: hello\nmodel: hi\n", content_type="text/plain")
+        row = FindingEvidence(finding=finding, side=EvidenceSide.CENTRE)
+        row.fill_from(upload, validate_upload(upload, allowed=EVIDENCE_KINDS), user=w.evaluator)
+        row.save()
+        return row
+
+    w.evidence_draft = evidence(w.f_draft)
+    w.evidence_released = evidence(w.f_released)
