@@ -317,3 +317,14 @@ def test_evidence_download_is_audited(case, evaluator, client_for):
     response = client_for(evaluator).get(reverse("findings:evidence_download", args=[evidence.public_id]))
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"run 1: refused\n"
     assert AuditEvent.objects.filter(action="download", case_ref=case.reference).exists()
+
+
+def test_assessment_page_shows_the_findings_panel(case, evaluator, lead, liaison_a, client_for):
+    FindingFactory(assessment=case, author=evaluator, title="Draft on the case page")
+    released_finding(assessment=case, author=evaluator, released_by=lead, title="Released on the case page")
+    url = reverse("assessments:detail", kwargs={"reference": case.reference})
+    page = client_for(evaluator).get(url).content.decode()
+    assert "Record a finding" in page and "Draft on the case page" in page
+    page = client_for(liaison_a).get(url).content.decode()
+    assert "Released on the case page" in page
+    assert "Draft on the case page" not in page and "Record a finding" not in page
