@@ -16,12 +16,28 @@ from agreements.models import (
     RiskConsequence,
 )
 from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
-from reviewportal.forms import PortalForm
+from reviewportal.forms import PortalForm, USWDSFormMixin
 
 TERM_HELP = {
     "max_window_days": f"How long evaluators may have access to a model, 1 to {MAX_WINDOW_DAYS} days.",
     "release_notice_days": "Days of notice the company gives the centre before broad release.",
 }
+
+
+class _FieldSetup(forms.Form):
+    """Runs ``setup_fields`` right after the fields are copied, before the USWDS mixin validates a
+    bound form to mark its errors, so querysets narrowed per request are the ones validated against."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_fields()
+
+    def setup_fields(self) -> None:
+        pass
+
+
+class ScopedPortalForm(USWDSFormMixin, _FieldSetup):
+    pass
 
 
 class TermsForm(PortalForm):
@@ -81,7 +97,9 @@ class TermsForm(PortalForm):
 
 class AgreementCreateForm(TermsForm):
     organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER), label="Developer company"
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER),
+        label="Developer company",
+        to_field_name="public_id",
     )
     field_order = ["organisation", "title"]
 
@@ -90,7 +108,7 @@ class AgreementCreateForm(TermsForm):
         del self.fields["note"]
 
 
-class TransitionForm(PortalForm):
+class TransitionForm(ScopedPortalForm):
     """The confirmation form of one transition; only the fields that transition needs are kept."""
 
     signature_due = forms.DateField(
@@ -99,7 +117,11 @@ class TransitionForm(PortalForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, transition: str, **kwargs):
+        self.transition = transition
         super().__init__(*args, **kwargs)
+
+    def setup_fields(self) -> None:
+        transition = self.transition
         if transition != "submit_for_signature":
             del self.fields["signature_due"]
         else:
@@ -110,11 +132,12 @@ class TransitionForm(PortalForm):
             self.fields["reason"].required = True
 
 
-class EntryForm(PortalForm):
+class EntryForm(ScopedPortalForm):
     kind = forms.ChoiceField(choices=EntryKind.choices, widget=forms.RadioSelect, initial=EntryKind.PROPOSAL)
     clause = forms.ChoiceField(choices=Clause.choices, initial=Clause.GENERAL)
     responds_to = forms.ModelChoiceField(
         queryset=NegotiationEntry.objects.none(),
+        to_field_name="public_id",
         required=False,
         label="In answer to",
         help_text="For a counter-proposal, the proposal it answers.",
@@ -122,9 +145,12 @@ class EntryForm(PortalForm):
     text = forms.CharField(label="Proposed text or value, or your comment", widget=forms.Textarea(attrs={"rows": 5}))
 
     def __init__(self, *args, agreement: Agreement, **kwargs):
+        self.agreement = agreement
         super().__init__(*args, **kwargs)
+
+    def setup_fields(self) -> None:
         field = self.fields["responds_to"]
-        field.queryset = agreement.entries.exclude(kind=EntryKind.COMMENT).select_related("author")
+        field.queryset = self.agreement.entries.exclude(kind=EntryKind.COMMENT).select_related("author")
         field.label_from_instance = lambda e: (
             f"{e.get_kind_display()} on {e.get_clause_display().lower()} by "
             f"{e.author.full_name if e.author else 'unknown'}, {e.created_at:%Y-%m-%d}"
@@ -153,15 +179,18 @@ def owner_choices(agreement: Agreement):
     )
 
 
-class OpenPointForm(PortalForm):
+class OpenPointForm(ScopedPortalForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    owner = forms.ModelChoiceField(queryset=User.objects.none())
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), to_field_name="public_id")
     due_date = forms.DateField(widget=forms.DateInput)
 
     def __init__(self, *args, agreement: Agreement, **kwargs):
+        self.agreement = agreement
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owner_choices(agreement)
+
+    def setup_fields(self) -> None:
+        self.fields["owner"].queryset = owner_choices(self.agreement)
         self.fields["owner"].label_from_instance = lambda u: f"{u.full_name} ({u.organisation})"
 
 
@@ -183,15 +212,18 @@ class SignForm(PortalForm):
     )
 
 
-class AgreementFilterForm(PortalForm):
+class AgreementFilterForm(ScopedPortalForm):
     status = forms.ChoiceField(choices=[("", "Any status"), *AgreementStatus.choices], required=False)
     organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.none(), required=False, empty_label="Any company"
+        queryset=Organisation.objects.none(), required=False, empty_label="Any company", to_field_name="public_id"
     )
     overdue = forms.BooleanField(label="Only with overdue open points", required=False)
     q = forms.CharField(label="Reference or title", required=False)
 
     def __init__(self, *args, organisations=None, **kwargs):
+        self.organisations = organisations
         super().__init__(*args, **kwargs)
-        if organisations is not None:
-            self.fields["organisation"].queryset = organisations
+
+    def setup_fields(self) -> None:
+        if self.organisations is not None:
+            self.fields["organisation"].queryset = self.organisations
