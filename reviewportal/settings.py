@@ -237,7 +237,16 @@ CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Model access: ends tickets whose period (or the assessment window) is over. Every minute, so
+    # access stops within a minute of its end; revealing a credential also checks the time itself,
+    # so a late or missed run can never let an expired credential be shown.
+    "assessments-expire-access": {
+        "task": "assessments.expire_access_tickets",
+        "schedule": 60,
+        "options": {"expires": 55},  # the next run does the same work
+    },
+}
 
 # --- REST API -----------------------------------------------------------------
 # Personal API tokens (Authorization: Bearer) first, so unauthenticated calls get 401 naming the
