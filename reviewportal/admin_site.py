@@ -13,6 +13,11 @@ class PortalAdminSite(admin.AdminSite):
     index_title = "Programme administration"
 
     def has_permission(self, request) -> bool:
+        # Programme admins only, and (like every page) only once the session passed the second factor.
+        from accounts.security import is_verified, second_factor_required
+
+        if second_factor_required(request) and not is_verified(request.user):
+            return False
         return can(request.user, "admin.access")
 
 

@@ -80,6 +80,11 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django's 500 handling (and logging) takes over
+    if isinstance(exc, exceptions.PermissionDenied) and context.get("request") is not None:
+        # Every refusal by the policy goes into the audit trail (pages: reviewportal/middleware.py).
+        from audit.services import audit_permission_denied
+
+        audit_permission_denied(request=context["request"], message=str(exc.detail))
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(response.data)
         # The detail names the first problem, so a client that shows one line shows a useful one.

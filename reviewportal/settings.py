@@ -75,11 +75,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "reviewportal.middleware.SessionLimitsMiddleware",
     "reviewportal.middleware.TwoFactorRequiredMiddleware",
     "reviewportal.middleware.NoStoreMiddleware",
     "reviewportal.middleware.AuditPermissionDeniedMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     # Last, so it sees the outcome of the login view (django-axes requires this position).
