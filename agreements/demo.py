@@ -189,6 +189,7 @@ def seed(world) -> None:
     if not _exists(gamma, GAMMA_TITLE):
         made.append(_gamma(admin, lead, liaison_gamma, gamma))
     for agreement in made:
+        agreement.refresh_from_db()
         world.log.append(f"Agreement {agreement.reference} ({agreement.organisation.name}): {agreement.status}")
 
 
@@ -309,7 +310,7 @@ def _alpha(admin, lead, liaison, company) -> Agreement:
             risk_domains=["cyber", "biological", "chemical", "radiological_nuclear", "autonomy"],
             access_modalities=["hosted_api", "weights_download", "documentation"],
         ),
-        note="Meeting of 75 days ago: 30-day window with enclave-only weights access; autonomy in scope.",
+        note="As agreed at the negotiation meeting: 30-day window with enclave-only weights access; autonomy in scope.",
     )
     _version_at(agreement, 2, _ago(73))
     services.agreement_update_terms(

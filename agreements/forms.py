@@ -215,7 +215,11 @@ class SignForm(PortalForm):
 class AgreementFilterForm(ScopedPortalForm):
     status = forms.ChoiceField(choices=[("", "Any status"), *AgreementStatus.choices], required=False)
     organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.none(), required=False, empty_label="Any company", to_field_name="public_id"
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label="Any company",
+        to_field_name="public_id",
+        label="Company",
     )
     overdue = forms.BooleanField(label="Only with overdue open points", required=False)
     q = forms.CharField(label="Reference or title", required=False)

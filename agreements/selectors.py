@@ -121,6 +121,9 @@ def term_display(name: str, value: Any) -> str:
         return ", ".join(labels.get(v, v) if labels else str(v) for v in value)
     if labels:
         return labels.get(value, str(value))
+    if name.endswith("_date"):
+        day = datetime.date.fromisoformat(value)
+        return f"{day.day} {day:%B %Y}"
     if name.endswith("_days"):
         return f"{value} day{'s' if value != 1 else ''}"
     return str(value)

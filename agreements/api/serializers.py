@@ -115,7 +115,7 @@ class ClauseDiffSerializer(serializers.Serializer):
 
 class EntrySerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    responds_to = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    responds_to = serializers.SlugRelatedField(slug_field="public_id", read_only=True, allow_null=True)
     author = serializers.CharField(source="author.full_name", read_only=True, allow_null=True)
 
     class Meta:
