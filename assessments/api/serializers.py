@@ -116,7 +116,7 @@ class TicketSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     assessment = serializers.SlugRelatedField(slug_field="reference", read_only=True)
     requested_by = PersonSerializer(read_only=True)
-    access_ends_at = serializers.DateTimeField(read_only=True)
+    access_ends_at = serializers.DateTimeField(read_only=True, allow_null=True)
     has_credential = serializers.BooleanField(read_only=True)
 
     class Meta:
