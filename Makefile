@@ -54,8 +54,7 @@ check: install
 	$(BIN)/python manage.py check
 
 audit: install
-	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
-	$(BIN)/bandit -q -c pyproject.toml -r .
+	PIP_AUDIT_REQUIRED=1 .ci/security-audit
 
 clean:
 	rm -rf var/celery-broker var/celery-control var/celerybeat-schedule*

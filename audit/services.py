@@ -14,7 +14,8 @@ from django.db.models import Model
 
 from audit.models import AuditEvent
 
-SECRET_MASK = "••••••"  # noqa: S105 - the mask shown instead of a secret, not a secret
+# The mask shown instead of a secret; it is not a secret itself.
+SECRET_MASK = "••••••"  # noqa: S105  # nosec B105
 
 
 def client_ip(request) -> str | None:
