@@ -21,7 +21,7 @@ class FindingSerializer(serializers.ModelSerializer):
 
     assessment = serializers.SlugRelatedField(slug_field="reference", read_only=True)
     author = serializers.CharField(source="author.full_name", read_only=True)
-    released_by = serializers.CharField(source="released_by.full_name", read_only=True, default=None)
+    released_by = serializers.CharField(source="released_by.full_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Finding
