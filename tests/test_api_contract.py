@@ -102,3 +102,35 @@ def test_liaison_never_sees_another_companys_objects(
         response = client.get(detail, **headers_a)
         assert response.status_code == 404, f"{detail} as company A's liaison: {response.status_code}"
         assert response.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
+
+
+CREDENTIAL = "sk-live-contract-test-4f1c9a"  # noqa: S105 - a test credential
+
+
+def test_credential_appears_only_in_the_audited_reveal(case, lead, evaluator, liaison_a, admin_user, client):
+    from assessments.services.tickets import ticket_approve, ticket_provision
+    from assessments.tests.factories import AccessTicketFactory
+    from audit.models import AuditEvent
+
+    ticket = ticket_approve(actor=lead, ticket=AccessTicketFactory(assessment=case, requested_by=evaluator))
+    ticket = ticket_provision(
+        actor=liaison_a, ticket=ticket, endpoint="https://api.a.test/v1", credential=CREDENTIAL, instructions="Use it."
+    )
+    list_url = reverse("access-ticket-list")
+    detail_url = reverse("access-ticket-detail", kwargs={"reference": ticket.reference})
+    for user in (admin_user, lead, evaluator, liaison_a):
+        headers = _bearer(user)
+        for url in (list_url, detail_url, reverse("assessment-detail", kwargs={"reference": case.reference})):
+            response = client.get(url, **headers)
+            assert response.status_code == 200, url
+            assert CREDENTIAL not in response.content.decode(), f"{url} shows the credential to {user.email}"
+
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.REVEAL).exists()
+    reveal_url = reverse("access-ticket-reveal", kwargs={"reference": ticket.reference})
+    response = client.post(reveal_url, **_bearer(evaluator))
+    assert response.status_code == 200
+    assert response.json()["credential"] == CREDENTIAL
+    assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+    reveal = AuditEvent.objects.get(action=AuditEvent.Action.REVEAL)
+    assert (reveal.actor, reveal.object_id) == (evaluator, ticket.reference)
+    assert CREDENTIAL not in str(list(AuditEvent.objects.values_list("changes", "summary", "object_repr")))
