@@ -32,6 +32,7 @@ from django.db.models import F, Model
 from django.utils import timezone
 
 from accounts.permissions import require
+from audit.models import AuditEvent
 from audit.services import audit_record
 from reminders.deadlines import DeadlineSpec
 from reminders.emails import send_templated_email
@@ -495,7 +496,7 @@ def preference_update(*, user: Any, email: str, request: Any = None) -> Reminder
             preference.save(update_fields=["email", "updated_at"])
             audit_record(
                 actor=user,
-                action="reminder_preference.update",
+                action=AuditEvent.Action.CHANGE,
                 obj=preference,
                 changes={"email": {"from": before, "to": email}},
                 request=request,
@@ -520,7 +521,7 @@ def calendar_token_issue(*, user: Any, request: Any = None) -> str:
         preference.save(update_fields=["calendar_token_hash", "calendar_token_created_at", "updated_at"])
         audit_record(
             actor=user,
-            action="calendar_feed.issue",
+            action=AuditEvent.Action.CREATE,
             obj=preference,
             request=request,
             summary="Calendar feed address replaced" if replaced else "Calendar feed address created",
@@ -539,6 +540,10 @@ def calendar_token_revoke(*, user: Any, request: Any = None) -> bool:
         preference.calendar_token_created_at = None
         preference.save(update_fields=["calendar_token_hash", "calendar_token_created_at", "updated_at"])
         audit_record(
-            actor=user, action="calendar_feed.revoke", obj=preference, request=request, summary="Calendar feed revoked"
+            actor=user,
+            action=AuditEvent.Action.CHANGE,
+            obj=preference,
+            request=request,
+            summary="Calendar feed revoked",
         )
     return True

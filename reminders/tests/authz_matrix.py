@@ -1,0 +1,85 @@
+"""Who may reach each reminders URL (see tests/authz.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from reminders.models import Notification
+from tests.authz import ANY_MEMBER, API_ANONYMOUS, LOGIN_REDIRECT, Row, expect
+
+
+def build(w):
+    from reminders.services import calendar_token_issue
+    from reminders.tests.factories import make_deadline
+
+    # Company A's deadline: the case team and company A's liaison act, the admin is told when overdue.
+    w.deadline_a = make_deadline(
+        due_at=timezone.now() + timedelta(days=2),
+        recipients=[w.lead, w.evaluator, w.liaison_a],
+        escalate_to=[w.admin_user],
+        organisation=w.company_a,
+    )
+    w.notification_a = Notification.objects.create(recipient=w.liaison_a, title="Due in 2 days", url="/deadlines/")
+    w.calendar_token_a = calendar_token_issue(user=w.liaison_a)
+
+
+# Only the notification's own recipient may touch it; to anyone else it does not exist.
+OWN_NOTIFICATION = expect(404, anonymous=LOGIN_REDIRECT, liaison_a=302)
+OWN_NOTIFICATION_API = expect(404, anonymous=API_ANONYMOUS, liaison_a=200)
+SIGNED_IN_POST = expect(302)  # members are sent back to the page; anonymous people to the login
+
+ROWS = [
+    Row("reminders:my_deadlines", expect=ANY_MEMBER),
+    Row("reminders:my_deadlines", query="show=overdue", expect=ANY_MEMBER, note="overdue filter"),
+    Row("reminders:notifications", expect=ANY_MEMBER),
+    Row("reminders:notifications_read_all", method="post", expect=SIGNED_IN_POST),
+    Row(
+        "reminders:notification_read",
+        method="post",
+        kwargs=lambda w: {"public_id": w.notification_a.public_id},
+        expect=OWN_NOTIFICATION,
+    ),
+    Row("reminders:preferences", expect=ANY_MEMBER),
+    Row(
+        "reminders:preferences",
+        method="post",
+        data={"email": "digest"},
+        expect=expect(302),
+        note="everyone edits only their own",
+    ),
+    Row("reminders:calendar_token_create", method="post", expect=expect(200, anonymous=LOGIN_REDIRECT)),
+    Row("reminders:calendar_token_revoke", method="post", expect=SIGNED_IN_POST),
+    Row(
+        "reminders:calendar_feed",
+        kwargs=lambda w: {"token": w.calendar_token_a},
+        expect=expect(200),
+        note="the secret token is the key, whoever asks",
+    ),
+    Row(
+        "reminders:calendar_feed",
+        kwargs={"token": "not-a-real-token"},
+        expect=expect(404),
+        note="unknown token",
+    ),
+    Row("deadline-list", expect=expect(200, anonymous=API_ANONYMOUS)),
+    Row(
+        "deadline-detail",
+        kwargs=lambda w: {"public_id": w.deadline_a.public_id},
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404),
+    ),
+    Row("notification-list", expect=expect(200, anonymous=API_ANONYMOUS)),
+    Row(
+        "notification-detail",
+        kwargs=lambda w: {"public_id": w.notification_a.public_id},
+        expect=OWN_NOTIFICATION_API,
+    ),
+    Row(
+        "notification-read",
+        method="post",
+        kwargs=lambda w: {"public_id": w.notification_a.public_id},
+        expect=OWN_NOTIFICATION_API,
+    ),
+    Row("notification-read-all", method="post", expect=expect(200, anonymous=API_ANONYMOUS)),
+]
