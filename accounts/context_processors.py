@@ -19,7 +19,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if actor_for(user) is None:
-        return {"nav_items": [], "show_admin_link": False}
+        return {"nav_items": [], "show_admin_link": False, "unread_notifications": 0}
     items = []
     current = request.path
     for label, url_name, action in NAV_ITEMS:
@@ -30,4 +30,11 @@ def navigation(request) -> dict:
         except NoReverseMatch:
             continue
         items.append({"label": label, "url": url, "current": current.startswith(url)})
-    return {"nav_items": items, "show_admin_link": can(user, "admin.access")}
+    from reminders.selectors import unread_notification_count
+
+    return {
+        "nav_items": items,
+        "show_admin_link": can(user, "admin.access"),
+        # One indexed COUNT per page for the header's notification badge.
+        "unread_notifications": unread_notification_count(user),
+    }

@@ -6,6 +6,7 @@ from accounts.api.views import OrganisationViewSet
 from agreements.api.views import AgreementViewSet
 from assessments.api.views import AccessTicketViewSet, AssessmentViewSet, SubmissionViewSet
 from findings.api.views import FindingViewSet
+from reminders.api.views import DeadlineViewSet, NotificationViewSet
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")
@@ -14,5 +15,7 @@ router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("access-tickets", AccessTicketViewSet, basename="access-ticket")
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("findings", FindingViewSet, basename="finding")
+router.register("deadlines", DeadlineViewSet, basename="deadline")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = router.urls

@@ -237,7 +237,17 @@ CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Schedules live here, in code, rather than in django-celery-beat's database tables: they change
+# only with a release, are reviewed like any code, need no extra app or migrations, and every
+# environment runs the same schedule. Each entry says why it runs when it does.
 CELERY_BEAT_SCHEDULE: dict = {
+    # Reminders: the scan finds what is due in the database and enqueues one delivery per reminder.
+    # A short interval bounds how late a reminder can be; a run costs what is due, not the table size.
+    "reminders-scan": {
+        "task": "reminders.scan",
+        "schedule": env_int("REMINDER_SCAN_SECONDS", 300, minimum=30, maximum=3600),
+        "options": {"expires": 600},  # a scan left in a dead queue is worthless: the next one replaces it
+    },
     # Model access: ends tickets whose period (or the assessment window) is over. Every minute, so
     # access stops within a minute of its end; revealing a credential also checks the time itself,
     # so a late or missed run can never let an expired credential be shown.
@@ -247,6 +257,20 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 55},  # the next run does the same work
     },
 }
+
+# --- Reminders ------------------------------------------------------------------
+# Days before a deadline when the people who must act are reminded; one more reminder goes
+# out once it is overdue, then the lead and programme admin get a daily overdue digest.
+_offsets = env_list("REMINDER_OFFSETS_DAYS", ["7", "3", "1"])
+if not _offsets or not all(d.isdigit() and 1 <= int(d) <= 60 for d in _offsets):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"REMINDER_OFFSETS_DAYS must list whole days from 1 to 60, e.g. 7,3,1; got {_offsets}.")
+REMINDER_OFFSETS_DAYS = sorted({int(d) for d in _offsets}, reverse=True)
+# A claimed reminder not sent within this many minutes (its worker died) is claimed again by the scan.
+REMINDER_CLAIM_TIMEOUT_MINUTES = env_int("REMINDER_CLAIM_TIMEOUT_MINUTES", 10, minimum=1)
+# UTC hour from which the day's digests (overdue escalation, daily reminder digest) are sent.
+REMINDER_DIGEST_HOUR_UTC = env_int("REMINDER_DIGEST_HOUR_UTC", 12, minimum=0, maximum=23)
 
 # --- REST API -----------------------------------------------------------------
 # Personal API tokens (Authorization: Bearer) first, so unauthenticated calls get 401 naming the
