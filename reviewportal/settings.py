@@ -312,6 +312,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Shared vocabularies get one schema name each, whatever the field is called.
+    "ENUM_NAME_OVERRIDES": {
+        "AccessKindEnum": "reviewportal.choices.AccessKind",
+        "RiskDomainEnum": "reviewportal.choices.RiskDomain",
+    },
 }
 
 # --- Production hardening ---------------------------------------------------
