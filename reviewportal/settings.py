@@ -316,6 +316,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AccessKindEnum": "reviewportal.choices.AccessKind",
         "RiskDomainEnum": "reviewportal.choices.RiskDomain",
+        "NegotiationEntryKindEnum": "agreements.models.EntryKind",
     },
 }
 
