@@ -44,8 +44,8 @@ ANY_MEMBER = expect(200, anonymous=LOGIN_REDIRECT)
 CASE_OBJECT = expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator_other=404)
 # Same, but the company never sees it (drafts, internal pages).
 CASE_INTERNAL = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=404, liaison_b=404, evaluator_other=404)
-# API: anonymous callers get 401 or 403 (no session, no token).
-API_ANONYMOUS = (401, 403)
+# API: anonymous callers get 401 with a WWW-Authenticate: Bearer challenge (no session, no token).
+API_ANONYMOUS = 401
 
 
 @dataclass
