@@ -563,7 +563,6 @@ def _reminder_preference_edit(actor: Actor, obj: Any) -> bool:
     return obj is not None and getattr(obj, "pk", None) == actor.user_id
 
 
-        return qs
 # --- Findings -----------------------------------------------------------------------
 # The centre team of an assessment (its lead and evaluators) sees all its findings;
 # programme admins see every finding; a company liaison sees only findings of their
