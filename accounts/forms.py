@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from django.core.validators import MaxValueValidator
 
 from accounts.models import User
 from reviewportal.forms import PortalForm, PortalModelForm, USWDSFormMixin
@@ -50,8 +49,14 @@ class ApiTokenForm(PortalForm):
     )
 
     def __init__(self, *args, max_days: int, **kwargs):
+        # Set before the base class runs, because the USWDS mixin validates a bound form while it initialises.
+        self.max_days = max_days
         super().__init__(*args, **kwargs)
-        self.fields["days"].max_value = max_days
-        self.fields["days"].validators.append(MaxValueValidator(max_days))
         self.fields["days"].widget.attrs["max"] = max_days
         self.fields["days"].help_text = f"The token stops working after this many days (1 to {max_days})."
+
+    def clean_days(self) -> int:
+        days = self.cleaned_data["days"]
+        if days > self.max_days:
+            raise forms.ValidationError(f"A token can last at most {self.max_days} days.")
+        return days

@@ -67,7 +67,7 @@ def test_bad_lifetime_keeps_what_was_typed_and_says_why(client_for, evaluator, s
     body = response.content.decode()
     assert response.status_code == 200
     assert 'value="nightly export"' in body
-    assert "less than or equal to 30" in body
+    assert "A token can last at most 30 days." in body
     assert not ApiToken.objects.exists()
 
 
