@@ -3,8 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 
-from accounts.models import Membership, Organisation, User
-from reviewportal.admin_site import PolicyModelAdmin
+from accounts.models import ApiToken, Membership, Organisation, User
+from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin
 
 
 class MembershipInline(admin.StackedInline):
@@ -83,3 +83,25 @@ class MembershipAdmin(PolicyModelAdmin):
 
 # Roles come from memberships, not Django groups; the groups page would only mislead.
 admin.site.unregister(Group)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyPolicyAdmin):
+    """Personal API tokens: admins see who holds which and revoke them; nobody can read a secret here."""
+
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__email", "prefix")
+    fields = ("name", "user", "prefix", "created_at", "created_by", "expires_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke_selected(self, request, queryset):
+        from accounts.services import api_token_revoke
+
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(actor=request.user, token=token, request=request)
+            revoked += 1
+        self.message_user(request, f"{revoked} token(s) revoked.")

@@ -213,3 +213,17 @@ def test_expiry_is_computed_from_now(evaluator):
     with time_machine.travel("2026-05-01 09:30Z", tick=False):
         token, _ = api_token_create(actor=evaluator, user=evaluator, name="x", days=3)
     assert token.expires_at == datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
+
+
+def test_admin_revokes_a_token_from_the_admin_and_it_is_audited(client_for, admin_user, lead):
+    token, plaintext = api_token_create(actor=lead, user=lead, name="ci", days=30)
+    client = client_for(admin_user)
+    changelist = reverse("admin:accounts_apitoken_changelist")
+    body = client.get(changelist).content.decode()
+    assert "ci" in body and plaintext.split("_", 2)[2] not in body and token.secret_hash not in body
+    client.post(changelist, {"action": "revoke_selected", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert AuditEvent.objects.filter(
+        object_id=str(token.public_id), action=AuditEvent.Action.TRANSITION, actor=admin_user
+    ).exists()
