@@ -6,6 +6,7 @@ transition still goes through its service (state check, audit, deadlines).
 
 from django.contrib import admin
 
+from accounts.permissions import can
 from agreements.models import (
     Agreement,
     AgreementDocument,
@@ -23,10 +24,16 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can(request.user, "admin.access")
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

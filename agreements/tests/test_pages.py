@@ -270,3 +270,35 @@ def test_counter_proposal_form_answers_a_proposal(client_for, lead, liaison_a, c
     assert counter.responds_to == proposal and counter.author_side == "company"
     page = client_for(liaison_a).get(_url("detail", agreement)).text
     assert "Counter-proposal on maximum assessment window" in page
+
+
+def test_detail_page_stays_within_a_query_budget(client_for, lead, liaison_a, company_a, django_assert_max_num_queries):
+    from agreements.tests.factories import NegotiationEntryFactory
+
+    agreement = AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING)
+    for number in (1, 2, 3):
+        AgreementVersionFactory(agreement=agreement, number=number)
+    for _ in range(5):
+        NegotiationEntryFactory(agreement=agreement, author=liaison_a)
+        OpenPointFactory(agreement=agreement, owner=liaison_a)
+        AgreementDocumentFactory(agreement=agreement, uploaded_by=lead)
+    client = client_for(lead)
+    client.get(_url("detail", agreement))
+    with django_assert_max_num_queries(30):
+        response = client.get(_url("detail", agreement))
+    assert response.status_code == 200
+
+
+def test_admin_shows_an_agreement_with_its_negotiation_record_read_only(client_for, admin_user, lead, company_a):
+    from agreements.tests.factories import NegotiationEntryFactory
+
+    agreement = AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING)
+    NegotiationEntryFactory(agreement=agreement, author=lead, text="Thirty days, enclave only.")
+    AgreementVersionFactory(agreement=agreement, number=1)
+    client = client_for(admin_user)
+    changelist = client.get(reverse("admin:agreements_agreement_changelist"), {"status__exact": "negotiating"})
+    assert agreement.reference in changelist.text
+    page = client.get(reverse("admin:agreements_agreement_change", args=[agreement.pk]))
+    assert page.status_code == 200
+    assert "Thirty days, enclave only." in page.text
+    assert 'name="_save"' not in page.text, "terms change only through the service, which makes a version"
