@@ -5,7 +5,7 @@ permissions; here they are replaced so that, like every other admin page,
 only programme admins reach them. An admin may look at and delete a device
 (to reset a lost phone: the person enrols again) or a lockout record (to
 unlock early), but never create or edit one — an admin must not know
-another person's second-factor secret. Each deletion is audited.
+another person's second-factor secret. Each deletion is audited (PolicyModelAdmin).
 """
 
 from __future__ import annotations
@@ -15,28 +15,12 @@ from django.contrib import admin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from audit.models import AuditEvent
-from audit.services import audit_record
 from reviewportal.admin_site import ReadOnlyPolicyAdmin
 
 
 class _ViewAndDeleteAdmin(ReadOnlyPolicyAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return self.has_view_permission(request, obj)
-
-    def delete_model(self, request, obj) -> None:
-        audit_record(
-            actor=request.user,
-            action=AuditEvent.Action.CHANGE,
-            obj=obj,
-            request=request,
-            summary=f"Deleted in the admin: {obj._meta.verbose_name} {obj}",
-        )
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for obj in queryset:
-            self.delete_model(request, obj)
 
 
 class TOTPDeviceAdmin(_ViewAndDeleteAdmin):

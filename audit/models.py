@@ -25,6 +25,7 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         CREATE = "create", "Created"
         CHANGE = "change", "Changed"
+        DELETE = "delete", "Deleted"
         TRANSITION = "transition", "State change"
         REVEAL = "reveal", "Credential revealed"
         DOWNLOAD = "download", "File downloaded"

@@ -77,7 +77,9 @@ def audit_record(
 
 
 # Field names whose values never enter the trail, even if a caller forgets to mask them.
-_SECRET_NAME = re.compile(r"(^|_)(password|secret|credential|credentials|token|api_key|private_key|secret_key)$")
+_SECRET_NAME = re.compile(
+    r"(^|_)(password|secret|credential|credentials|token|api_key|private_key|secret_key|ciphertext|encrypted|hash)$"
+)
 
 
 def mask_secrets(changes: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,36 @@ class PolicyModelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return can(request.user, "admin.access")
 
+    # Edits made in the admin reach the audit trail like any other: who, what, before and after
+    # (secret-looking fields masked). Admins that save through a service (which audits) override
+    # save_model without calling this one.
+    def save_model(self, request, obj, form, change) -> None:
+        from audit.services import audit_record, diff_fields
+
+        before = {name: form.initial.get(name) for name in form.changed_data}
+        super().save_model(request, obj, form, change)
+        after = {name: form.cleaned_data.get(name) for name in form.changed_data}
+        audit_record(
+            actor=request.user,
+            action="change" if change else "create",
+            obj=obj,
+            request=request,
+            changes=diff_fields(before, after) if change else {},
+            summary="Changed in the admin" if change else "Created in the admin",
+        )
+
+    def delete_model(self, request, obj) -> None:
+        from audit.services import audit_record
+
+        audit_record(
+            actor=request.user, action="delete", obj=obj, request=request, summary=f"Deleted in the admin: {obj}"
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
 
 class ReadOnlyPolicyAdmin(PolicyModelAdmin):
     """For records nobody may change through the admin (audit events, history)."""
