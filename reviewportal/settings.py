@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import timedelta
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,13 +51,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files served from here, not a CDN
     # Security: second factor (TOTP apps and single-use backup codes), login lockout, CSP.
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
     "csp",
-    "drf_spectacular_sidecar",  # Swagger UI files served from here, not a CDN
     "accounts",
     "audit",
     "agreements",
@@ -296,6 +296,15 @@ REST_FRAMEWORK = {
 API_WRITE_RATE = env_str("API_WRITE_RATE", "60/min")
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_WRITE_RATE):
     raise ImproperlyConfigured(f"API_WRITE_RATE={API_WRITE_RATE!r}: use <number>/<s|min|hour|day>, e.g. 60/min.")
+# The write throttle counts in the cache: Redis when there is one, so every web process shares the
+# count; otherwise the per-process memory cache (one process in development).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "reviewportal"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 # Longest lifetime a personal API token may be given, in days.
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
 SPECTACULAR_SETTINGS = {
