@@ -41,7 +41,7 @@ class USWDSFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             css = widget_css_class(field.widget)
             existing = field.widget.attrs.get("class", "")
             field.widget.attrs["class"] = f"{existing} {css}".strip()
@@ -49,9 +49,15 @@ class USWDSFormMixin:
                 field.widget.input_type = "date"
             if isinstance(field.widget, forms.DateTimeInput):
                 field.widget.input_type = "datetime-local"
-            if self.is_bound and name in self.errors:
+
+    def full_clean(self):
+        # Marked after validation (not in __init__), so subclasses can finish setting up first.
+        super().full_clean()
+        for name in self.errors:
+            field = self.fields.get(name)
+            if field is not None:
                 field.widget.attrs["aria-invalid"] = "true"
-                field.widget.attrs["class"] += " usa-input--error"
+                field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} usa-input--error".strip()
 
 
 class PortalForm(USWDSFormMixin, forms.Form):
