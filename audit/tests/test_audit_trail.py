@@ -198,7 +198,13 @@ def case_history(case, lead, liaison_a):
 
     draft = FindingFactory(assessment=case, author=lead, title="Internal draft finding")
     _event(actor=lead, action=AuditEvent.Action.CREATE, obj=draft, case_ref=case.reference, summary="Draft recorded")
-    _event(actor=lead, action=AuditEvent.Action.TRANSITION, obj=case, case_ref=case.reference, summary="Started")
+    _event(
+        actor=lead,
+        action=AuditEvent.Action.TRANSITION,
+        obj=case,
+        case_ref=case.reference,
+        summary="Access window opened (history test)",
+    )
     _event(actor=lead, action=AuditEvent.Action.CHANGE, case_ref="ASM-OTHER", summary="Another case")
     return case
 
@@ -206,12 +212,12 @@ def case_history(case, lead, liaison_a):
 def test_team_on_the_case_reads_its_whole_history(case_history, lead, evaluator):
     for user in (lead, evaluator):
         summaries = list(audit_history_for(case_history.reference, user).values_list("summary", flat=True))
-        assert summaries == ["Started", "Draft recorded"]
+        assert summaries == ["Access window opened (history test)", "Draft recorded"]
 
 
 def test_company_reads_only_events_about_what_it_may_see(case_history, liaison_a):
     summaries = list(audit_history_for(case_history.reference, liaison_a).values_list("summary", flat=True))
-    assert summaries == ["Started"]  # the internal draft finding stays internal
+    assert summaries == ["Access window opened (history test)"]  # the internal draft finding stays internal
 
 
 @pytest.mark.parametrize("outsider", ["liaison_b", "evaluator_other", None])
@@ -229,5 +235,17 @@ def test_history_partial_renders_the_events(case_history, rf, lead):
         Context({"request": request, "ref": case_history.reference})
     )
     assert "History" in html
-    assert "Draft recorded" in html and "Started" in html
+    assert "Draft recorded" in html and "Access window opened (history test)" in html
     assert "Another case" not in html
+
+
+def test_case_page_shows_its_history_to_the_team_but_not_internal_events_to_the_company(
+    case_history, client_for, evaluator, liaison_a
+):
+    url = reverse("assessments:detail", kwargs={"reference": case_history.reference})
+    team_page = client_for(evaluator).get(url).content.decode()
+    assert "Draft recorded" in team_page and "Access window opened (history test)" in team_page
+    company_page = client_for(liaison_a).get(url).content.decode()
+    assert "Access window opened (history test)" in company_page
+    assert "Draft recorded" not in company_page
+    assert "Internal draft finding" not in company_page
