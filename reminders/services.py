@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import require
@@ -195,6 +195,19 @@ class ScanResult:
     digests_enqueued: int = 0
 
 
+def due_deadlines_query(*, now: datetime, batch_size: int) -> QuerySet[Deadline]:
+    """The scan's one read of the deadline table: served by the partial index deadline_next_reminder_idx.
+
+    Rows are locked and locked rows skipped, so concurrent scans split the work instead of waiting.
+    """
+    return (
+        Deadline.objects.filter(is_open=True, next_reminder_at__isnull=False, next_reminder_at__lte=now)
+        .order_by("next_reminder_at")
+        .select_for_update(skip_locked=True, of=("self",))
+        .only("id", "due_at", "revision", "next_reminder_at")[:batch_size]
+    )
+
+
 def reminders_scan(*, now: datetime | None = None, batch_size: int = 5000) -> ScanResult:
     """Create the reminders and digests that are due and enqueue their delivery after commit.
 
@@ -206,12 +219,7 @@ def reminders_scan(*, now: datetime | None = None, batch_size: int = 5000) -> Sc
     now = now or timezone.now()
     result = ScanResult()
     with transaction.atomic():
-        due = list(
-            Deadline.objects.filter(is_open=True, next_reminder_at__isnull=False, next_reminder_at__lte=now)
-            .order_by("next_reminder_at")
-            .select_for_update(skip_locked=True, of=("self",))
-            .only("id", "due_at", "revision", "next_reminder_at")[:batch_size]
-        )
+        due = list(due_deadlines_query(now=now, batch_size=batch_size))
         result.deadlines = len(due)
         if due:
             result.reminders_created = _create_reminders(due, now)
