@@ -194,6 +194,19 @@ class OpenPointForm(ScopedPortalForm):
         self.fields["owner"].label_from_instance = lambda u: f"{u.full_name} ({u.organisation})"
 
 
+class OpenPointEditForm(ScopedPortalForm):
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), to_field_name="public_id")
+    due_date = forms.DateField(widget=forms.DateInput)
+
+    def __init__(self, *args, agreement: Agreement, **kwargs):
+        self.agreement = agreement
+        super().__init__(*args, **kwargs)
+
+    def setup_fields(self) -> None:
+        self.fields["owner"].queryset = owner_choices(self.agreement)
+        self.fields["owner"].label_from_instance = lambda u: f"{u.full_name} ({u.organisation})"
+
+
 class ResolveForm(PortalForm):
     resolution = forms.CharField(label="How was it resolved?", widget=forms.Textarea(attrs={"rows": 3}))
 

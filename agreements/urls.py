@@ -14,6 +14,7 @@ urlpatterns = [
     path("<str:reference>/meetings/new/", views.meeting_add, name="meeting_add"),
     path("<str:reference>/open-points/new/", views.open_point_add, name="open_point_add"),
     path("<str:reference>/open-points/<uuid:point_id>/resolve/", views.open_point_resolve, name="open_point_resolve"),
+    path("<str:reference>/open-points/<uuid:point_id>/edit/", views.open_point_edit, name="open_point_edit"),
     path("<str:reference>/documents/new/", views.document_upload, name="document_upload"),
     path("<str:reference>/documents/<uuid:document_id>/", views.document_download, name="document_download"),
     path("<str:reference>/sign/", views.agreement_sign, name="sign"),

@@ -20,6 +20,7 @@ from agreements.forms import (
     DocumentForm,
     EntryForm,
     MeetingForm,
+    OpenPointEditForm,
     OpenPointForm,
     ResolveForm,
     SignForm,
@@ -125,6 +126,7 @@ def agreement_detail(request, reference: str):
     points = list(agreement.open_points.select_related("owner", "resolved_by"))
     for point in points:
         point.user_can_resolve = point.is_open and can(user, "open_point.resolve", point)
+        point.user_can_edit = point.is_open and can(user, "open_point.edit", point)
     context = {
         "agreement": agreement,
         "terms": selectors.current_terms(agreement),
@@ -358,6 +360,46 @@ def open_point_resolve(request, reference: str, point_id):
             "intro": point.description,
             "submit": "Mark resolved",
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def open_point_edit(request, reference: str, point_id):
+    agreement = _agreement(request, reference)
+    point = get_object_for(
+        request.user,
+        OpenPoint.objects.select_related("agreement", "owner").filter(agreement=agreement),
+        "open_point.edit",
+        public_id=point_id,
+    )
+    initial = {"owner": point.owner.public_id, "due_date": point.due_date}
+    form = OpenPointEditForm(request.POST or None, initial=initial, agreement=agreement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.open_point_update(
+                actor=request.user,
+                point=point,
+                owner=form.cleaned_data["owner"],
+                due_date=form.cleaned_data["due_date"],
+                request=request,
+            )
+        except TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            return _detail(agreement, "#open-points")
+        except RuleViolation as exc:
+            _show_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"“{point.title}” now belongs to {form.cleaned_data['owner'].full_name}, "
+                f"due {form.cleaned_data['due_date']:%d %B %Y}.",
+            )
+            return _detail(agreement, "#open-points")
+    return render(
+        request,
+        "agreements/form.html",
+        {"form": form, "agreement": agreement, "heading": f"Change: {point.title}", "submit": "Save"},
     )
 
 

@@ -104,6 +104,19 @@ ROWS = [
         expect=NEGOTIATION,
         note="owner liaison may resolve",
     ),
+    Row(
+        "agreements:open_point_edit",
+        kwargs=lambda w: {"reference": w.neg_a.reference, "point_id": w.point_a.public_id},
+        expect=NEGOTIATION,
+        note="owner liaison may move their own point",
+    ),
+    Row(
+        "agreements:open_point_edit",
+        kwargs=lambda w: {"reference": w.neg_a.reference, "point_id": w.point_a.public_id},
+        method="post",
+        data=lambda w: {"owner": str(w.lead.public_id), "due_date": "2030-02-01"},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=404, evaluator_other=404),
+    ),
     Row("agreements:document_upload", kwargs=_neg, expect=NEGOTIATION),
     Row(
         "agreements:document_download",

@@ -302,3 +302,29 @@ def test_admin_shows_an_agreement_with_its_negotiation_record_read_only(client_f
     assert page.status_code == 200
     assert "Thirty days, enclave only." in page.text
     assert 'name="_save"' not in page.text, "terms change only through the service, which makes a version"
+
+
+def test_moving_an_open_point_moves_its_deadline(client_for, lead, liaison_a, company_a):
+    from agreements import services
+    from reminders.models import Deadline, DeadlineKind
+
+    agreement = AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING)
+    point = services.open_point_add(
+        actor=lead, agreement=agreement, title="Logs", owner=liaison_a, due_date=datetime.date.today()
+    )
+    later = datetime.date.today() + datetime.timedelta(days=20)
+    response = client_for(lead).post(
+        _url("open_point_edit", agreement, point_id=point.public_id),
+        {"owner": lead.public_id, "due_date": later.isoformat()},
+    )
+    assert response.status_code == 302
+    deadline = Deadline.objects.get(owner_id=point.pk, kind=DeadlineKind.OPEN_POINT_DUE)
+    assert list(deadline.recipients.all()) == [lead]
+    assert deadline.revision == 2
+
+
+def test_liaison_cannot_move_a_point_they_do_not_own(client_for, lead, liaison_a, company_a):
+    agreement = AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING)
+    point = OpenPointFactory(agreement=agreement, owner=lead)
+    response = client_for(liaison_a).get(_url("open_point_edit", agreement, point_id=point.public_id))
+    assert response.status_code == 403
