@@ -32,3 +32,21 @@ def enqueue(task: Any, *args: Any) -> bool:
 def enqueue_on_commit(task: Any, *args: Any) -> None:
     """Publish ``task(*args)`` once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: enqueue(task, *args))
+
+
+def enqueue_once_on_commit(task: Any) -> None:
+    """Like ``enqueue_on_commit`` for an argument-less task, but at most once per transaction.
+
+    A service that syncs many deadlines in one transaction asks for one scan, not one per deadline.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _sids, callback, _robust in connection.run_on_commit:
+            if getattr(callback, "reminders_task", None) == task.name:
+                return
+
+    def publish() -> None:
+        enqueue(task)
+
+    publish.reminders_task = task.name
+    transaction.on_commit(publish)

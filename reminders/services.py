@@ -46,7 +46,7 @@ from reminders.models import (
     Reminder,
     ReminderPreference,
 )
-from reminders.queue import enqueue_on_commit
+from reminders.queue import enqueue_on_commit, enqueue_once_on_commit
 from reminders.selectors import days_until
 
 logger = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def deadline_sync(*, owner: Model, specs: Iterable[DeadlineSpec]) -> list[Deadli
         # Something is due already (a deadline created close to its date): do not wait for beat.
         from reminders.tasks import scan
 
-        enqueue_on_commit(scan)
+        enqueue_once_on_commit(scan)
     return result
 
 

@@ -148,3 +148,13 @@ def test_calendar_feed_of_a_deactivated_person_is_gone(client, evaluator):
     evaluator.is_active = False
     evaluator.save()
     assert client.get(reverse("reminders:calendar_feed", kwargs={"token": token})).status_code == 404
+
+
+def test_notification_list_query_count_does_not_grow_with_rows(client_for, evaluator, django_assert_max_num_queries):
+    Notification.objects.bulk_create(
+        [Notification(recipient=evaluator, title=f"Reminder {i}", url="/deadlines/") for i in range(25)]
+    )
+    client = client_for(evaluator)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("reminders:notifications"))
+    assert response.content.decode().count("Reminder ") >= 25

@@ -283,3 +283,13 @@ def test_the_scan_reads_only_due_deadlines(evaluator, django_assert_max_num_quer
             result = reminders_scan()
     assert result.deadlines == 1
     assert result.reminders_created == 1
+
+
+def test_syncing_many_due_deadlines_in_one_transaction_asks_for_one_scan(evaluator, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with time_machine.travel(DUE - timedelta(days=2), tick=False):
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+            for _ in range(5):
+                make_deadline(due_at=DUE, recipients=[evaluator])
+    assert len(callbacks) == 1
