@@ -96,6 +96,7 @@ def test_repeated_failures_lock_the_account_then_release_after_the_cool_off(clie
         locked = _fail(client, evaluator)
         assert locked.status_code == 429
         assert "Too many failed sign-ins" in locked.content.decode()
+        assert "Try again in 15 minutes." in locked.content.decode()
         # Even the right password is refused during the lockout.
         assert _login(client, evaluator).status_code == 429
         assert not _signed_in(client)
