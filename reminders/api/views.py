@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -14,10 +19,27 @@ from reminders.api.serializers import DeadlineSerializer, NotificationSerializer
 from reminders.models import Deadline, DeadlineKind, Notification
 
 
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, normalised to UTC so the database never sees an exotic offset."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or timezone.is_naive(parsed):
+            return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError("Enter a date-time within the supported range.", code="invalid") from exc
+
+
+class UTCDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
+
+
 class DeadlineFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=DeadlineKind.choices)
-    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
-    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = UTCDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = UTCDateTimeFilter(field_name="due_at", lookup_expr="gte")
 
     class Meta:
         model = Deadline

@@ -62,3 +62,13 @@ def test_mark_notification_read_and_all_read(client_for, evaluator, lead):
     assert client.post("/api/v1/notifications/read-all/").json() == {"marked_read": 1}
     assert not Notification.objects.filter(recipient=evaluator, read_at__isnull=True).exists()
     assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_deadline_filter_by_due_date_accepts_any_offset_and_normalises_it(client_for, evaluator):
+    soon = make_deadline(due_at=timezone.now() + timedelta(days=1), recipients=[evaluator], title="Soon")
+    make_deadline(due_at=timezone.now() + timedelta(days=40), recipients=[evaluator], title="Later")
+    before = (timezone.now() + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%S-18:32")
+    response = client_for(evaluator).get("/api/v1/deadlines/", {"due_before": before})
+    assert response.status_code == 200
+    assert [d["id"] for d in response.json()["results"]] == [str(soon.public_id)]
+    assert client_for(evaluator).get("/api/v1/deadlines/", {"due_before": "not a date"}).status_code == 400
