@@ -145,10 +145,12 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the idle timer restarts on every request
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
+# __Host- cookies are sent only over HTTPS, to this exact host, for the whole site: no subdomain can set them.
 SESSION_COOKIE_NAME = "__Host-sessionid" if not DEBUG else "sessionid"
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_NAME = "__Host-csrftoken" if not DEBUG else "csrftoken"
 
 # --- Time -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -50,6 +50,7 @@ def test_admin_shows_events_read_only_and_refuses_change_and_delete(client_for, 
     assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     changelist = client.get(reverse("admin:audit_auditevent_changelist")).content.decode()
     assert "delete_selected" not in changelist
+    assert reverse("admin:audit_auditevent_export") in changelist  # "Export these events as CSV"
     response = client.post(
         reverse("admin:audit_auditevent_changelist"),
         {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
