@@ -250,3 +250,15 @@ def test_case_page_shows_its_history_to_the_team_but_not_internal_events_to_the_
     assert "Access window opened (history test)" in company_page
     assert "Draft recorded" not in company_page
     assert "Internal draft finding" not in company_page
+
+
+def test_no_api_endpoint_can_write_or_delete_audit_events():
+    """A guard for the future: an audit API, if one is added, must be read-only."""
+    from reviewportal.api_urls import router
+
+    assert router.registry  # the API is there to check
+    for prefix, viewset, _basename in router.registry:
+        model = getattr(getattr(viewset, "queryset", None), "model", None)
+        if model is AuditEvent:
+            writes = [name for name in ("create", "update", "partial_update", "destroy") if hasattr(viewset, name)]
+            assert not writes, f"/api/v1/{prefix}/ could change audit events: {writes}"
