@@ -11,6 +11,8 @@ PORT   ?= 8000
 # Local development and tests use the development defaults (SQLite, server-less broker).
 # Production sets DEBUG=0 and the variables listed in .env.example.
 export DEBUG ?= 1
+# Links in emails and calendar feeds, and the address printed after the demo logins.
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install assets migrate demo lint format check audit clean
 
@@ -36,7 +38,7 @@ demo: migrate
 
 run: install assets demo
 	@echo "Starting web, Celery worker and Celery beat on http://127.0.0.1:$(PORT) — Ctrl-C stops all three."
-	$(BIN)/honcho start -f Procfile.dev -p $(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 
 test: install
 	$(BIN)/python -m pytest
