@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from accounts.permissions import actor_for, can
 
-# (label, url name, policy action). Sections whose pages are not installed are left out.
+# (label, url name, policy action).
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Agreements", "agreements:list", "nav.agreements"),
     ("Submissions", "assessments:submission_list", "nav.submissions"),
     ("Assessments", "assessments:list", "nav.assessments"),
+    ("Model access", "assessments:ticket_list", "nav.tickets"),
     ("Findings", "findings:list", "nav.findings"),
     ("My deadlines", "reminders:my_deadlines", "nav.deadlines"),
 ]
@@ -25,10 +26,7 @@ def navigation(request) -> dict:
     for label, url_name, action in NAV_ITEMS:
         if not can(user, action):
             continue
-        try:
-            url = reverse(url_name)
-        except NoReverseMatch:
-            continue
+        url = reverse(url_name)
         items.append({"label": label, "url": url, "current": current.startswith(url)})
     from reminders.selectors import unread_notification_count
 

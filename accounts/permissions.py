@@ -209,7 +209,7 @@ def _admin_access(actor: Actor, obj: Any) -> bool:
     return actor.is_admin
 
 
-@rule("nav.agreements", "nav.submissions", "nav.assessments", "nav.findings", "nav.deadlines")
+@rule("nav.agreements", "nav.submissions", "nav.assessments", "nav.tickets", "nav.findings", "nav.deadlines")
 def _nav_any_member(actor: Actor, obj: Any) -> bool:
     return actor.is_centre_staff or actor.is_liaison
 

@@ -5,39 +5,43 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.urls import NoReverseMatch, reverse
+from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.permissions import actor_for, scope
+from accounts.permissions import Actor, actor_for, scope
 
 
 @dataclass
 class DashboardPanel:
     title: str
     description: str
-    url: str | None
+    url: str
     count: int
     details: list[tuple[str, int]] = field(default_factory=list)
 
 
-def _url(name: str) -> str | None:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
-
-
 def _status_counts(qs, choices) -> list[tuple[str, int]]:
-    from django.db.models import Count
-
     counts = dict(qs.order_by().values_list("status").annotate(n=Count("pk")))
     return [(label, counts[value]) for value, label in choices if counts.get(value)]
 
 
+def _for_role(actor: Actor, *, liaison: str, admin: str, staff: str) -> str:
+    if actor.is_liaison:
+        return liaison
+    return admin if actor.is_admin else staff
+
+
 def dashboard_for(user) -> list[DashboardPanel]:
-    """The panels a user sees on the dashboard, each counted through the permission policy."""
+    """The panels a user sees on the dashboard, each counted through the permission policy.
+
+    Every count is one aggregate query over a scoped queryset, so the page costs the same
+    whatever the number of records.
+    """
     from agreements.models import Agreement, AgreementStatus
     from assessments.models import Assessment, AssessmentStatus, ModelSubmission
+    from assessments.models.tickets import AccessTicket, TicketStatus
+    from findings.models import Finding, FindingStatus
     from reminders.models import Deadline
 
     actor = actor_for(user)
@@ -49,10 +53,13 @@ def dashboard_for(user) -> list[DashboardPanel]:
     panels.append(
         DashboardPanel(
             title="Agreements",
-            description="Your company's voluntary agreements with the centre."
-            if actor.is_liaison
-            else "Voluntary agreements and their negotiation record.",
-            url=_url("agreements:list"),
+            description=_for_role(
+                actor,
+                liaison="Your company's voluntary agreements with the centre.",
+                admin="Voluntary agreements and their negotiation record.",
+                staff="Voluntary agreements and their negotiation record.",
+            ),
+            url=reverse("agreements:list"),
             count=agreements.count(),
             details=_status_counts(agreements, AgreementStatus.choices),
         )
@@ -64,7 +71,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
             description="Models your company has offered for assessment."
             if actor.is_liaison
             else "Covered models offered for pre-release assessment.",
-            url=_url("assessments:submission_list"),
+            url=reverse("assessments:submission_list"),
             count=submissions.count(),
         )
     )
@@ -72,14 +79,53 @@ def dashboard_for(user) -> list[DashboardPanel]:
     panels.append(
         DashboardPanel(
             title="Assessments",
-            description="Assessments of your company's models."
-            if actor.is_liaison
-            else "Assessment cases you lead or work on."
-            if not actor.is_admin
-            else "Every assessment case.",
-            url=_url("assessments:list"),
+            description=_for_role(
+                actor,
+                liaison="Assessments of your company's models.",
+                admin="Every assessment case.",
+                staff="Assessment cases you lead or work on.",
+            ),
+            url=reverse("assessments:list"),
             count=assessments.count(),
             details=_status_counts(assessments, AssessmentStatus.choices),
+        )
+    )
+    tickets = scope(AccessTicket.objects.all(), user)
+    panels.append(
+        DashboardPanel(
+            title="Model access",
+            description=_for_role(
+                actor,
+                liaison="Approved access requests to provision, and access your company has given.",
+                admin="Access tickets across all assessments.",
+                staff="Access tickets on your assessments: requests, approvals and live credentials.",
+            ),
+            url=reverse("assessments:ticket_list"),
+            count=tickets.filter(status__in=[TicketStatus.REQUESTED, TicketStatus.APPROVED,
+                                             TicketStatus.PROVISIONED, TicketStatus.ACTIVE]).count(),
+            details=_status_counts(tickets, TicketStatus.choices),
+        )
+    )
+    findings = scope(Finding.objects.all(), user)
+    if actor.is_liaison:
+        waiting = findings.filter(status=FindingStatus.RELEASED)
+        description = "Findings released to your company; those awaiting your response are counted."
+    elif actor.is_lead:
+        waiting = findings.filter(status=FindingStatus.IN_REVIEW).exclude(author_id=actor.user_id)
+        description = "Findings on your cases; those in review that you may release are counted."
+    elif actor.is_admin:
+        waiting = findings.filter(status=FindingStatus.RELEASED, response_due_at__lt=timezone.now())
+        description = "Findings across all cases; company responses that are overdue are counted."
+    else:
+        waiting = findings.filter(status=FindingStatus.DRAFT, author_id=actor.user_id)
+        description = "Findings on your cases; your drafts not yet sent for review are counted."
+    panels.append(
+        DashboardPanel(
+            title="Findings",
+            description=description,
+            url=reverse("findings:list"),
+            count=waiting.count(),
+            details=_status_counts(findings, FindingStatus.choices),
         )
     )
     soon = timezone.now() + timedelta(days=7)
@@ -88,7 +134,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
         DashboardPanel(
             title="Deadlines this week",
             description="Dates you must act by in the next seven days, and any that are overdue.",
-            url=_url("reminders:my_deadlines"),
+            url=reverse("reminders:my_deadlines"),
             count=deadlines.filter(due_at__lte=soon).count(),
         )
     )

@@ -73,3 +73,50 @@ def test_profile_time_zone_is_validated_and_input_kept(client_for, evaluator):
     assert 'value="Eva E"' in body
     evaluator.refresh_from_db()
     assert evaluator.time_zone == "America/New_York"
+
+
+def _panels(client, user) -> dict:
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    return {p.title: p for p in response.context["panels"]}
+
+
+def test_dashboard_counts_the_findings_each_role_must_act_on(client_for, case, case_b, lead, evaluator, liaison_a,
+                                                               liaison_b):
+    from findings.models import FindingStatus
+    from findings.tests.factories import FindingFactory, released_finding
+
+    FindingFactory(assessment=case, author=evaluator)  # evaluator's draft
+    FindingFactory(assessment=case, author=evaluator, status=FindingStatus.IN_REVIEW)  # for the lead to release
+    released_finding(assessment=case, author=evaluator, released_by=lead)  # awaiting company A's answer
+
+    assert _panels(client_for(evaluator), evaluator)["Findings"].count == 1
+    assert _panels(client_for(lead), lead)["Findings"].count == 1
+    liaison_panel = _panels(client_for(liaison_a), liaison_a)["Findings"]
+    assert liaison_panel.count == 1
+    assert liaison_panel.details == [("Released to company", 1)]
+    assert _panels(client_for(liaison_b), liaison_b)["Findings"].count == 0
+
+
+def test_dashboard_shows_company_b_nothing_of_company_a(client_for, case, liaison_a, liaison_b):
+    from assessments.tests.factories import AccessTicketFactory
+
+    AccessTicketFactory(assessment=case, status="approved", starts_at=case.window_start, ends_at=case.window_end)
+    panels = _panels(client_for(liaison_b), liaison_b)
+    assert {title: p.count for title, p in panels.items()} == {
+        "Agreements": 0, "Model submissions": 0, "Assessments": 0, "Model access": 0, "Findings": 0,
+        "Deadlines this week": 0,
+    }
+    # The same ticket is on company A's dashboard, waiting to be provisioned.
+    assert _panels(client_for(liaison_a), liaison_a)["Model access"].count == 1
+
+
+def test_dashboard_query_count_does_not_grow_with_records(client_for, case, lead, evaluator,
+                                                          django_assert_max_num_queries):
+    from findings.tests.factories import FindingFactory
+
+    for _ in range(15):
+        FindingFactory(assessment=case, author=evaluator)
+    client = client_for(lead)
+    with django_assert_max_num_queries(25):
+        client.get(reverse("dashboard"))
