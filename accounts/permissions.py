@@ -593,44 +593,38 @@ def _on_finding_case(actor: Actor, finding: Any) -> bool:
     return (actor.is_lead or actor.is_evaluator) and finding is not None and on_case(actor, finding.assessment)
 
 
-@scoper("findings.finding")
-def _findings(qs: QuerySet, actor: Actor) -> QuerySet:
+def _finding_rows(qs: QuerySet, actor: Actor, prefix: str = "", **liaison_filters: Any) -> QuerySet:
+    """Rows tied to a finding (reached through ``prefix``): the case team sees its cases' rows,
+    a liaison only rows of their company's released findings (plus ``liaison_filters``)."""
     if actor.is_admin:
         return qs
     if actor.is_lead or actor.is_evaluator:
-        return qs.filter(assessment_id__in=_case_assessment_ids(actor))
+        return qs.filter(**{f"{prefix}assessment_id__in": _case_assessment_ids(actor)})
     if actor.is_liaison:
-        return qs.filter(assessment__submission__organisation_id=actor.organisation_id, status__in=_FINDING_RELEASED)
+        return qs.filter(
+            **{
+                f"{prefix}assessment__submission__organisation_id": actor.organisation_id,
+                f"{prefix}status__in": _FINDING_RELEASED,
+            },
+            **liaison_filters,
+        )
     return qs.none()
+
+
+@scoper("findings.finding")
+def _findings(qs: QuerySet, actor: Actor) -> QuerySet:
+    return _finding_rows(qs, actor)
 
 
 @scoper("findings.findingevidence")
 def _finding_evidence(qs: QuerySet, actor: Actor) -> QuerySet:
-    if actor.is_admin:
-        return qs
-    if actor.is_lead or actor.is_evaluator:
-        return qs.filter(finding__assessment_id__in=_case_assessment_ids(actor))
-    if actor.is_liaison:
-        return qs.filter(
-            finding__assessment__submission__organisation_id=actor.organisation_id,
-            finding__status__in=_FINDING_RELEASED,
-        )
-    return qs.none()
+    return _finding_rows(qs, actor, "finding__")
 
 
 @scoper("findings.findingcomment")
 def _finding_comments(qs: QuerySet, actor: Actor) -> QuerySet:
-    if actor.is_admin:
-        return qs
-    if actor.is_lead or actor.is_evaluator:
-        return qs.filter(finding__assessment_id__in=_case_assessment_ids(actor))
-    if actor.is_liaison:
-        return qs.filter(
-            internal=False,
-            finding__assessment__submission__organisation_id=actor.organisation_id,
-            finding__status__in=_FINDING_RELEASED,
-        )
-    return qs.none()
+    # Internal comments never leave the centre.
+    return _finding_rows(qs, actor, "finding__", internal=False)
 
 
 @rule("finding.create")
