@@ -329,8 +329,9 @@ def _agreement_view(actor: Actor, obj: Any) -> bool:
     return _sees_agreement(actor, obj)
 
 
-# Only centre negotiators change the agreed terms, move the status and keep the minutes.
-@rule("agreement.edit_terms", "agreement.transition", "agreement.meeting")
+# Only centre negotiators change the agreed terms, move the status and the signature due date,
+# and keep the minutes.
+@rule("agreement.edit_terms", "agreement.transition", "agreement.signature_due", "agreement.meeting")
 def _agreement_negotiate(actor: Actor, obj: Any) -> bool:
     return actor.is_admin or actor.is_lead
 

@@ -132,6 +132,12 @@ class TransitionForm(ScopedPortalForm):
             self.fields["reason"].required = True
 
 
+class SignatureDueForm(PortalForm):
+    signature_due = forms.DateField(
+        label="Signature due date", widget=forms.DateInput, help_text="Both sides should have signed by this date."
+    )
+
+
 class EntryForm(ScopedPortalForm):
     kind = forms.ChoiceField(choices=EntryKind.choices, widget=forms.RadioSelect, initial=EntryKind.PROPOSAL)
     clause = forms.ChoiceField(choices=Clause.choices, initial=Clause.GENERAL)

@@ -47,6 +47,22 @@ from reviewportal.references import save_with_reference
 TERMS_EDITABLE_STATUSES = (AgreementStatus.DRAFT, AgreementStatus.NEGOTIATING)
 
 
+class _System:
+    """The portal acting on its own, from a scheduled job: no person, so no policy check applies.
+
+    Only code (never a request) can hold this object; the audit trail records it as no user,
+    which is shown as "system".
+    """
+
+    is_authenticated = False
+
+    def __str__(self) -> str:
+        return "the system"
+
+
+SYSTEM = _System()
+
+
 # --- Terms ------------------------------------------------------------------------------
 
 
@@ -191,8 +207,12 @@ def _transition(
     request=None,
     before_write=None,
 ) -> Agreement:
-    """Move ``agreement`` to ``to`` if it is in ``allowed_from``; the shared body of each transition service."""
-    require(actor, permission, agreement, message=f"You may not {verb} this agreement.")
+    """Move ``agreement`` to ``to`` if it is in ``allowed_from``; the shared body of each transition service.
+
+    ``actor`` is a user, checked through the policy, or ``SYSTEM`` for a scheduled job.
+    """
+    if actor is not SYSTEM:
+        require(actor, permission, agreement, message=f"You may not {verb} this agreement.")
     with transaction.atomic():
         agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
         if agreement.status not in allowed_from:
@@ -240,15 +260,19 @@ def agreement_open_negotiation(*, actor: Any, agreement: Agreement, request=None
     )
 
 
-def agreement_submit_for_signature(
-    *, actor: Any, agreement: Agreement, signature_due: datetime.date, request=None
-) -> Agreement:
-    """negotiating → awaiting_signature, once every open point is resolved; sets the signature deadline."""
+def _check_signature_due(signature_due: datetime.date | None) -> None:
     if signature_due is None or signature_due < timezone.localdate():
         raise RuleViolation(
             "The signature due date must be today or later.",
             errors={"signature_due": ["Give a signature due date that is today or later."]},
         )
+
+
+def agreement_submit_for_signature(
+    *, actor: Any, agreement: Agreement, signature_due: datetime.date, request=None
+) -> Agreement:
+    """negotiating → awaiting_signature, once every open point is resolved; sets the signature deadline."""
+    _check_signature_due(signature_due)
 
     def check_and_set(agreement: Agreement) -> None:
         still_open = agreement.open_points.filter(status=OpenPointStatus.OPEN).count()
@@ -285,16 +309,45 @@ def agreement_withdraw(*, actor: Any, agreement: Agreement, reason: str, request
     )
 
 
-def agreement_expire(*, actor: Any, agreement: Agreement, request=None) -> Agreement:
-    """active → expired: the agreement ran its term."""
+def agreement_expire(*, actor: Any, agreement: Agreement, reason: str = "", request=None) -> Agreement:
+    """active → expired: the agreement ran its term (a negotiator, or ``SYSTEM`` once the expiry date passed)."""
     return _transition(
         actor=actor,
         agreement=agreement,
         allowed_from=(AgreementStatus.ACTIVE,),
         to=AgreementStatus.EXPIRED,
         verb="mark as expired",
+        reason=reason,
         request=request,
     )
+
+
+def utc_today() -> datetime.date:
+    return timezone.now().astimezone(datetime.UTC).date()
+
+
+def agreements_expire_due(*, today: datetime.date | None = None) -> list[str]:
+    """Expire every active agreement whose expiry date has passed; returns the references expired.
+
+    The expiry date is the last day the agreement is in force, so it expires from the next
+    day (UTC). Each one goes through ``agreement_expire`` as ``SYSTEM``, which re-reads it
+    under a row lock: an agreement expired or terminated meanwhile is left alone, so runs
+    that overlap or repeat change nothing twice.
+    """
+    today = today or utc_today()
+    due = Agreement.objects.filter(status=AgreementStatus.ACTIVE, expiry_date__lt=today)
+    expired: list[str] = []
+    for agreement in due.order_by("expiry_date", "pk"):
+        try:
+            agreement_expire(
+                actor=SYSTEM,
+                agreement=agreement,
+                reason=f"Expired automatically: the expiry date ({agreement.expiry_date:%Y-%m-%d}) has passed.",
+            )
+        except TransitionNotAllowed:
+            continue  # another run or a person changed it first
+        expired.append(agreement.reference)
+    return expired
 
 
 def agreement_terminate(*, actor: Any, agreement: Agreement, reason: str, request=None) -> Agreement:
@@ -361,6 +414,39 @@ def available_transitions(user: Any, agreement: Agreement) -> list[tuple[str, st
         names.append("withdraw")
     permission = {"terminate": "agreement.terminate"}
     return [(n, TRANSITIONS[n]) for n in names if can(user, permission.get(n, "agreement.transition"), agreement)]
+
+
+def agreement_change_signature_due(
+    *, actor: Any, agreement: Agreement, signature_due: datetime.date, request=None
+) -> Agreement:
+    """Move the date by which both sides should sign, while the agreement awaits signature.
+
+    The signature deadline moves with it; an unchanged date changes nothing.
+    """
+    require(actor, "agreement.signature_due", agreement, message="You may not change the signature due date.")
+    _check_signature_due(signature_due)
+    with transaction.atomic():
+        agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        if agreement.status != AgreementStatus.AWAITING_SIGNATURE:
+            raise TransitionNotAllowed(
+                f"{agreement.reference} is {agreement.get_status_display().lower()}; the signature due date "
+                "can change only while it is awaiting signature."
+            )
+        old = agreement.signature_due
+        if old == signature_due:
+            return agreement
+        agreement.signature_due = signature_due
+        agreement.save(update_fields=["signature_due", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CHANGE,
+            obj=agreement,
+            changes={"signature_due": {"from": old.isoformat() if old else None, "to": signature_due.isoformat()}},
+            request=request,
+            summary=f"Signature due date moved to {signature_due:%Y-%m-%d}",
+        )
+        deadline_sync(owner=agreement, specs=agreement_deadline_specs(agreement))
+    return agreement
 
 
 # --- Signatures -------------------------------------------------------------------------

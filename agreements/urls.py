@@ -18,4 +18,5 @@ urlpatterns = [
     path("<str:reference>/documents/new/", views.document_upload, name="document_upload"),
     path("<str:reference>/documents/<uuid:document_id>/", views.document_download, name="document_download"),
     path("<str:reference>/sign/", views.agreement_sign, name="sign"),
+    path("<str:reference>/signature-due/", views.agreement_signature_due, name="signature_due"),
 ]

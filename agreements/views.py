@@ -23,6 +23,7 @@ from agreements.forms import (
     OpenPointEditForm,
     OpenPointForm,
     ResolveForm,
+    SignatureDueForm,
     SignForm,
     TermsForm,
     TransitionForm,
@@ -143,6 +144,8 @@ def agreement_detail(request, reference: str):
         "can_open_point": is_open and can(user, "agreement.open_point", agreement),
         "can_upload": can(user, "agreement.document_upload", agreement),
         "can_sign": can_sign,
+        "can_change_signature_due": agreement.status == AgreementStatus.AWAITING_SIGNATURE
+        and can(user, "agreement.signature_due", agreement),
         "today": timezone.localdate(),
     }
     return render(request, "agreements/detail.html", context)
@@ -477,6 +480,34 @@ def agreement_sign(request, reference: str):
         request,
         "agreements/sign.html",
         {"form": form, "agreement": agreement, "terms": selectors.current_terms(agreement)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_signature_due(request, reference: str):
+    agreement = _agreement(request, reference, "agreement.signature_due")
+    form = SignatureDueForm(request.POST or None, initial={"signature_due": agreement.signature_due})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_change_signature_due(
+                actor=request.user,
+                agreement=agreement,
+                signature_due=form.cleaned_data["signature_due"],
+                request=request,
+            )
+        except TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            return _detail(agreement, "#signatures")
+        except RuleViolation as exc:
+            _show_error(form, exc)
+        else:
+            messages.success(request, f"Both sides should now sign by {form.cleaned_data['signature_due']:%d %B %Y}.")
+            return _detail(agreement, "#signatures")
+    return render(
+        request,
+        "agreements/form.html",
+        {"form": form, "agreement": agreement, "heading": "Change the signature due date", "submit": "Save"},
     )
 
 

@@ -258,6 +258,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60,
         "options": {"expires": 55},  # the next run does the same work
     },
+    # Agreements: an active agreement whose expiry date has passed becomes expired (from the next
+    # UTC day), audited as the system. Hourly is enough for a date-only term and keeps it within an
+    # hour of midnight; each run re-checks every agreement under a lock, so a missed run costs nothing.
+    "agreements-expire-due": {
+        "task": "agreements.expire_due",
+        "schedule": 3600,
+        "options": {"expires": 3000},  # the next run does the same work
+    },
 }
 
 # --- Reminders ------------------------------------------------------------------

@@ -174,6 +174,10 @@ class TransitionInputSerializer(serializers.Serializer):
     )
 
 
+class SignatureDueInputSerializer(serializers.Serializer):
+    signature_due = serializers.DateField(help_text="Both sides should have signed by this date (today or later).")
+
+
 class SignInputSerializer(serializers.Serializer):
     signer_name = serializers.CharField(max_length=200)
     capacity = serializers.CharField(max_length=200)

@@ -24,6 +24,7 @@ from agreements.api.serializers import (
     OpenPointInputSerializer,
     OpenPointSerializer,
     ResolveInputSerializer,
+    SignatureDueInputSerializer,
     SignInputSerializer,
     TermsUpdateSerializer,
     TransitionInputSerializer,
@@ -73,6 +74,7 @@ class AgreementViewSet(
         "partial_update": "agreement.edit_terms",
         "transition": "agreement.transition",
         "sign": "agreement.sign",
+        "signature_due": "agreement.signature_due",
         "add_entry": "agreement.propose",
         "add_open_point": "agreement.open_point",
         "resolve_open_point": "agreement.view",  # the service asks open_point.resolve of the point itself
@@ -149,6 +151,21 @@ class AgreementViewSet(
         data = SignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.agreement_sign(actor=request.user, agreement=agreement, request=request, **data.validated_data)
+        return Response(self._fresh(agreement))
+
+    @extend_schema(
+        summary="Move the signature due date while the agreement awaits signature (centre negotiators)",
+        request=SignatureDueInputSerializer,
+        responses={200: AgreementSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="signature-due")
+    def signature_due(self, request, reference=None):
+        agreement = self.get_object()
+        data = SignatureDueInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.agreement_change_signature_due(
+            actor=request.user, agreement=agreement, request=request, **data.validated_data
+        )
         return Response(self._fresh(agreement))
 
     @extend_schema(summary="Every version of the terms, newest first", responses={200: VersionSerializer(many=True)})

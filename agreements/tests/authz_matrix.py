@@ -137,6 +137,15 @@ ROWS = [
         data={"signer_name": "Signer", "capacity": "General Counsel", "confirm": "on"},
         expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=404, evaluator_other=404),
     ),
+    Row("agreements:signature_due", kwargs=lambda w: {"reference": w.await_a.reference}, expect=NEGOTIATORS_ONLY),
+    Row(
+        "agreements:signature_due",
+        kwargs=lambda w: {"reference": w.await_a.reference},
+        method="post",
+        data={"signature_due": "2030-06-30"},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator=404, evaluator_other=404),
+        note="move the signature due date",
+    ),
     # --- API -----------------------------------------------------------------------------
     Row("agreement-list", expect=expect(200, anonymous=API_ANONYMOUS)),
     Row(
@@ -184,6 +193,15 @@ ROWS = [
         kwargs=_neg,
         method="post",
         data={"transition": "withdraw", "reason": "Paused."},
+        expect=expect(
+            403, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404, lead=200, admin_user=200
+        ),
+    ),
+    Row(
+        "agreement-signature-due",
+        kwargs=lambda w: {"reference": w.await_a.reference},
+        method="post",
+        data={"signature_due": "2030-06-30"},
         expect=expect(
             403, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404, lead=200, admin_user=200
         ),
