@@ -39,7 +39,7 @@ from reviewportal.references import save_with_reference
 # Fields an evaluator writes; everything else changes only through a transition.
 EDITABLE_FIELDS = ("title", "risk_domain", "severity", "summary", "details", "reproduction_steps", "recommended_action")
 EDITABLE_STATUSES = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW)
-# Files may be added to a finding while the centre still works on it, or until it is closed.
+# Evidence is added while the centre still works on a finding; the company attaches files to its answer.
 MAX_FILES_PER_UPLOAD = 10
 
 
@@ -76,18 +76,25 @@ def _check_text_fields(data: dict[str, Any]) -> None:
 def _attach_files(
     *, finding: Finding, files: Sequence[Any], side: str, actor: Any, field: str, request=None
 ) -> list[FindingEvidence]:
-    """Check each upload by content and size, then store it with its SHA-256."""
+    """Check every upload by content and size, then store each with its SHA-256.
+
+    All files are checked before the first is written, so a refused upload
+    leaves nothing behind: no row, and no file in storage either (a rolled
+    back transaction would not remove files already written to disk).
+    """
     if len(files) > MAX_FILES_PER_UPLOAD:
         raise RuleViolation(
             f"Attach at most {MAX_FILES_PER_UPLOAD} files at once.",
             errors={field: [f"Attach at most {MAX_FILES_PER_UPLOAD} files at once."]},
         )
-    stored = []
+    checked = []
     for uploaded in files:
         try:
-            info = validate_upload(uploaded, allowed=EVIDENCE_KINDS)
+            checked.append((uploaded, validate_upload(uploaded, allowed=EVIDENCE_KINDS)))
         except ValidationError as exc:
             raise RuleViolation(exc.messages[0], errors={field: exc.messages}) from exc
+    stored = []
+    for uploaded, info in checked:
         evidence = FindingEvidence(finding=finding, side=side)
         evidence.fill_from(uploaded, info, user=actor)
         evidence.save()
@@ -173,7 +180,9 @@ def finding_create(
             summary=f"Recorded {finding.severity} {finding.risk_domain} finding “{finding.title}”",
             changes=diff_fields({}, data),
         )
-        _attach_files(finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence")
+        _attach_files(
+            finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence", request=request
+        )
     return finding
 
 
@@ -207,8 +216,30 @@ def finding_update(
                 summary=f"Changed {', '.join(changes)}",
                 changes=changes,
             )
-        _attach_files(finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence")
+        _attach_files(
+            finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence", request=request
+        )
     return finding
+
+
+def finding_evidence_add(
+    *, actor: Any, finding: Finding, files: Sequence[Any], field: str = "files", request=None
+) -> list[FindingEvidence]:
+    """Attach centre evidence files to a finding the team still works on (draft or in review).
+
+    The same rule as adding evidence on the edit form: the assessment's team
+    only, and only before release. ``field`` names the input in the errors.
+    """
+    if not files:
+        raise RuleViolation("Choose at least one file.", errors={field: ["Choose at least one file."]})
+    with transaction.atomic():
+        finding = _locked(finding)
+        require(actor, "finding.edit", finding, "Only the assessment's lead and team can add evidence to it.")
+        if finding.status not in EDITABLE_STATUSES:
+            raise _not_allowed(finding, "given new evidence", EDITABLE_STATUSES)
+        return _attach_files(
+            finding=finding, files=files, side=EvidenceSide.CENTRE, actor=actor, field=field, request=request
+        )
 
 
 # --- Review and release ---------------------------------------------------------------

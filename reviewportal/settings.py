@@ -336,6 +336,7 @@ SPECTACULAR_SETTINGS = {
         "AccessKindEnum": "reviewportal.choices.AccessKind",
         "RiskDomainEnum": "reviewportal.choices.RiskDomain",
         "NegotiationEntryKindEnum": "agreements.models.EntryKind",
+        "FindingStatusEnum": "findings.models.FindingStatus",
     },
 }
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from findings.models import Finding, FindingComment, FindingEvidence, Severity
+from findings.selectors import finding_files
 from reviewportal.choices import RiskDomain
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class FindingFileSerializer(serializers.ModelSerializer):
+    """A file of a finding as its reader sees it: never a storage path, only where to download it."""
+
     id = serializers.UUIDField(source="public_id", read_only=True)
+    name = serializers.CharField(source="original_name", read_only=True)
+    download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = FindingEvidence
-        fields = ["id", "original_name", "side", "content_type", "size", "sha256", "uploaded_at"]
+        fields = ["id", "name", "side", "content_type", "size", "sha256", "uploaded_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, evidence: FindingEvidence) -> str:
+        path = reverse("finding-file", kwargs={"reference": evidence.finding.reference, "file_id": evidence.public_id})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -50,6 +63,33 @@ class FindingSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class FindingDetailSerializer(FindingSerializer):
+    """One finding, with the files the caller may download (the company never gets a draft's)."""
+
+    files = serializers.SerializerMethodField()
+
+    class Meta(FindingSerializer.Meta):
+        fields = [*FindingSerializer.Meta.fields, "files"]
+        read_only_fields = fields
+
+    @extend_schema_field(FindingFileSerializer(many=True))
+    def get_files(self, finding: Finding) -> list[dict]:
+        request = self.context["request"]
+        files = finding_files(user=request.user, finding=finding)
+        return FindingFileSerializer(files, many=True, context=self.context).data
+
+
+class FileUploadSerializer(serializers.Serializer):
+    """A multipart upload of one or more files under the field name ``files``."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        allow_empty=False,
+        help_text="One or more files (repeat the field). Checked by content: PDF, Office, images, text, CSV, "
+        "JSON, Markdown, logs or ZIP, each within the size limit.",
+    )
 
 
 class FindingCreateSerializer(serializers.Serializer):
@@ -96,6 +136,17 @@ class WithdrawSerializer(serializers.Serializer):
 class RespondSerializer(serializers.Serializer):
     company_response = serializers.CharField()
     planned_mitigation = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RespondWithFilesSerializer(RespondSerializer):
+    """The company's answer sent as multipart, with files attached to it."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        default=list,
+        help_text="Files that go with the answer (repeat the field); checked like evidence.",
+    )
 
 
 class CommentSerializer(serializers.ModelSerializer):

@@ -6,18 +6,24 @@ Writes call the same services as the web forms; the policy decides through
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+import uuid
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts.permissions import scope
+from accounts.permissions import get_object_for, scope
 from assessments.models import Assessment
 from findings import services
 from findings.api import serializers as s
-from findings.models import Finding, FindingComment
+from findings.models import Finding, FindingComment, FindingEvidence
 from findings.selectors import SEVERITY_RANK
+from reviewportal.files import file_response
 
 
 class FindingViewSet(
@@ -46,7 +52,12 @@ class FindingViewSet(
         "withdraw": "finding.withdraw",
         "respond": "finding.respond",
         "add_comment": "finding.comment",
+        "evidence": "finding.edit",
+        # "file" (download) is checked against the file itself, with "finding.evidence_download".
     }
+
+    def get_serializer_class(self):
+        return s.FindingDetailSerializer if self.action == "retrieve" else s.FindingSerializer
 
     def get_queryset(self):
         qs = scope(Finding.objects.with_related(), self.request.user).annotate(severity_rank=SEVERITY_RANK)
@@ -56,14 +67,14 @@ class FindingViewSet(
         return qs
 
     def _reply(self, finding: Finding, code: int = status.HTTP_200_OK) -> Response:
-        return Response(s.FindingSerializer(finding, context=self.get_serializer_context()).data, status=code)
+        return Response(s.FindingDetailSerializer(finding, context=self.get_serializer_context()).data, status=code)
 
     def _valid(self, serializer_class, partial: bool = False) -> dict:
         serializer = serializer_class(data=self.request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    @extend_schema(request=s.FindingCreateSerializer, responses={201: s.FindingSerializer})
+    @extend_schema(request=s.FindingCreateSerializer, responses={201: s.FindingDetailSerializer})
     def create(self, request, *args, **kwargs):
         data = dict(self._valid(s.FindingCreateSerializer))
         reference = data.pop("assessment")
@@ -75,24 +86,24 @@ class FindingViewSet(
         finding = services.finding_create(actor=request.user, assessment=assessment, request=request, **data)
         return self._reply(finding, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.FindingUpdateSerializer, responses=s.FindingSerializer)
+    @extend_schema(request=s.FindingUpdateSerializer, responses=s.FindingDetailSerializer)
     def update(self, request, *args, **kwargs):
         finding = self.get_object()
         data = self._valid(s.FindingUpdateSerializer, partial=kwargs.get("partial", False))
         finding = services.finding_update(actor=request.user, finding=finding, data=dict(data), request=request)
         return self._reply(finding)
 
-    @extend_schema(request=s.FindingUpdateSerializer, responses=s.FindingSerializer)
+    @extend_schema(request=s.FindingUpdateSerializer, responses=s.FindingDetailSerializer)
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
-    @extend_schema(request=None, responses=s.FindingSerializer)
+    @extend_schema(request=None, responses=s.FindingDetailSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, reference=None):
         finding = services.finding_submit_for_review(actor=request.user, finding=self.get_object(), request=request)
         return self._reply(finding)
 
-    @extend_schema(request=s.ReleaseSerializer, responses=s.FindingSerializer)
+    @extend_schema(request=s.ReleaseSerializer, responses=s.FindingDetailSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, reference=None):
         finding = self.get_object()
@@ -102,7 +113,7 @@ class FindingViewSet(
         )
         return self._reply(finding)
 
-    @extend_schema(request=s.ResolveSerializer, responses=s.FindingSerializer)
+    @extend_schema(request=s.ResolveSerializer, responses=s.FindingDetailSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, reference=None):
         finding = self.get_object()
@@ -110,7 +121,7 @@ class FindingViewSet(
         finding = services.finding_resolve(actor=request.user, finding=finding, note=data["note"], request=request)
         return self._reply(finding)
 
-    @extend_schema(request=s.ReopenSerializer, responses=s.FindingSerializer)
+    @extend_schema(request=s.ReopenSerializer, responses=s.FindingDetailSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, reference=None):
         finding = self.get_object()
@@ -124,7 +135,7 @@ class FindingViewSet(
         )
         return self._reply(finding)
 
-    @extend_schema(request=s.WithdrawSerializer, responses=s.FindingSerializer)
+    @extend_schema(request=s.WithdrawSerializer, responses=s.FindingDetailSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, reference=None):
         finding = self.get_object()
@@ -132,19 +143,69 @@ class FindingViewSet(
         finding = services.finding_withdraw(actor=request.user, finding=finding, reason=data["reason"], request=request)
         return self._reply(finding)
 
-    @extend_schema(request=s.RespondSerializer, responses=s.FindingSerializer)
-    @action(detail=True, methods=["post"])
+    @extend_schema(
+        request={"application/json": s.RespondSerializer, "multipart/form-data": s.RespondWithFilesSerializer},
+        responses=s.FindingDetailSerializer,
+        description="The company's answer. Send multipart/form-data to attach files (field `files`, repeated).",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
     def respond(self, request, reference=None):
         finding = self.get_object()
-        data = self._valid(s.RespondSerializer)
+        data = self._valid(s.RespondWithFilesSerializer)
         finding = services.finding_respond(
             actor=request.user,
             finding=finding,
             response=data["company_response"],
             planned_mitigation=data["planned_mitigation"],
+            files=data["files"],
             request=request,
         )
         return self._reply(finding)
+
+    @extend_schema(
+        request={"multipart/form-data": s.FileUploadSerializer},
+        responses={201: s.FindingFileSerializer(many=True)},
+        description="Add centre evidence to a draft or in-review finding (the assessment's team).",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], pagination_class=None, filter_backends=[])
+    def evidence(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.FileUploadSerializer)
+        files = services.finding_evidence_add(actor=request.user, finding=finding, files=data["files"], request=request)
+        context = self.get_serializer_context()
+        return Response(s.FindingFileSerializer(files, many=True, context=context).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("file_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, as an attachment of its checked content type."
+            )
+        },
+        description="Download one file of the finding (its `download_url`). Every download is audited.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"files/(?P<file_id>[^/.]+)",
+        url_name="file",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def file(self, request, reference=None, file_id=None):
+        finding = self.get_object()
+        try:
+            public_id = uuid.UUID(str(file_id))
+        except ValueError as exc:
+            raise Http404("Not found.") from exc
+        evidence = get_object_for(
+            request.user,
+            FindingEvidence.objects.filter(finding=finding).select_related("finding__assessment__submission"),
+            "finding.evidence_download",
+            public_id=public_id,
+        )
+        return file_response(request, evidence, case_ref=finding.assessment.reference)
 
     @extend_schema(request=None, responses=s.CommentSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

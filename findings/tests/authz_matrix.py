@@ -133,12 +133,36 @@ ROWS = [
         expect=expect(201, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404, admin_user=403),
         note="add a comment",
     ),
+    Row(
+        "finding-evidence",
+        method="post",
+        kwargs=_ref("f_draft"),
+        data=lambda w: {"files": [_text_file()]},
+        expect=expect(201, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403),
+        note="multipart upload by the team",
+    ),
+    Row(
+        "finding-file",
+        kwargs=lambda w: {"reference": w.f_released.reference, "file_id": w.evidence_released.public_id},
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404),
+        note="download, released finding",
+    ),
+    Row(
+        "finding-file",
+        kwargs=lambda w: {"reference": w.f_draft.reference, "file_id": w.evidence_draft.public_id},
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404),
+        note="download, draft finding",
+    ),
 ]
 
 
-def build(w):
+def _text_file():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    return SimpleUploadedFile("transcript.txt", b"user: hello\nmodel: hi\n", content_type="text/plain")
+
+
+def build(w):
     from findings.models import EvidenceSide, FindingEvidence, FindingStatus
     from findings.tests.factories import FindingFactory, released_finding
     from reviewportal.files import EVIDENCE_KINDS, validate_upload
@@ -158,7 +182,7 @@ def build(w):
     )
 
     def evidence(finding):
-        upload = SimpleUploadedFile("transcript.txt", b"user: hello\nmodel: hi\n", content_type="text/plain")
+        upload = _text_file()
         row = FindingEvidence(finding=finding, side=EvidenceSide.CENTRE)
         row.fill_from(upload, validate_upload(upload, allowed=EVIDENCE_KINDS), user=w.evaluator)
         row.save()
