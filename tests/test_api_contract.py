@@ -1,4 +1,4 @@
-"""Cross-cutting API contract: one company never sees another company's objects.
+"""Cross-cutting API contract: one company, or one case team, never sees another's objects.
 
 For every list endpoint registered on the /api/v1/ router when the test runs
 (so endpoints added later are covered without touching this file), company
@@ -8,7 +8,9 @@ sees (except the shared centre organisation), none of company B's names. Each
 of company B's objects fetched directly by A is a 404 with the standard error
 body. The world gives both companies one of everything: agreement, model
 submission, assessment, access ticket, released finding, deadline and
-notification.
+notification. The same check runs for two evaluator teams: the evaluator on
+case A sees none of case B's assessments, tickets, findings (drafts too),
+deadlines or notifications, and each of them is a 404.
 """
 
 from __future__ import annotations
@@ -73,25 +75,29 @@ def _ids(rows: list[dict]) -> set[str]:
     return {str(row[key]) for row in rows for key in ID_KEYS if row.get(key)}
 
 
-@pytest.mark.parametrize(("prefix", "basename", "viewset"), LIST_ROUTES, ids=[r[0] for r in LIST_ROUTES])
-def test_liaison_never_sees_another_companys_objects(
-    prefix, basename, viewset, two_companies, client, liaison_a, liaison_b, centre
-):
-    url = reverse(f"{basename}-list")
-    rows_b, _ = _list_all(client, url, _bearer(liaison_b))
-    headers_a = _bearer(liaison_a)
-    rows_a, body_a = _list_all(client, url, headers_a)
+def _assert_isolated(client, route, *, viewer, other, shared: set[str], markers, who: str, must_see=True) -> None:
+    """``viewer`` finds none of what only ``other`` sees on the route's list, and each of it is a 404.
 
-    shared = {str(centre.public_id)}  # both companies see the centre, their counterpart
-    b_only = _ids(rows_b) - shared
-    assert b_only, f"/{prefix}/: company B's liaison sees none of its own objects, so the check would prove nothing"
-    leaked = _ids(rows_a) & b_only
-    assert not leaked, f"/{prefix}/: company A's liaison sees company B's {sorted(leaked)}"
-    for marker in B_MARKERS:
-        assert marker not in body_a, f"/{prefix}/: company A's liaison sees {marker!r}"
+    ``shared`` are ids both may legitimately see; ``markers`` are words only
+    ``other``'s records carry. With ``must_see`` the check fails when ``other``
+    sees nothing of its own there (it would prove nothing).
+    """
+    prefix, basename, viewset = route
+    url = reverse(f"{basename}-list")
+    rows_other, _ = _list_all(client, url, _bearer(other))
+    headers = _bearer(viewer)
+    rows_viewer, body = _list_all(client, url, headers)
+
+    only_other = _ids(rows_other) - shared
+    if must_see:
+        assert only_other, f"/{prefix}/: the other side sees none of its own objects, so the check would prove nothing"
+    leaked = _ids(rows_viewer) & only_other
+    assert not leaked, f"/{prefix}/: {who} sees {sorted(leaked)}"
+    for marker in markers:
+        assert marker not in body, f"/{prefix}/: {who} sees {marker!r}"
 
     lookup = getattr(viewset, "lookup_url_kwarg", None) or getattr(viewset, "lookup_field", "pk")
-    for row in rows_b:
+    for row in rows_other:
         value = row.get(lookup) or row.get("id")
         if not value or str(value) in shared:
             continue
@@ -99,9 +105,64 @@ def test_liaison_never_sees_another_companys_objects(
             detail = reverse(f"{basename}-detail", kwargs={lookup: value})
         except NoReverseMatch:
             break  # a list-only resource
-        response = client.get(detail, **headers_a)
-        assert response.status_code == 404, f"{detail} as company A's liaison: {response.status_code}"
+        response = client.get(detail, **headers)
+        assert response.status_code == 404, f"{detail} as {who}: {response.status_code}"
         assert response.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES, ids=[r[0] for r in LIST_ROUTES])
+def test_liaison_never_sees_another_companys_objects(route, two_companies, client, liaison_a, liaison_b, centre):
+    # Both companies see the centre, their counterpart.
+    _assert_isolated(
+        client,
+        route,
+        viewer=liaison_a,
+        other=liaison_b,
+        shared={str(centre.public_id)},
+        markers=B_MARKERS,
+        who="company A's liaison",
+    )
+
+
+# Words that only case B's records carry, as its evaluator sees them.
+TEAM_B_MARKERS = ("Beta-Frontier", "Company B finding", "Company B access", "Case B draft", "Case B team")
+# The resources where case B's team must see something of its own, so the check proves something.
+TEAM_RESOURCES = ("assessments", "access-tickets", "findings", "deadlines")
+
+
+@pytest.fixture
+def two_teams(two_companies, case_b, evaluator, evaluator_other, company_a, company_b):
+    """On top of both companies' records: what only each case's team sees (a draft, a deadline, a notice)."""
+    from django.utils import timezone
+
+    from findings.tests.factories import FindingFactory
+    from reminders.models import Notification
+    from reminders.tests.factories import make_deadline
+
+    FindingFactory(assessment=case_b, author=evaluator_other, title="Case B draft finding")
+    due = timezone.now() + timezone.timedelta(days=3)
+    make_deadline(owner=case_b, due_at=due, recipients=[evaluator_other], title="Case B team: report due")
+    make_deadline(due_at=due, recipients=[evaluator], title="Case A team: report due")
+    Notification.objects.create(recipient=evaluator_other, title="Case B team reminder")
+    Notification.objects.create(recipient=evaluator, title="Case A team reminder")
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES, ids=[r[0] for r in LIST_ROUTES])
+def test_evaluator_never_sees_another_teams_objects(route, two_teams, client, evaluator, evaluator_other):
+    from accounts.models import Organisation
+
+    # Centre staff see the whole directory of organisations by design; nothing of the other case may show.
+    directory = {str(public_id) for public_id in Organisation.objects.values_list("public_id", flat=True)}
+    _assert_isolated(
+        client,
+        route,
+        viewer=evaluator,
+        other=evaluator_other,
+        shared=directory,
+        markers=TEAM_B_MARKERS,
+        who="the evaluator on case A",
+        must_see=route[0] in TEAM_RESOURCES,
+    )
 
 
 CREDENTIAL = "sk-live-contract-test-4f1c9a"  # noqa: S105 - a test credential
