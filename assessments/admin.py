@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from assessments.models import AccessTicket, Assessment, CredentialReveal, ModelSubmission
 from audit.services import SECRET_MASK
-from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin
+from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
 
 
 @admin.register(ModelSubmission)
@@ -31,18 +31,9 @@ class AssessmentAdmin(PolicyModelAdmin):
     filter_horizontal = ("team",)
 
 
-class CredentialRevealInline(admin.TabularInline):
+class CredentialRevealInline(ReadOnlyTabularInline):
     model = CredentialReveal
-    extra = 0
-    can_delete = False
-    readonly_fields = ("revealed_by", "revealed_at", "source_ip", "user_agent")
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    fields = ("revealed_by", "revealed_at", "source_ip", "user_agent")
 
 
 @admin.register(AccessTicket)

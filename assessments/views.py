@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -34,15 +33,9 @@ from assessments.forms import (
 )
 from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission, TicketStatus
 from reviewportal.errors import RuleViolation
+from reviewportal.pagination import paginate
 
 PAGE_SIZE = 25
-
-
-def _page(request, qs) -> dict[str, Any]:
-    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return {"page_obj": page_obj, "query_string": params.urlencode()}
 
 
 def _assessment(request, reference: str, action: str | None = None) -> Assessment:
@@ -92,6 +85,22 @@ def _form_page(
     )
 
 
+def _on(request, service: Callable[..., Any], **target: Any) -> Callable[[dict], Any]:
+    """The service call behind a form: the form's data, plus who acts, on what, from which request."""
+    return lambda data: service(actor=request.user, request=request, **target, **data)
+
+
+def _case_form_page(request, assessment: Assessment, **page: Any):
+    """A form page of an action on a case: it goes back to the case and shows its header."""
+    return _form_page(request, back_url=assessment.get_absolute_url(), context={"assessment": assessment}, **page)
+
+
+def _ticket_form_page(request, ticket: AccessTicket, *, context: dict | None = None, **page: Any):
+    """A form page of an action on a ticket: it goes back to the ticket and shows it and its case."""
+    context = {"ticket": ticket, "assessment": ticket.assessment, **(context or {})}
+    return _form_page(request, back_url=ticket.get_absolute_url(), context=context, **page)
+
+
 # --- Submissions -------------------------------------------------------------------
 
 
@@ -101,7 +110,11 @@ def submission_list(request):
     return render(
         request,
         "assessments/submission_list.html",
-        {**_page(request, qs), "q": request.GET.get("q", ""), "can_submit": can(request.user, "submission.create")},
+        {
+            **paginate(request, qs, PAGE_SIZE),
+            "q": request.GET.get("q", ""),
+            "can_submit": can(request.user, "submission.create"),
+        },
     )
 
 
@@ -150,7 +163,7 @@ def assessment_list(request):
         request,
         "assessments/assessment_list.html",
         {
-            **_page(request, qs),
+            **paginate(request, qs, PAGE_SIZE),
             "status": status,
             "q": request.GET.get("q", ""),
             "statuses": AssessmentStatus.choices,
@@ -224,16 +237,15 @@ def assessment_edit(request, reference: str):
         "internal_notes": assessment.internal_notes,
     }
     form = AssessmentForm(request.POST or None, user=request.user, assessment=assessment, initial=initial)
-    return _form_page(
+    return _case_form_page(
         request,
+        assessment,
         form=form,
         call=lambda d: services.assessment_update(
             actor=request.user, assessment=assessment, request=request, **{**d, "team": list(d["team"])}
         ),
         title=f"Change the plan of {assessment.reference}",
         success="The case plan was saved.",
-        back_url=assessment.get_absolute_url(),
-        context={"assessment": assessment},
     )
 
 
@@ -256,16 +268,15 @@ def assessment_advance(request, reference: str):
 def assessment_close(request, reference: str):
     assessment = _assessment(request, reference, "assessment.transition")
     form = CloseForm(request.POST or None)
-    return _form_page(
+    return _case_form_page(
         request,
+        assessment,
         form=form,
-        call=lambda d: services.assessment_close(actor=request.user, assessment=assessment, request=request, **d),
+        call=_on(request, services.assessment_close, assessment=assessment),
         title=f"Complete {assessment.reference}",
         intro="Record the outcome and the reasons for it. Open model access ends with the case.",
         success="The assessment was completed.",
-        back_url=assessment.get_absolute_url(),
         submit_label="Complete assessment",
-        context={"assessment": assessment},
     )
 
 
@@ -273,16 +284,15 @@ def assessment_close(request, reference: str):
 def assessment_withdraw(request, reference: str):
     assessment = _assessment(request, reference, "assessment.transition")
     form = ReasonForm(request.POST or None)
-    return _form_page(
+    return _case_form_page(
         request,
+        assessment,
         form=form,
-        call=lambda d: services.assessment_withdraw(actor=request.user, assessment=assessment, request=request, **d),
+        call=_on(request, services.assessment_withdraw, assessment=assessment),
         title=f"Withdraw {assessment.reference}",
         intro="Withdrawing ends the case and every open model-access ticket.",
         success="The assessment was withdrawn.",
-        back_url=assessment.get_absolute_url(),
         submit_label="Withdraw assessment",
-        context={"assessment": assessment},
     )
 
 
@@ -297,7 +307,7 @@ def ticket_list(request):
     return render(
         request,
         "assessments/ticket_list.html",
-        {**_page(request, qs), "status": status, "statuses": TicketStatus.choices},
+        {**paginate(request, qs, PAGE_SIZE), "status": status, "statuses": TicketStatus.choices},
     )
 
 
@@ -307,16 +317,15 @@ def ticket_request(request, reference: str):
     form = TicketRequestForm(
         request.POST or None, initial={"wanted_from": assessment.window_start, "wanted_to": assessment.window_end}
     )
-    return _form_page(
+    return _case_form_page(
         request,
+        assessment,
         form=form,
-        call=lambda d: services.ticket_request(actor=request.user, assessment=assessment, request=request, **d),
+        call=_on(request, services.ticket_request, assessment=assessment),
         title=f"Request model access for {assessment.reference}",
         intro="The case lead decides; the company then provides the access.",
         success="Your request was sent to the case lead.",
-        back_url=assessment.get_absolute_url(),
         submit_label="Request access",
-        context={"assessment": assessment},
     )
 
 
@@ -351,17 +360,16 @@ def ticket_approve(request, reference: str):
     form = TicketApproveForm(
         request.POST or None, initial={"starts_at": ticket.wanted_from, "ends_at": ticket.wanted_to}
     )
-    return _form_page(
+    return _ticket_form_page(
         request,
+        ticket,
         form=form,
-        call=lambda d: services.ticket_approve(actor=request.user, ticket=ticket, request=request, **d),
+        call=_on(request, services.ticket_approve, ticket=ticket),
         title=f"Approve {ticket.reference}",
         intro=f"{ticket.requested_by} asked for {ticket.get_kind_display().lower()} access. "
         "You may shorten the period; the company will then provide the access.",
         success="The request was approved; the company can now provision it.",
-        back_url=ticket.get_absolute_url(),
         submit_label="Approve",
-        context={"ticket": ticket, "assessment": ticket.assessment},
     )
 
 
@@ -369,15 +377,14 @@ def ticket_approve(request, reference: str):
 def ticket_reject(request, reference: str):
     ticket = _ticket(request, reference, "ticket.approve")
     form = ReasonForm(request.POST or None)
-    return _form_page(
+    return _ticket_form_page(
         request,
+        ticket,
         form=form,
-        call=lambda d: services.ticket_reject(actor=request.user, ticket=ticket, request=request, **d),
+        call=_on(request, services.ticket_reject, ticket=ticket),
         title=f"Reject {ticket.reference}",
         success="The request was rejected.",
-        back_url=ticket.get_absolute_url(),
         submit_label="Reject request",
-        context={"ticket": ticket, "assessment": ticket.assessment},
     )
 
 
@@ -385,18 +392,18 @@ def ticket_reject(request, reference: str):
 def ticket_provision(request, reference: str):
     ticket = _ticket(request, reference, "ticket.provision")
     form = TicketProvisionForm(request.POST or None)
-    response = _form_page(
+    response = _ticket_form_page(
         request,
+        ticket,
         form=form,
-        call=lambda d: services.ticket_provision(actor=request.user, ticket=ticket, request=request, **d),
+        call=_on(request, services.ticket_provision, ticket=ticket),
         title=f"Provision {ticket.reference}",
         intro=f"Give the centre's evaluators {ticket.get_kind_display().lower()} access from "
         f"{ticket.starts_at:%Y-%m-%d %H:%M} UTC until {ticket.access_ends_at:%Y-%m-%d %H:%M} UTC. "
         "Access ends by itself then.",
         success="Access was provisioned. The credential is stored encrypted.",
-        back_url=ticket.get_absolute_url(),
         submit_label="Provision access",
-        context={"ticket": ticket, "assessment": ticket.assessment, "credential_retype": form.is_bound},
+        context={"credential_retype": form.is_bound},
     )
     # The form may carry a credential being typed: never cache it.
     add_never_cache_headers(response)
@@ -426,16 +433,15 @@ def ticket_reveal(request, reference: str):
 def ticket_revoke(request, reference: str):
     ticket = _ticket(request, reference, "ticket.revoke")
     form = ReasonForm(request.POST or None)
-    return _form_page(
+    return _ticket_form_page(
         request,
+        ticket,
         form=form,
-        call=lambda d: services.ticket_revoke(actor=request.user, ticket=ticket, request=request, **d),
+        call=_on(request, services.ticket_revoke, ticket=ticket),
         title=f"Revoke {ticket.reference}",
         intro="Access ends now and the credential is destroyed. The ticket stays in the history with your reason.",
         success="Access was revoked.",
-        back_url=ticket.get_absolute_url(),
         submit_label="Revoke access",
-        context={"ticket": ticket, "assessment": ticket.assessment},
     )
 
 
@@ -443,16 +449,15 @@ def ticket_revoke(request, reference: str):
 def ticket_extend(request, reference: str):
     ticket = _ticket(request, reference, "ticket.extend")
     form = ExtensionRequestForm(request.POST or None)
-    return _form_page(
+    return _ticket_form_page(
         request,
+        ticket,
         form=form,
-        call=lambda d: services.ticket_request_extension(actor=request.user, ticket=ticket, request=request, **d),
+        call=_on(request, services.ticket_request_extension, ticket=ticket),
         title=f"Ask to extend {ticket.reference}",
         intro="The company's liaison must consent. Access can never go past the assessment window.",
         success="The extension was requested; the company will be asked to consent.",
-        back_url=ticket.get_absolute_url(),
         submit_label="Ask for extension",
-        context={"ticket": ticket, "assessment": ticket.assessment},
     )
 
 
@@ -460,8 +465,9 @@ def ticket_extend(request, reference: str):
 def ticket_extension_decide(request, reference: str):
     ticket = _ticket(request, reference, "ticket.consent_extension")
     form = ExtensionDecisionForm(request.POST or None)
-    return _form_page(
+    return _ticket_form_page(
         request,
+        ticket,
         form=form,
         call=lambda d: services.ticket_decide_extension(
             actor=request.user, ticket=ticket, request=request, consent=d["decision"] == "consent", note=d["note"]
@@ -474,7 +480,5 @@ def ticket_extension_decide(request, reference: str):
         if ticket.extension_requested_to
         else "There is no extension waiting for your decision.",
         success="Your decision was recorded.",
-        back_url=ticket.get_absolute_url(),
         submit_label="Record decision",
-        context={"ticket": ticket, "assessment": ticket.assessment},
     )

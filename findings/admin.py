@@ -8,37 +8,19 @@ from django.utils.html import format_html, format_html_join
 from audit.models import AuditEvent
 from findings import services
 from findings.models import Finding, FindingComment, FindingEvidence
-from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin
+from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
 from reviewportal.errors import RuleViolation
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(ReadOnlyTabularInline):
     model = FindingEvidence
-    extra = 0
-    can_delete = False
     fields = ("original_name", "side", "content_type", "size", "sha256", "uploaded_by", "uploaded_at")
-    readonly_fields = fields
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class CommentInline(admin.TabularInline):
+class CommentInline(ReadOnlyTabularInline):
     model = FindingComment
-    extra = 0
-    can_delete = False
     fields = ("created_at", "author", "internal", "body")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Finding)

@@ -59,6 +59,30 @@ def _locked(finding: Finding) -> Finding:
     return Finding.objects.select_for_update().select_related("assessment__submission").get(pk=finding.pk)
 
 
+def _locked_for(
+    actor: Any, finding: Finding, action: str, message: str, *, allowed: Sequence[str], verb: str
+) -> Finding:
+    """Lock the finding, then check the actor (403) and its status (409, naming the states).
+
+    Call inside ``transaction.atomic()``; ``verb`` completes "it can be … only when".
+    """
+    finding = _locked(finding)
+    require(actor, action, finding, message)
+    if finding.status not in allowed:
+        raise _not_allowed(finding, verb, allowed)
+    return finding
+
+
+def _future_due(response_due_at: datetime | None) -> datetime:
+    """The response due date asked for (default ``FINDING_RESPONSE_DAYS`` from now); it must be in the future."""
+    due = response_due_at or default_response_due()
+    if due <= timezone.now():
+        raise RuleViolation(
+            "The response due date must be in the future.", errors={"response_due_at": ["Pick a later date."]}
+        )
+    return due
+
+
 def _check_text_fields(data: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     if "title" in data and not str(data["title"] or "").strip():
@@ -197,10 +221,14 @@ def finding_update(
         )
     _check_text_fields(data)
     with transaction.atomic():
-        finding = _locked(finding)
-        require(actor, "finding.edit", finding, "Only the assessment's lead and team can change this finding.")
-        if finding.status not in EDITABLE_STATUSES:
-            raise _not_allowed(finding, "edited", EDITABLE_STATUSES)
+        finding = _locked_for(
+            actor,
+            finding,
+            "finding.edit",
+            "Only the assessment's lead and team can change this finding.",
+            allowed=EDITABLE_STATUSES,
+            verb="edited",
+        )
         before = {k: getattr(finding, k) for k in data}
         for key, value in data.items():
             setattr(finding, key, value if value is not None else "")
@@ -233,10 +261,14 @@ def finding_evidence_add(
     if not files:
         raise RuleViolation("Choose at least one file.", errors={field: ["Choose at least one file."]})
     with transaction.atomic():
-        finding = _locked(finding)
-        require(actor, "finding.edit", finding, "Only the assessment's lead and team can add evidence to it.")
-        if finding.status not in EDITABLE_STATUSES:
-            raise _not_allowed(finding, "given new evidence", EDITABLE_STATUSES)
+        finding = _locked_for(
+            actor,
+            finding,
+            "finding.edit",
+            "Only the assessment's lead and team can add evidence to it.",
+            allowed=EDITABLE_STATUSES,
+            verb="given new evidence",
+        )
         return _attach_files(
             finding=finding, files=files, side=EvidenceSide.CENTRE, actor=actor, field=field, request=request
         )
@@ -248,10 +280,14 @@ def finding_evidence_add(
 def finding_submit_for_review(*, actor: Any, finding: Finding, request=None) -> Finding:
     """draft → in_review: the author (or a colleague) asks a lead to review it."""
     with transaction.atomic():
-        finding = _locked(finding)
-        require(actor, "finding.submit_for_review", finding, "Only the assessment's team can submit this finding.")
-        if finding.status != FindingStatus.DRAFT:
-            raise _not_allowed(finding, "submitted for review", [FindingStatus.DRAFT])
+        finding = _locked_for(
+            actor,
+            finding,
+            "finding.submit_for_review",
+            "Only the assessment's team can submit this finding.",
+            allowed=[FindingStatus.DRAFT],
+            verb="submitted for review",
+        )
         return _transition(
             finding,
             to=FindingStatus.IN_REVIEW,
@@ -272,29 +308,23 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
     Sets the response due date (default ``FINDING_RESPONSE_DAYS`` from now),
     which becomes a deadline for the company's liaisons.
     """
-    now = timezone.now()
-    due = response_due_at or default_response_due(now)
-    if due <= now:
-        raise RuleViolation(
-            "The response due date must be in the future.", errors={"response_due_at": ["Pick a later date."]}
-        )
+    due = _future_due(response_due_at)
     with transaction.atomic():
-        finding = _locked(finding)
-        require(
+        finding = _locked_for(
             actor,
-            "finding.release",
             finding,
+            "finding.release",
             "A finding is released by a lead evaluator on the assessment who is not its author.",
+            allowed=[FindingStatus.IN_REVIEW],
+            verb="released",
         )
-        if finding.status != FindingStatus.IN_REVIEW:
-            raise _not_allowed(finding, "released", [FindingStatus.IN_REVIEW])
         return _transition(
             finding,
             to=FindingStatus.RELEASED,
             actor=actor,
             request=request,
             summary=f"Released to the company; response due {due:%Y-%m-%d}",
-            extra={"released_by": actor, "released_at": now, "response_due_at": due},
+            extra={"released_by": actor, "released_at": timezone.now(), "response_due_at": due},
         )
 
 
@@ -314,10 +344,14 @@ def finding_respond(
     if not (response or "").strip():
         raise RuleViolation("Write the company's response.", errors={"company_response": ["Write a response."]})
     with transaction.atomic():
-        finding = _locked(finding)
-        require(actor, "finding.respond", finding, "Only the company's liaison can answer this finding.")
-        if finding.status != FindingStatus.RELEASED:
-            raise _not_allowed(finding, "answered", [FindingStatus.RELEASED])
+        finding = _locked_for(
+            actor,
+            finding,
+            "finding.respond",
+            "Only the company's liaison can answer this finding.",
+            allowed=[FindingStatus.RELEASED],
+            verb="answered",
+        )
         _attach_files(
             finding=finding, files=files, side=EvidenceSide.COMPANY, actor=actor, field="files", request=request
         )
@@ -344,10 +378,14 @@ WITHDRAWABLE = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW, FindingStatus.RELE
 def finding_resolve(*, actor: Any, finding: Finding, note: str = "", request=None) -> Finding:
     """released / company_responded → resolved: the centre accepts the answer (or closes it)."""
     with transaction.atomic():
-        finding = _locked(finding)
-        require(actor, "finding.resolve", finding, "Only the assessment's team can resolve this finding.")
-        if finding.status not in RESOLVABLE:
-            raise _not_allowed(finding, "resolved", RESOLVABLE)
+        finding = _locked_for(
+            actor,
+            finding,
+            "finding.resolve",
+            "Only the assessment's team can resolve this finding.",
+            allowed=RESOLVABLE,
+            verb="resolved",
+        )
         return _transition(
             finding,
             to=FindingStatus.RESOLVED,
@@ -367,17 +405,16 @@ def finding_reopen(
     """
     if not (note or "").strip():
         raise RuleViolation("Say what the company should answer.", errors={"note": ["Say what you ask the company."]})
-    now = timezone.now()
-    due = response_due_at or default_response_due(now)
-    if due <= now:
-        raise RuleViolation(
-            "The response due date must be in the future.", errors={"response_due_at": ["Pick a later date."]}
-        )
+    due = _future_due(response_due_at)
     with transaction.atomic():
-        finding = _locked(finding)
-        require(actor, "finding.reopen", finding, "Only the assessment's team can reopen this finding.")
-        if finding.status not in REOPENABLE:
-            raise _not_allowed(finding, "reopened", REOPENABLE)
+        finding = _locked_for(
+            actor,
+            finding,
+            "finding.reopen",
+            "Only the assessment's team can reopen this finding.",
+            allowed=REOPENABLE,
+            verb="reopened",
+        )
         FindingComment.objects.create(finding=finding, author=actor, body=note.strip(), internal=False)
         return _transition(
             finding,
@@ -394,12 +431,14 @@ def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request=None)
     if not (reason or "").strip():
         raise RuleViolation("Give the reason for withdrawing.", errors={"reason": ["Give a reason."]})
     with transaction.atomic():
-        finding = _locked(finding)
-        require(
-            actor, "finding.withdraw", finding, "Only the author, a lead on the assessment or an admin can withdraw it."
+        finding = _locked_for(
+            actor,
+            finding,
+            "finding.withdraw",
+            "Only the author, a lead on the assessment or an admin can withdraw it.",
+            allowed=WITHDRAWABLE,
+            verb="withdrawn",
         )
-        if finding.status not in WITHDRAWABLE:
-            raise _not_allowed(finding, "withdrawn", WITHDRAWABLE)
         return _transition(
             finding,
             to=FindingStatus.WITHDRAWN,

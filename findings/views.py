@@ -10,7 +10,6 @@ from io import BytesIO
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -24,6 +23,7 @@ from findings.models import Finding, FindingEvidence, FindingStatus, Severity
 from reviewportal.choices import RiskDomain
 from reviewportal.errors import RuleViolation
 from reviewportal.files import file_response
+from reviewportal.pagination import paginate
 
 LIST_PAGE_SIZE = 25
 
@@ -53,17 +53,13 @@ def _form_error(form, exc: RuleViolation) -> None:
 @login_required
 @require_GET
 def finding_list(request):
-    findings = selectors.finding_list(user=request.user, params=request.GET)
-    page_obj = Paginator(findings, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = paginate(request, selectors.finding_list(user=request.user, params=request.GET), LIST_PAGE_SIZE)
     return render(
         request,
         "findings/list.html",
         {
-            "page_obj": page_obj,
-            "findings": page_obj.object_list,
-            "query_string": query.urlencode(),
+            **page,
+            "findings": page["page_obj"].object_list,
             "filters": request.GET,
             "severities": Severity.choices,
             "domains": RiskDomain.choices,

@@ -81,3 +81,22 @@ class ReadOnlyPolicyAdmin(PolicyModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyTabularInline(admin.TabularInline):
+    """An inline of records kept as history (files, comments, reveals): shown, never added, changed or deleted.
+
+    Subclasses set ``model`` and ``fields``; every field is read-only.
+    """
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -223,6 +223,32 @@ def _end_open_tickets(*, actor: Any, assessment: Assessment, reason: str, reques
         ticket_close_for_case(actor=actor, ticket=ticket, reason=reason, request=request)
 
 
+def _close_case(
+    assessment: Assessment, *, actor: Any, status: str, summary: str, changes: dict, request=None
+) -> Assessment:
+    """Write the end of a locked case (completed or withdrawn), audit it, end its open tickets, recompute deadlines.
+
+    Called inside the caller's transaction, after it checked the actor and the state.
+    """
+    assessment.status = status
+    assessment.closed_at = timezone.now()
+    assessment.closed_by = actor
+    assessment.save()
+    audit_record(
+        actor=actor,
+        action="transition",
+        obj=assessment,
+        case_ref=assessment.reference,
+        summary=summary,
+        changes=changes,
+        request=request,
+    )
+    reason = f"The assessment was {AssessmentStatus(status).label.lower()}."
+    _end_open_tickets(actor=actor, assessment=assessment, reason=reason, request=request)
+    deadlines.sync_assessment(assessment)
+    return assessment
+
+
 def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, rationale: str, request=None) -> Assessment:
     """Complete a case in reporting with an outcome and a written rationale; open access ends with it."""
     require(actor, "assessment.transition", assessment)
@@ -240,24 +266,16 @@ def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, ration
                 f"{assessment.reference} is {assessment.get_status_display().lower()}: only a case in "
                 "reporting can be completed."
             )
-        assessment.status = AssessmentStatus.COMPLETED
         assessment.outcome = outcome
         assessment.outcome_rationale = rationale.strip()
-        assessment.closed_at = timezone.now()
-        assessment.closed_by = actor
-        assessment.save()
-        audit_record(
+        return _close_case(
+            assessment,
             actor=actor,
-            action="transition",
-            obj=assessment,
-            case_ref=assessment.reference,
+            status=AssessmentStatus.COMPLETED,
             summary=f"Completed: {assessment.get_outcome_display()}",
             changes={"status": {"from": "reporting", "to": "completed"}, "outcome": {"from": "", "to": outcome}},
             request=request,
         )
-        _end_open_tickets(actor=actor, assessment=assessment, reason="The assessment was completed.", request=request)
-        deadlines.sync_assessment(assessment)
-    return assessment
 
 
 def assessment_withdraw(*, actor: Any, assessment: Assessment, reason: str, request=None) -> Assessment:
@@ -269,21 +287,12 @@ def assessment_withdraw(*, actor: Any, assessment: Assessment, reason: str, requ
         assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if assessment.is_closed:
             raise TransitionNotAllowed(f"{assessment.reference} is already {assessment.get_status_display().lower()}.")
-        before = assessment.status
-        assessment.status = AssessmentStatus.WITHDRAWN
         assessment.outcome_rationale = reason.strip()
-        assessment.closed_at = timezone.now()
-        assessment.closed_by = actor
-        assessment.save()
-        audit_record(
+        return _close_case(
+            assessment,
             actor=actor,
-            action="transition",
-            obj=assessment,
-            case_ref=assessment.reference,
+            status=AssessmentStatus.WITHDRAWN,
             summary=f"Withdrawn: {reason.strip()[:200]}",
-            changes={"status": {"from": before, "to": "withdrawn"}},
+            changes={"status": {"from": assessment.status, "to": "withdrawn"}},
             request=request,
         )
-        _end_open_tickets(actor=actor, assessment=assessment, reason="The assessment was withdrawn.", request=request)
-        deadlines.sync_assessment(assessment)
-    return assessment

@@ -74,6 +74,60 @@ def _end(ticket: AccessTicket, *, status: str, actor: Any, reason: str) -> str:
     return before
 
 
+def _finish(
+    ticket: AccessTicket, *, status: str, actor: Any, reason: str, summary: str, request=None, decides: bool = False
+) -> AccessTicket:
+    """End a locked ticket: write the end, save, audit the transition and recompute its deadlines.
+
+    ``decides`` also records the actor as the one who decided the request (a rejection).
+    """
+    before = _end(ticket, status=status, actor=actor, reason=reason)
+    if decides:
+        ticket.decided_by, ticket.decided_at = actor, ticket.ended_at
+    ticket.save()
+    _audit(
+        ticket,
+        actor=actor,
+        action="transition",
+        summary=summary,
+        changes=_status_change(before, ticket.status),
+        request=request,
+    )
+    deadlines.sync_ticket(ticket)
+    return ticket
+
+
+def _end_with_reason(
+    ticket: AccessTicket,
+    *,
+    actor: Any,
+    reason: str,
+    status: str,
+    allowed_from: tuple[str, ...],
+    refused: str,
+    label: str,
+    request=None,
+    decides: bool = False,
+) -> AccessTicket:
+    """End a ticket someone chose to end (reject, revoke): lock, check the state, then ``_finish``.
+
+    ``refused`` completes the 409 message.
+    """
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status not in allowed_from:
+            raise _not_from(ticket, refused)
+        return _finish(
+            ticket,
+            status=status,
+            actor=actor,
+            reason=reason,
+            summary=f"{label}: {reason[:200]}",
+            request=request,
+            decides=decides,
+        )
+
+
 def _check_period_fits(
     *, assessment: Assessment, start: datetime, end: datetime, field_start: str, field_end: str
 ) -> None:
@@ -203,23 +257,17 @@ def ticket_reject(*, actor: Any, ticket: AccessTicket, reason: str, request=None
     require(actor, "ticket.approve", ticket, message="Only the case lead may decide, and never on their own request.")
     if not (reason or "").strip():
         raise RuleViolation("Say why the request is rejected.", errors={"reason": ["Say why it is rejected."]})
-    with transaction.atomic():
-        ticket = _locked(ticket)
-        if ticket.status != TicketStatus.REQUESTED:
-            raise _not_from(ticket, "rejected (only a request can be)")
-        before = _end(ticket, status=TicketStatus.REJECTED, actor=actor, reason=reason.strip())
-        ticket.decided_by, ticket.decided_at = actor, ticket.ended_at
-        ticket.save()
-        _audit(
-            ticket,
-            actor=actor,
-            action="transition",
-            summary=f"Rejected: {reason.strip()[:200]}",
-            changes=_status_change(before, ticket.status),
-            request=request,
-        )
-        deadlines.sync_ticket(ticket)
-    return ticket
+    return _end_with_reason(
+        ticket,
+        actor=actor,
+        reason=reason.strip(),
+        status=TicketStatus.REJECTED,
+        allowed_from=(TicketStatus.REQUESTED,),
+        refused="rejected (only a request can be)",
+        label="Rejected",
+        decides=True,
+        request=request,
+    )
 
 
 # --- The company hands over access ---------------------------------------------------
@@ -277,19 +325,14 @@ def ticket_provision(
 def _expire(ticket: AccessTicket, *, now: datetime, request=None) -> None:
     ends = ticket.access_ends_at
     which = "assessment window" if ticket.assessment.window_end <= ticket.ends_at else "approved period"
-    before = _end(
-        ticket, status=TicketStatus.EXPIRED, actor=None, reason=f"Access ended with the {which} at {_fmt(ends)}."
-    )
-    ticket.save()
-    _audit(
+    _finish(
         ticket,
+        status=TicketStatus.EXPIRED,
         actor=None,
-        action="transition",
+        reason=f"Access ended with the {which} at {_fmt(ends)}.",
         summary=f"Expired: the {which} ended",
-        changes=_status_change(before, ticket.status),
         request=request,
     )
-    deadlines.sync_ticket(ticket)
 
 
 def ticket_reveal(*, actor: Any, ticket: AccessTicket, request=None) -> str:
@@ -345,22 +388,16 @@ def ticket_revoke(*, actor: Any, ticket: AccessTicket, reason: str, request=None
     require(actor, "ticket.revoke", ticket)
     if not (reason or "").strip():
         raise RuleViolation("Say why access is revoked.", errors={"reason": ["Say why access is revoked."]})
-    with transaction.atomic():
-        ticket = _locked(ticket)
-        if ticket.status not in (TicketStatus.REQUESTED, *GRANTED):
-            raise _not_from(ticket, "revoked")
-        before = _end(ticket, status=TicketStatus.REVOKED, actor=actor, reason=reason.strip())
-        ticket.save()
-        _audit(
-            ticket,
-            actor=actor,
-            action="transition",
-            summary=f"Revoked: {reason.strip()[:200]}",
-            changes=_status_change(before, ticket.status),
-            request=request,
-        )
-        deadlines.sync_ticket(ticket)
-    return ticket
+    return _end_with_reason(
+        ticket,
+        actor=actor,
+        reason=reason.strip(),
+        status=TicketStatus.REVOKED,
+        allowed_from=(TicketStatus.REQUESTED, *GRANTED),
+        refused="revoked",
+        label="Revoked",
+        request=request,
+    )
 
 
 def ticket_close_for_case(*, actor: Any, ticket: AccessTicket, reason: str, request=None) -> AccessTicket:
@@ -369,18 +406,7 @@ def ticket_close_for_case(*, actor: Any, ticket: AccessTicket, reason: str, requ
     if ticket.is_ended:
         return ticket
     status = TicketStatus.REJECTED if ticket.status == TicketStatus.REQUESTED else TicketStatus.REVOKED
-    before = _end(ticket, status=status, actor=actor, reason=reason)
-    ticket.save()
-    _audit(
-        ticket,
-        actor=actor,
-        action="transition",
-        summary=reason,
-        changes=_status_change(before, ticket.status),
-        request=request,
-    )
-    deadlines.sync_ticket(ticket)
-    return ticket
+    return _finish(ticket, status=status, actor=actor, reason=reason, summary=reason, request=request)
 
 
 def ticket_request_extension(
