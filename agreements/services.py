@@ -583,6 +583,10 @@ def negotiation_entry_add(
     return entry
 
 
+# Meetings before this are typing mistakes (and dates centuries back have no reliable UTC offset).
+EARLIEST_MEETING = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
 def meeting_record(
     *, actor: Any, agreement: Agreement, held_at: datetime.datetime, attendees: str, minutes: str, request=None
 ) -> Meeting:
@@ -595,6 +599,8 @@ def meeting_record(
         errors["minutes"] = ["Write the minutes."]
     if held_at and held_at > timezone.now() + datetime.timedelta(days=1):
         errors["held_at"] = ["Record meetings that have taken place, not planned ones."]
+    elif held_at and held_at < EARLIEST_MEETING:
+        errors["held_at"] = ["Give the date the meeting was held; that one is far in the past."]
     if errors:
         raise RuleViolation("The meeting record is incomplete.", errors=errors)
     with transaction.atomic():

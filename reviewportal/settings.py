@@ -336,6 +336,7 @@ SPECTACULAR_SETTINGS = {
         "AccessKindEnum": "reviewportal.choices.AccessKind",
         "RiskDomainEnum": "reviewportal.choices.RiskDomain",
         "NegotiationEntryKindEnum": "agreements.models.EntryKind",
+        "AgreementDocumentKindEnum": "agreements.models.DocumentKind",
         "FindingStatusEnum": "findings.models.FindingStatus",
     },
 }

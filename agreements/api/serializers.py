@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import Organisation, User
 from accounts.permissions import scope
 from agreements.models import (
     Agreement,
+    AgreementDocument,
     AgreementVersion,
     Clause,
+    DocumentKind,
     EntryKind,
+    Meeting,
     NegotiationEntry,
     OpenPoint,
     RiskConsequence,
@@ -130,6 +134,63 @@ class EntryInputSerializer(serializers.Serializer):
     responds_to = ScopedSlugField(
         slug_field="public_id", queryset=NegotiationEntry.objects.all(), required=False, allow_null=True
     )
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    attendees = serializers.ListField(child=serializers.CharField(), source="attendee_list", read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.full_name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "held_at", "attendees", "minutes", "recorded_by", "created_at"]
+
+
+class MeetingInputSerializer(serializers.Serializer):
+    held_at = serializers.DateTimeField(help_text="When the meeting took place (not a planned meeting).")
+    attendees = serializers.ListField(
+        child=serializers.CharField(max_length=300),
+        allow_empty=False,
+        help_text="Who attended, one entry per person, with their organisation.",
+    )
+    minutes = serializers.CharField()
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    """A document as its reader sees it: never a storage path, only where to download it."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    uploaded_by = serializers.CharField(source="uploaded_by.full_name", read_only=True, allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgreementDocument
+        fields = [
+            "id",
+            "kind",
+            "description",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, document: AgreementDocument) -> str:
+        path = reverse(
+            "agreement-document", kwargs={"reference": document.agreement.reference, "document_id": document.public_id}
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF or Word (DOC, DOCX, ODT), checked by content; size limited.")
+    kind = serializers.ChoiceField(DocumentKind.choices, default=DocumentKind.DRAFT)
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class OpenPointSerializer(serializers.ModelSerializer):

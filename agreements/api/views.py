@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from django.db.models import Count, Max, Q
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.permissions import get_object_for, scope
@@ -19,8 +22,12 @@ from agreements.api.serializers import (
     AgreementCreateSerializer,
     AgreementSerializer,
     ClauseDiffSerializer,
+    DocumentSerializer,
+    DocumentUploadSerializer,
     EntryInputSerializer,
     EntrySerializer,
+    MeetingInputSerializer,
+    MeetingSerializer,
     OpenPointInputSerializer,
     OpenPointSerializer,
     ResolveInputSerializer,
@@ -30,8 +37,9 @@ from agreements.api.serializers import (
     TransitionInputSerializer,
     VersionSerializer,
 )
-from agreements.models import TERM_FIELDS, Agreement, OpenPoint, OpenPointStatus
+from agreements.models import TERM_FIELDS, Agreement, AgreementDocument, OpenPoint, OpenPointStatus
 from reviewportal.api import ErrorSerializer
+from reviewportal.files import AGREEMENT_DOCUMENT_KINDS, BINARY_KINDS, file_response
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` names the fields."),
@@ -39,6 +47,18 @@ ERRORS = {
     404: OpenApiResponse(ErrorSerializer, description="No such agreement among those you may see."),
     409: OpenApiResponse(ErrorSerializer, description="Not allowed in the agreement's current state."),
 }
+
+# The content types a stored agreement document can have (checked by content on upload).
+DOCUMENT_CONTENT_TYPES = sorted(BINARY_KINDS[kind][0] for kind in AGREEMENT_DOCUMENT_KINDS)
+
+
+class FileDownloadNegotiation(DefaultContentNegotiation):
+    """A download answers with the file's own type, so a client's Accept (e.g. application/pdf)
+    must not be refused with 406 before the view runs; errors are still rendered as JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type
 
 
 @extend_schema_view(
@@ -77,6 +97,9 @@ class AgreementViewSet(
         "signature_due": "agreement.signature_due",
         "add_entry": "agreement.propose",
         "add_open_point": "agreement.open_point",
+        "add_meeting": "agreement.meeting",
+        "upload_document": "agreement.document_upload",
+        "document": "agreement.document_download",
         "resolve_open_point": "agreement.view",  # the service asks open_point.resolve of the point itself
     }
 
@@ -257,3 +280,92 @@ class AgreementViewSet(
             actor=request.user, point=point, resolution=data.validated_data["resolution"], request=request
         )
         return Response(OpenPointSerializer(point).data)
+
+    @extend_schema(
+        summary="Negotiation meetings with their attendees and minutes, newest first",
+        responses=MeetingSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def meetings(self, request, reference=None):
+        agreement = self.get_object()
+        return Response(MeetingSerializer(agreement.meetings.select_related("recorded_by"), many=True).data)
+
+    @extend_schema(
+        summary="Record a meeting that took place (centre negotiators)",
+        request=MeetingInputSerializer,
+        responses={201: MeetingSerializer, **ERRORS},
+    )
+    @meetings.mapping.post
+    def add_meeting(self, request, reference=None):
+        agreement = self.get_object()
+        data = MeetingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        meeting = services.meeting_record(
+            actor=request.user,
+            agreement=agreement,
+            held_at=values["held_at"],
+            attendees="\n".join(values["attendees"]),
+            minutes=values["minutes"],
+            request=request,
+        )
+        return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Draft and signed documents, newest first", responses=DocumentSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[], parser_classes=[MultiPartParser])
+    def documents(self, request, reference=None):
+        agreement = self.get_object()
+        documents = agreement.documents.select_related("uploaded_by", "agreement")
+        return Response(DocumentSerializer(documents, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Upload a draft, signed copy or annex (multipart/form-data)",
+        description="The file is checked by size and by content (PDF, DOC, DOCX, ODT); "
+        "a refused file answers 400 naming the `file` field, and nothing is stored.",
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentSerializer, **ERRORS},
+    )
+    @documents.mapping.post
+    def upload_document(self, request, reference=None):
+        agreement = self.get_object()
+        data = DocumentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        document = services.document_upload(
+            actor=request.user,
+            agreement=agreement,
+            uploaded=values["file"],
+            kind=values["kind"],
+            description=values["description"],
+            request=request,
+        )
+        return Response(
+            DocumentSerializer(document, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Download one document (its `download_url`); every download is audited",
+        parameters=[OpenApiParameter("document_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={
+            **{
+                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file, as an attachment.")
+                for content_type in DOCUMENT_CONTENT_TYPES
+            },
+            403: ERRORS[403],
+            404: OpenApiResponse(ErrorSerializer, description="No such agreement or document among those you may see."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"documents/(?P<document_id>[0-9a-fA-F-]{36})",
+        pagination_class=None,
+        filter_backends=[],
+        content_negotiation_class=FileDownloadNegotiation,
+    )
+    def document(self, request, reference=None, document_id=None):
+        agreement = self.get_object()
+        document = get_object_for(
+            request.user, AgreementDocument.objects.filter(agreement=agreement), public_id=document_id
+        )
+        return file_response(request, document, case_ref=agreement.reference)

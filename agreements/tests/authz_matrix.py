@@ -15,6 +15,16 @@ NEGOTIATORS_ONLY = expect(
     200, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator=404, evaluator_other=404
 )
 API_NEGOTIATION = expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404)
+# An object of company A's case through the API: company B and the evaluator off the case get 404.
+API_CASE_OBJECT = expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404)
+
+
+def _pdf_upload(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from agreements.tests.factories import pdf_bytes
+
+    return {"file": SimpleUploadedFile("redline.pdf", pdf_bytes(), content_type="application/pdf"), "kind": "draft"}
 
 
 def build(w):
@@ -196,6 +206,37 @@ ROWS = [
         expect=expect(
             403, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404, lead=200, admin_user=200
         ),
+    ),
+    Row("agreement-meetings", kwargs=_neg, expect=API_NEGOTIATION),
+    Row(
+        "agreement-meetings",
+        kwargs=_neg,
+        method="post",
+        data={"held_at": "2025-11-03T10:00:00Z", "attendees": ["Lena Lead (centre)"], "minutes": "Window agreed."},
+        expect=expect(
+            403, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404, lead=201, admin_user=201
+        ),
+        note="record a meeting",
+    ),
+    Row("agreement-documents", kwargs=_neg, expect=API_NEGOTIATION),
+    Row(
+        "agreement-documents",
+        kwargs=_neg,
+        method="post",
+        data=_pdf_upload,
+        expect=expect(201, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404),
+        note="multipart upload by either side",
+    ),
+    Row(
+        "agreement-document",
+        kwargs=lambda w: {"reference": w.agreement_a.reference, "document_id": str(w.doc_a.public_id)},
+        expect=API_CASE_OBJECT,
+    ),
+    Row(
+        "agreement-document",
+        kwargs=lambda w: {"reference": w.agreement_b.reference, "document_id": str(w.doc_a.public_id)},
+        expect=expect(404, anonymous=API_ANONYMOUS),
+        note="document through another agreement's address",
     ),
     Row(
         "agreement-signature-due",
