@@ -8,12 +8,14 @@ refusal is shown on the bound form, so nothing typed is lost.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
@@ -34,6 +36,18 @@ from assessments.forms import (
 from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission, TicketStatus
 from reviewportal.errors import RuleViolation
 from reviewportal.pagination import paginate
+
+
+def _local(moment) -> str:
+    """A time in the viewer's own zone, as the forms show it, with the zone named."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
+
+
+def _next_minute(moment):
+    """Round up to the minute: the date-time inputs drop seconds, and rounding down would fall before the window."""
+    if moment is None or (moment.second == 0 and moment.microsecond == 0):
+        return moment
+    return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 PAGE_SIZE = 25
 
@@ -315,7 +329,8 @@ def ticket_list(request):
 def ticket_request(request, reference: str):
     assessment = _assessment(request, reference, "ticket.request")
     form = TicketRequestForm(
-        request.POST or None, initial={"wanted_from": assessment.window_start, "wanted_to": assessment.window_end}
+        request.POST or None,
+        initial={"wanted_from": _next_minute(assessment.window_start), "wanted_to": assessment.window_end},
     )
     return _case_form_page(
         request,
@@ -358,7 +373,7 @@ def ticket_detail(request, reference: str):
 def ticket_approve(request, reference: str):
     ticket = _ticket(request, reference, "ticket.approve")
     form = TicketApproveForm(
-        request.POST or None, initial={"starts_at": ticket.wanted_from, "ends_at": ticket.wanted_to}
+        request.POST or None, initial={"starts_at": _next_minute(ticket.wanted_from), "ends_at": ticket.wanted_to}
     )
     return _ticket_form_page(
         request,
@@ -366,7 +381,7 @@ def ticket_approve(request, reference: str):
         form=form,
         call=_on(request, services.ticket_approve, ticket=ticket),
         title=f"Approve {ticket.reference}",
-        intro=f"{ticket.requested_by} asked for {ticket.get_kind_display().lower()} access. "
+        intro=f"{ticket.requested_by} asked for access of the kind “{ticket.get_kind_display()}”. "
         "You may shorten the period; the company will then provide the access.",
         success="The request was approved; the company can now provision it.",
         submit_label="Approve",
@@ -398,8 +413,8 @@ def ticket_provision(request, reference: str):
         form=form,
         call=_on(request, services.ticket_provision, ticket=ticket),
         title=f"Provision {ticket.reference}",
-        intro=f"Give the centre's evaluators {ticket.get_kind_display().lower()} access from "
-        f"{ticket.starts_at:%Y-%m-%d %H:%M} UTC until {ticket.access_ends_at:%Y-%m-%d %H:%M} UTC. "
+        intro=f"Give the centre's evaluators access of the kind “{ticket.get_kind_display()}” from "
+        f"{_local(ticket.starts_at)} until {_local(ticket.access_ends_at)}. "
         "Access ends by itself then.",
         success="Access was provisioned. The credential is stored encrypted.",
         submit_label="Provision access",
@@ -474,7 +489,7 @@ def ticket_extension_decide(request, reference: str):
         ),
         title=f"Extension of {ticket.reference}",
         intro=(
-            f"The centre asks to extend access until {ticket.extension_requested_to:%Y-%m-%d %H:%M} UTC: "
+            f"The centre asks to extend access until {_local(ticket.extension_requested_to)}: "
             f"{ticket.extension_reason}"
         )
         if ticket.extension_requested_to

@@ -46,3 +46,8 @@ class ModelSubmission(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("assessments:submission_detail", kwargs={"reference": self.reference})
+
+    @property
+    def modality_labels(self) -> list[str]:
+        labels = dict(Modality.choices)
+        return [labels.get(value, value) for value in self.modalities]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -204,3 +205,47 @@ def test_assessment_list_query_budget(client_for, admin_user, agreement_a, lead,
         assert client.get(reverse("assessments:submission_list")).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(reverse("assessments:ticket_list")).status_code == 200
+
+
+def test_submission_pages_name_modalities_by_their_labels(client_for, liaison_a, agreement_a):
+    submission = ModelSubmissionFactory(agreement=agreement_a, modalities=["text", "agentic"])
+    client = client_for(liaison_a)
+    assert "Text, Agentic / tool use" in client.get(reverse("assessments:submission_list")).content.decode()
+    assert "Text, Agentic / tool use" in client.get(submission.get_absolute_url()).content.decode()
+
+
+def test_access_request_form_prefills_a_period_inside_the_window(client_for, case, evaluator):
+    # A window that starts mid-minute: the prefilled start is rounded up, so sending the form unchanged works.
+    case.window_start = case.window_start.replace(second=42, microsecond=5)
+    case.save()
+    client = client_for(evaluator)
+    url = reverse("assessments:ticket_request", kwargs={"reference": case.reference})
+    form = client.get(url).context["form"]
+    response = client.post(
+        url,
+        {
+            "kind": "hosted_api",
+            "justification": "Red-team the hosted model.",
+            "wanted_from": form["wanted_from"].value(),
+            "wanted_to": form["wanted_to"].value(),
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    ticket = case.tickets.get()
+    assert case.window_start <= ticket.wanted_from < case.window_start + timedelta(minutes=1)
+
+
+def test_provision_page_states_the_period_in_the_viewers_time_zone(client_for, case, lead, evaluator, liaison_a):
+    ticket = services.ticket_request(
+        actor=evaluator, assessment=case, kind="hosted_api", justification="Red-team it.",
+        wanted_from=case.window_start + timedelta(hours=1), wanted_to=case.window_end,
+    )
+    services.ticket_approve(actor=lead, ticket=ticket)
+    liaison_a.time_zone = "Europe/London"
+    liaison_a.save()
+    body = client_for(liaison_a).get(reverse("assessments:ticket_provision", kwargs={"reference": ticket.reference}))
+    text = body.content.decode()
+    ticket.refresh_from_db()
+    london = ticket.starts_at.astimezone(ZoneInfo("Europe/London"))
+    assert "access of the kind “Hosted API”" in text
+    assert f"from {london:%Y-%m-%d %H:%M %Z}" in text
