@@ -137,7 +137,13 @@ def test_each_due_reminder_is_delivered_exactly_once(postgres_required, celery_a
     # The scan twice through the queue and twice directly, all at the same time.
     tasks.scan.delay()
     tasks.scan.delay()
-    direct = [threading.Thread(target=reminders_scan) for _ in range(2)]
+    def scan_in_own_thread():
+        try:
+            reminders_scan()
+        finally:
+            _close_thread_connections()  # a thread's connection would otherwise outlive the test database
+
+    direct = [threading.Thread(target=scan_in_own_thread) for _ in range(2)]
     for thread in direct:
         thread.start()
     for thread in direct:
