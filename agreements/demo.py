@@ -148,6 +148,20 @@ def _version_at(agreement: Agreement, number: int, when) -> None:
     AgreementVersion.objects.filter(agreement=agreement, number=number).update(created_at=when)
 
 
+def _negotiation(actor, company, title: str, terms: dict, created) -> Agreement:
+    """A draft with its first version dated ``created``, sent straight into negotiation."""
+    agreement = services.agreement_create(actor=actor, organisation=company, title=title, terms=terms)
+    _version_at(agreement, 1, created)
+    services.agreement_open_negotiation(actor=actor, agreement=agreement)
+    return agreement
+
+
+def _new_version(actor, agreement: Agreement, number: int, when, note: str, **terms) -> None:
+    """Version ``number`` of the terms (``_terms`` with ``terms`` changed), dated ``when``."""
+    services.agreement_update_terms(actor=actor, agreement=agreement, terms=_terms(**terms), note=note)
+    _version_at(agreement, number, when)
+
+
 def _sign_both(agreement, company_signer, company_capacity, centre_signer, centre_capacity, when) -> None:
     for actor, capacity, offset in ((company_signer, company_capacity, 0), (centre_signer, centre_capacity, 1)):
         signature = services.agreement_sign(
@@ -194,37 +208,35 @@ def seed(world) -> None:
 
 
 def _alpha_pilot(admin, lead, liaison, company) -> Agreement:
-    agreement = services.agreement_create(
-        actor=admin,
-        organisation=company,
-        title=ALPHA_PILOT_TITLE,
-        terms=_terms(
+    agreement = _negotiation(
+        admin,
+        company,
+        ALPHA_PILOT_TITLE,
+        _terms(
             max_window_days=10,
             risk_domains=["cyber", "biological"],
             access_modalities=["hosted_api"],
             effective_date=_date(-420),
             expiry_date=_date(-60),
         ),
+        _ago(450),
     )
-    services.agreement_open_negotiation(actor=admin, agreement=agreement)
     _entry(liaison, agreement, EntryKind.COMMENT, "general", "We accept the pilot terms as drafted.", _ago(440))
     services.agreement_submit_for_signature(actor=admin, agreement=agreement, signature_due=timezone.localdate())
     _sign_both(agreement, liaison, "Head of Policy", admin, "Programme Director", _ago(425))
     services.agreement_expire(actor=admin, agreement=agreement)
-    _version_at(agreement, 1, _ago(450))
     _backdate(agreement, _ago(450), status_changed=_ago(60), signature_due=_date(-430))
     return agreement
 
 
 def _alpha(admin, lead, liaison, company) -> Agreement:
-    agreement = services.agreement_create(
-        actor=lead,
-        organisation=company,
-        title=ALPHA_TITLE,
-        terms=_terms(max_window_days=14, risk_domains=["cyber", "biological", "chemical"]),
+    agreement = _negotiation(
+        lead,
+        company,
+        ALPHA_TITLE,
+        _terms(max_window_days=14, risk_domains=["cyber", "biological", "chemical"]),
+        _ago(95),
     )
-    _version_at(agreement, 1, _ago(95))
-    services.agreement_open_negotiation(actor=lead, agreement=agreement)
     p1 = _entry(
         lead,
         agreement,
@@ -302,32 +314,31 @@ def _alpha(admin, lead, liaison, company) -> Agreement:
         _ago(75, 15),
         resolved=(lead, "Contacts exchanged and recorded in annex C.", _ago(64, 17)),
     )
-    services.agreement_update_terms(
-        actor=lead,
-        agreement=agreement,
-        terms=_terms(
-            max_window_days=30,
-            risk_domains=["cyber", "biological", "chemical", "radiological_nuclear", "autonomy"],
-            access_modalities=["hosted_api", "weights_download", "documentation"],
-        ),
-        note="As agreed at the negotiation meeting: 30-day window with enclave-only weights access; autonomy in scope.",
+    agreed = {
+        "max_window_days": 30,
+        "risk_domains": ["cyber", "biological", "chemical", "radiological_nuclear", "autonomy"],
+        "access_modalities": ["hosted_api", "weights_download", "documentation"],
+    }
+    _new_version(
+        lead,
+        agreement,
+        2,
+        _ago(73),
+        "As agreed at the negotiation meeting: 30-day window with enclave-only weights access; autonomy in scope.",
+        **agreed,
     )
-    _version_at(agreement, 2, _ago(73))
-    services.agreement_update_terms(
-        actor=lead,
-        agreement=agreement,
-        terms=_terms(
-            max_window_days=30,
-            risk_domains=["cyber", "biological", "chemical", "radiological_nuclear", "autonomy"],
-            access_modalities=["hosted_api", "weights_download", "documentation"],
-            release_notice_days=21,
-            risk_consequence="access_restriction",
-            effective_date=_date(-45),
-            expiry_date=_date(320),
-        ),
-        note="Agreed consequence of a found risk and 21 days' release notice.",
+    _new_version(
+        lead,
+        agreement,
+        3,
+        _ago(62),
+        "Agreed consequence of a found risk and 21 days' release notice.",
+        **agreed,
+        release_notice_days=21,
+        risk_consequence="access_restriction",
+        effective_date=_date(-45),
+        expiry_date=_date(320),
     )
-    _version_at(agreement, 3, _ago(62))
     _upload(
         lead,
         agreement,
@@ -357,14 +368,9 @@ def _alpha(admin, lead, liaison, company) -> Agreement:
 
 
 def _beta(admin, lead, liaison, company) -> Agreement:
-    agreement = services.agreement_create(
-        actor=lead,
-        organisation=company,
-        title=BETA_TITLE,
-        terms=_terms(max_window_days=10, access_modalities=["hosted_api"]),
+    agreement = _negotiation(
+        lead, company, BETA_TITLE, _terms(max_window_days=10, access_modalities=["hosted_api"]), _ago(70)
     )
-    _version_at(agreement, 1, _ago(70))
-    services.agreement_open_negotiation(actor=lead, agreement=agreement)
     p1 = _entry(
         lead,
         agreement,
@@ -394,18 +400,17 @@ def _beta(admin, lead, liaison, company) -> Agreement:
         _ago(65),
         resolved=(liaison, "Quota of 50 fine-tuning jobs per assessment confirmed.", _ago(60)),
     )
-    services.agreement_update_terms(
-        actor=lead,
-        agreement=agreement,
-        terms=_terms(
-            max_window_days=14,
-            access_modalities=["hosted_api", "fine_tuning", "documentation"],
-            effective_date=_date(-35),
-            expiry_date=_date(330),
-        ),
-        note="14-day window with fine-tuning access, as agreed in the negotiation log.",
+    _new_version(
+        lead,
+        agreement,
+        2,
+        _ago(58),
+        "14-day window with fine-tuning access, as agreed in the negotiation log.",
+        max_window_days=14,
+        access_modalities=["hosted_api", "fine_tuning", "documentation"],
+        effective_date=_date(-35),
+        expiry_date=_date(330),
     )
-    _version_at(agreement, 2, _ago(58))
     services.agreement_submit_for_signature(actor=lead, agreement=agreement, signature_due=timezone.localdate())
     _sign_both(agreement, liaison, "VP Trust & Safety, Beta AI", admin, "Programme Director", _ago(37))
     _upload(
@@ -422,20 +427,19 @@ def _beta(admin, lead, liaison, company) -> Agreement:
 
 
 def _beta_addendum(lead, liaison, company) -> Agreement:
-    agreement = services.agreement_create(
-        actor=lead,
-        organisation=company,
-        title=BETA_ADDENDUM_TITLE,
-        terms=_terms(
+    agreement = _negotiation(
+        lead,
+        company,
+        BETA_ADDENDUM_TITLE,
+        _terms(
             max_window_days=14,
             risk_domains=["autonomy", "cyber"],
             access_modalities=["hosted_api", "safeguards_off"],
             effective_date=_date(14),
             expiry_date=_date(330),
         ),
+        _ago(20),
     )
-    _version_at(agreement, 1, _ago(20))
-    services.agreement_open_negotiation(actor=lead, agreement=agreement)
     _entry(
         liaison,
         agreement,
@@ -459,14 +463,13 @@ def _beta_addendum(lead, liaison, company) -> Agreement:
 
 
 def _gamma(admin, lead, liaison, company) -> Agreement:
-    agreement = services.agreement_create(
-        actor=lead,
-        organisation=company,
-        title=GAMMA_TITLE,
-        terms=_terms(max_window_days=21, risk_domains=["cyber", "biological", "chemical", "radiological_nuclear"]),
+    agreement = _negotiation(
+        lead,
+        company,
+        GAMMA_TITLE,
+        _terms(max_window_days=21, risk_domains=["cyber", "biological", "chemical", "radiological_nuclear"]),
+        _ago(30),
     )
-    _version_at(agreement, 1, _ago(30))
-    services.agreement_open_negotiation(actor=lead, agreement=agreement)
     p1 = _entry(
         liaison,
         agreement,
@@ -526,19 +529,18 @@ def _gamma(admin, lead, liaison, company) -> Agreement:
         _date(-2),
         _ago(16),
     )
-    services.agreement_update_terms(
-        actor=lead,
-        agreement=agreement,
-        terms=_terms(
-            max_window_days=21,
-            risk_domains=["cyber", "biological", "chemical", "radiological_nuclear"],
-            access_modalities=["hosted_api", "documentation"],
-            release_notice_days=14,
-            risk_consequence="release_hold",
-        ),
-        note="Fast-track wording agreed; release hold for critical findings proposed by the centre.",
+    _new_version(
+        lead,
+        agreement,
+        2,
+        _ago(11),
+        "Fast-track wording agreed; release hold for critical findings proposed by the centre.",
+        max_window_days=21,
+        risk_domains=["cyber", "biological", "chemical", "radiological_nuclear"],
+        access_modalities=["hosted_api", "documentation"],
+        release_notice_days=14,
+        risk_consequence="release_hold",
     )
-    _version_at(agreement, 2, _ago(11))
     _upload(
         liaison,
         agreement,

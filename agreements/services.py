@@ -9,6 +9,7 @@ serializers and the admin call these and nothing else.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -195,37 +196,71 @@ def agreement_update_terms(
 # --- Status transitions -----------------------------------------------------------------
 
 
-def _transition(
-    *,
-    actor: Any,
-    agreement: Agreement,
-    allowed_from: tuple[str, ...],
-    to: str,
-    verb: str,
-    permission: str = "agreement.transition",
-    reason: str = "",
-    request=None,
-    before_write=None,
-) -> Agreement:
-    """Move ``agreement`` to ``to`` if it is in ``allowed_from``; the shared body of each transition service.
+@dataclass(frozen=True)
+class Move:
+    """One status transition: where it may start, where it ends, and who may make it."""
 
-    ``actor`` is a user, checked through the policy, or ``SYSTEM`` for a scheduled job.
+    label: str
+    allowed_from: tuple[str, ...]
+    to: str
+    verb: str
+    permission: str = "agreement.transition"
+    needs_reason: bool = False
+
+
+# Every transition a person (or the expiry job) can make; signing to active is agreement_sign's.
+MOVES: dict[str, Move] = {
+    "open_negotiation": Move(
+        "Open negotiation", (AgreementStatus.DRAFT,), AgreementStatus.NEGOTIATING, "open negotiation on"
+    ),
+    "submit_for_signature": Move(
+        "Send for signature", (AgreementStatus.NEGOTIATING,), AgreementStatus.AWAITING_SIGNATURE, "send for signature"
+    ),
+    "withdraw": Move("Withdraw", OPEN_AGREEMENT_STATUSES, AgreementStatus.WITHDRAWN, "withdraw", needs_reason=True),
+    "expire": Move("Mark as expired", (AgreementStatus.ACTIVE,), AgreementStatus.EXPIRED, "mark as expired"),
+    "terminate": Move(
+        "Terminate",
+        (AgreementStatus.ACTIVE,),
+        AgreementStatus.TERMINATED,
+        "terminate",
+        permission="agreement.terminate",
+        needs_reason=True,
+    ),
+}
+# Transition name → label, for the web form and the API.
+TRANSITIONS = {name: move.label for name, move in MOVES.items()}
+
+
+def _transition(
+    *, actor: Any, agreement: Agreement, name: str, reason: str = "", request=None, before_write=None
+) -> Agreement:
+    """Make the transition ``name`` of MOVES if the agreement is in one of its start states.
+
+    The shared body of each transition service. ``actor`` is a user, checked through the
+    policy, or ``SYSTEM`` for a scheduled job.
     """
+    move = MOVES[name]
+    reason = reason.strip()
+    if move.needs_reason and not reason:
+        raise RuleViolation(
+            f"Say why the agreement is {AgreementStatus(move.to).label.lower()}.",
+            errors={"reason": ["A reason is required."]},
+        )
     if actor is not SYSTEM:
-        require(actor, permission, agreement, message=f"You may not {verb} this agreement.")
+        require(actor, move.permission, agreement, message=f"You may not {move.verb} this agreement.")
     with transaction.atomic():
         agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
-        if agreement.status not in allowed_from:
-            names = " or ".join(AgreementStatus(s).label.lower() for s in allowed_from)
+        if agreement.status not in move.allowed_from:
+            names = " or ".join(AgreementStatus(s).label.lower() for s in move.allowed_from)
             raise TransitionNotAllowed(
-                f"Cannot {verb} {agreement.reference}: it is {agreement.get_status_display().lower()}, "
+                f"Cannot {move.verb} {agreement.reference}: it is {agreement.get_status_display().lower()}, "
                 f"and only an agreement that is {names} can be moved to "
-                f"{AgreementStatus(to).label.lower()}."
+                f"{AgreementStatus(move.to).label.lower()}."
             )
         if before_write is not None:
             before_write(agreement)
         old = agreement.status
-        agreement.status = to
+        agreement.status = move.to
         agreement.status_changed_at = timezone.now()
         if reason:
             agreement.status_reason = reason
@@ -234,9 +269,10 @@ def _transition(
             actor=actor,
             action=AuditEvent.Action.TRANSITION,
             obj=agreement,
-            changes={"status": {"from": old, "to": to}},
+            changes={"status": {"from": old, "to": move.to}},
             request=request,
-            summary=f"{AgreementStatus(old).label} → {AgreementStatus(to).label}" + (f": {reason}" if reason else ""),
+            summary=f"{AgreementStatus(old).label} → {AgreementStatus(move.to).label}"
+            + (f": {reason}" if reason else ""),
         )
         _sync_all_deadlines(agreement)
     return agreement
@@ -250,14 +286,7 @@ def _sync_all_deadlines(agreement: Agreement) -> None:
 
 def agreement_open_negotiation(*, actor: Any, agreement: Agreement, request=None) -> Agreement:
     """draft → negotiating: the draft goes to the company for proposals."""
-    return _transition(
-        actor=actor,
-        agreement=agreement,
-        allowed_from=(AgreementStatus.DRAFT,),
-        to=AgreementStatus.NEGOTIATING,
-        verb="open negotiation on",
-        request=request,
-    )
+    return _transition(actor=actor, agreement=agreement, name="open_negotiation", request=request)
 
 
 def _check_signature_due(signature_due: datetime.date | None) -> None:
@@ -284,42 +313,18 @@ def agreement_submit_for_signature(
         agreement.signature_due = signature_due
 
     return _transition(
-        actor=actor,
-        agreement=agreement,
-        allowed_from=(AgreementStatus.NEGOTIATING,),
-        to=AgreementStatus.AWAITING_SIGNATURE,
-        verb="send for signature",
-        request=request,
-        before_write=check_and_set,
+        actor=actor, agreement=agreement, name="submit_for_signature", request=request, before_write=check_and_set
     )
 
 
 def agreement_withdraw(*, actor: Any, agreement: Agreement, reason: str, request=None) -> Agreement:
-    """Any open state → withdrawn: the negotiation ends without an agreement."""
-    if not reason.strip():
-        raise RuleViolation("Say why the agreement is withdrawn.", errors={"reason": ["A reason is required."]})
-    return _transition(
-        actor=actor,
-        agreement=agreement,
-        allowed_from=OPEN_AGREEMENT_STATUSES,
-        to=AgreementStatus.WITHDRAWN,
-        verb="withdraw",
-        reason=reason.strip(),
-        request=request,
-    )
+    """Any open state → withdrawn: the negotiation ends without an agreement (a reason is required)."""
+    return _transition(actor=actor, agreement=agreement, name="withdraw", reason=reason, request=request)
 
 
 def agreement_expire(*, actor: Any, agreement: Agreement, reason: str = "", request=None) -> Agreement:
     """active → expired: the agreement ran its term (a negotiator, or ``SYSTEM`` once the expiry date passed)."""
-    return _transition(
-        actor=actor,
-        agreement=agreement,
-        allowed_from=(AgreementStatus.ACTIVE,),
-        to=AgreementStatus.EXPIRED,
-        verb="mark as expired",
-        reason=reason,
-        request=request,
-    )
+    return _transition(actor=actor, agreement=agreement, name="expire", reason=reason, request=request)
 
 
 def utc_today() -> datetime.date:
@@ -352,68 +357,36 @@ def agreements_expire_due(*, today: datetime.date | None = None) -> list[str]:
 
 def agreement_terminate(*, actor: Any, agreement: Agreement, reason: str, request=None) -> Agreement:
     """active → terminated, by a programme admin only, with the reason on the record."""
-    if not reason.strip():
-        raise RuleViolation("Say why the agreement is terminated.", errors={"reason": ["A reason is required."]})
-    return _transition(
-        actor=actor,
-        agreement=agreement,
-        allowed_from=(AgreementStatus.ACTIVE,),
-        to=AgreementStatus.TERMINATED,
-        verb="terminate",
-        permission="agreement.terminate",
-        reason=reason.strip(),
-        request=request,
-    )
-
-
-# Transition name → (service, extra fields it needs). Used by the web form and the API.
-TRANSITIONS = {
-    "open_negotiation": "Open negotiation",
-    "submit_for_signature": "Send for signature",
-    "withdraw": "Withdraw",
-    "expire": "Mark as expired",
-    "terminate": "Terminate",
-}
+    return _transition(actor=actor, agreement=agreement, name="terminate", reason=reason, request=request)
 
 
 def agreement_apply_transition(
     *, actor: Any, agreement: Agreement, transition: str, reason: str = "", signature_due=None, request=None
 ) -> Agreement:
-    """Dispatch a named transition (from a form or the API) to its service."""
-    if transition == "open_negotiation":
-        return agreement_open_negotiation(actor=actor, agreement=agreement, request=request)
+    """Dispatch a named transition (from a form or the API); a reason is kept only where one is asked for."""
+    move = MOVES.get(transition)
+    if move is None:
+        raise RuleViolation(
+            f"Unknown transition {transition!r}.",
+            errors={"transition": [f"Choose one of: {', '.join(TRANSITIONS)}."]},
+        )
     if transition == "submit_for_signature":
         return agreement_submit_for_signature(
             actor=actor, agreement=agreement, signature_due=signature_due, request=request
         )
-    if transition == "withdraw":
-        return agreement_withdraw(actor=actor, agreement=agreement, reason=reason, request=request)
-    if transition == "expire":
-        return agreement_expire(actor=actor, agreement=agreement, request=request)
-    if transition == "terminate":
-        return agreement_terminate(actor=actor, agreement=agreement, reason=reason, request=request)
-    raise RuleViolation(
-        f"Unknown transition {transition!r}.",
-        errors={"transition": [f"Choose one of: {', '.join(TRANSITIONS)}."]},
-    )
+    reason = reason if move.needs_reason else ""
+    return _transition(actor=actor, agreement=agreement, name=transition, reason=reason, request=request)
 
 
 def available_transitions(user: Any, agreement: Agreement) -> list[tuple[str, str]]:
     """(name, label) of the transitions this user could apply now; for buttons only, services decide."""
     from accounts.permissions import can
 
-    status = agreement.status
-    names = []
-    if status == AgreementStatus.DRAFT:
-        names.append("open_negotiation")
-    if status == AgreementStatus.NEGOTIATING:
-        names.append("submit_for_signature")
-    if status == AgreementStatus.ACTIVE:
-        names += ["expire", "terminate"]
-    if status in OPEN_AGREEMENT_STATUSES:
-        names.append("withdraw")
-    permission = {"terminate": "agreement.terminate"}
-    return [(n, TRANSITIONS[n]) for n in names if can(user, permission.get(n, "agreement.transition"), agreement)]
+    return [
+        (name, move.label)
+        for name, move in MOVES.items()
+        if agreement.status in move.allowed_from and can(user, move.permission, agreement)
+    ]
 
 
 def agreement_change_signature_due(
@@ -524,6 +497,11 @@ def agreement_sign(*, actor: Any, agreement: Agreement, signer_name: str, capaci
 # --- Negotiation log --------------------------------------------------------------------
 
 
+def _audit_record_of(*, agreement: Agreement, obj: Any, **event: Any) -> None:
+    """Audit a record of an agreement's negotiation, named after it in the trail (``AGR-2026-0001: Logs``)."""
+    audit_record(obj=obj, object_repr=f"{agreement.reference}: {obj}", **event)
+
+
 def _side_of(user: Any) -> str:
     actor = actor_for(user)
     return "company" if actor is not None and actor.is_liaison else "centre"
@@ -572,12 +550,12 @@ def negotiation_entry_add(
             author=actor,
             author_side=_side_of(actor),
         )
-        audit_record(
+        _audit_record_of(
             actor=actor,
             action=AuditEvent.Action.CREATE,
             obj=entry,
             request=request,
-            object_repr=f"{agreement.reference}: {entry}",
+            agreement=agreement,
             summary=f"{entry.get_kind_display()} on {entry.get_clause_display().lower()} ({agreement.reference})",
         )
     return entry
@@ -611,12 +589,12 @@ def meeting_record(
             minutes=minutes.strip(),
             recorded_by=actor,
         )
-        audit_record(
+        _audit_record_of(
             actor=actor,
             action=AuditEvent.Action.CREATE,
             obj=meeting,
             request=request,
-            object_repr=f"{agreement.reference}: {meeting}",
+            agreement=agreement,
             summary=f"Recorded the meeting of {held_at:%Y-%m-%d} ({agreement.reference})",
         )
     return meeting
@@ -663,12 +641,12 @@ def open_point_add(
             due_date=due_date,
             created_by=actor,
         )
-        audit_record(
+        _audit_record_of(
             actor=actor,
             action=AuditEvent.Action.CREATE,
             obj=point,
             request=request,
-            object_repr=f"{agreement.reference}: {point.title}",
+            agreement=agreement,
             summary=f"Open point for {owner}, due {due_date:%Y-%m-%d}",
         )
         deadline_sync(owner=point, specs=open_point_deadline_specs(point))
@@ -689,13 +667,13 @@ def open_point_update(*, actor: Any, point: OpenPoint, owner: Any, due_date: dat
         point.save(update_fields=["owner", "due_date"])
         changes = diff_fields(before, {"owner": str(owner), "due_date": due_date.isoformat()})
         if changes:
-            audit_record(
+            _audit_record_of(
                 actor=actor,
                 action=AuditEvent.Action.CHANGE,
                 obj=point,
                 changes=changes,
                 request=request,
-                object_repr=f"{point.agreement.reference}: {point.title}",
+                agreement=point.agreement,
             )
         deadline_sync(owner=point, specs=open_point_deadline_specs(point))
     return point
@@ -715,13 +693,13 @@ def open_point_resolve(*, actor: Any, point: OpenPoint, resolution: str, request
         point.resolved_at = timezone.now()
         point.resolved_by = actor
         point.save(update_fields=["status", "resolution", "resolved_at", "resolved_by"])
-        audit_record(
+        _audit_record_of(
             actor=actor,
             action=AuditEvent.Action.TRANSITION,
             obj=point,
             changes={"status": {"from": "open", "to": "resolved"}},
             request=request,
-            object_repr=f"{point.agreement.reference}: {point.title}",
+            agreement=point.agreement,
             summary="Open point resolved",
         )
         deadline_sync(owner=point, specs=[])
@@ -749,12 +727,12 @@ def document_upload(
         document = AgreementDocument(agreement=agreement, kind=kind, description=description.strip()[:300])
         document.fill_from(uploaded, info, user=actor)
         document.save()
-        audit_record(
+        _audit_record_of(
             actor=actor,
             action=AuditEvent.Action.CREATE,
             obj=document,
             request=request,
-            object_repr=f"{agreement.reference}: {document.original_name}",
+            agreement=agreement,
             summary=f"Uploaded {document.get_kind_display().lower()} {info.original_name} "
             f"({info.size} bytes, sha256 {info.sha256[:12]}…)",
         )

@@ -52,6 +52,29 @@ def _show_error(form, exc: RuleViolation) -> None:
         form.add_error(None, str(exc))
 
 
+def _save(request, form, agreement: Agreement, save, *, anchor: str = "", refused_anchor: str | None = None):
+    """Run ``save(cleaned_data)`` (one service call) for a valid POST and redirect to the agreement.
+
+    ``save`` returns the success message (or None when it said something itself). A refusal
+    by the agreement's state is shown as a message on the agreement page (at ``refused_anchor``,
+    by default ``anchor``); a refusal of the input is put on the form. Returns None when the
+    form is to be shown (again).
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        message = save(form.cleaned_data)
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+        return _detail(agreement, anchor if refused_anchor is None else refused_anchor)
+    except RuleViolation as exc:
+        _show_error(form, exc)
+        return None
+    if message:
+        messages.success(request, message)
+    return _detail(agreement, anchor)
+
+
 def _detail(agreement: Agreement, anchor: str = ""):
     return redirect(f"{agreement_url(agreement)}{anchor}")
 
@@ -163,24 +186,24 @@ def agreement_edit_terms(request, reference: str):
         )
         return _detail(agreement)
     form = TermsForm(request.POST or None, agreement=agreement)
-    if request.method == "POST" and form.is_valid():
-        try:
-            version = services.agreement_update_terms(
-                actor=request.user,
-                agreement=agreement,
-                terms=form.terms(),
-                title=form.cleaned_data["title"],
-                note=form.cleaned_data.get("note") or "",
-                request=request,
-            )
-        except RuleViolation as exc:
-            _show_error(form, exc)
-        else:
-            if version is None:
-                messages.info(request, "Nothing in the terms changed, so no new version was made.")
-            else:
-                messages.success(request, f"The terms were saved as version {version.number}.")
-            return _detail(agreement)
+
+    def save(data):
+        version = services.agreement_update_terms(
+            actor=request.user,
+            agreement=agreement,
+            terms=form.terms(),
+            title=data["title"],
+            note=data.get("note") or "",
+            request=request,
+        )
+        if version is None:
+            messages.info(request, "Nothing in the terms changed, so no new version was made.")
+            return None
+        return f"The terms were saved as version {version.number}."
+
+    done = _save(request, form, agreement, save)
+    if done:
+        return done
     return render(
         request,
         "agreements/form.html",
@@ -193,28 +216,23 @@ def agreement_edit_terms(request, reference: str):
 def agreement_transition(request, reference: str, transition: str):
     if transition not in services.TRANSITIONS:
         raise Http404("No such transition.")
-    permission = "agreement.terminate" if transition == "terminate" else "agreement.transition"
-    agreement = _agreement(request, reference, permission)
+    agreement = _agreement(request, reference, services.MOVES[transition].permission)
     form = TransitionForm(request.POST or None, transition=transition)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agreement_apply_transition(
-                actor=request.user,
-                agreement=agreement,
-                transition=transition,
-                reason=form.cleaned_data.get("reason") or "",
-                signature_due=form.cleaned_data.get("signature_due"),
-                request=request,
-            )
-        except TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-            return _detail(agreement)
-        except RuleViolation as exc:
-            _show_error(form, exc)
-        else:
-            agreement.refresh_from_db()
-            messages.success(request, f"{agreement.reference} is now {agreement.get_status_display().lower()}.")
-            return _detail(agreement)
+
+    def save(data):
+        moved = services.agreement_apply_transition(
+            actor=request.user,
+            agreement=agreement,
+            transition=transition,
+            reason=data.get("reason") or "",
+            signature_due=data.get("signature_due"),
+            request=request,
+        )
+        return f"{moved.reference} is now {moved.get_status_display().lower()}."
+
+    done = _save(request, form, agreement, save)
+    if done:
+        return done
     return render(
         request,
         "agreements/transition.html",
@@ -229,17 +247,9 @@ def _record_form(request, reference, *, action, form_class, heading, submit, sav
     form = (
         form_class(data, request.FILES or None, agreement=agreement) if files else form_class(data, agreement=agreement)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            message = save(agreement, form.cleaned_data)
-        except TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-            return _detail(agreement)
-        except RuleViolation as exc:
-            _show_error(form, exc)
-        else:
-            messages.success(request, message)
-            return _detail(agreement, anchor)
+    done = _save(request, form, agreement, lambda data: save(agreement, data), anchor=anchor, refused_anchor="")
+    if done:
+        return done
     if files and request.method == "POST":
         form.file_reselect = True
     return render(
@@ -340,19 +350,14 @@ def open_point_resolve(request, reference: str, point_id):
         public_id=point_id,
     )
     form = ResolveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.open_point_resolve(
-                actor=request.user, point=point, resolution=form.cleaned_data["resolution"], request=request
-            )
-        except TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-            return _detail(agreement, "#open-points")
-        except RuleViolation as exc:
-            _show_error(form, exc)
-        else:
-            messages.success(request, f"“{point.title}” is resolved.")
-            return _detail(agreement, "#open-points")
+
+    def save(data):
+        services.open_point_resolve(actor=request.user, point=point, resolution=data["resolution"], request=request)
+        return f"“{point.title}” is resolved."
+
+    done = _save(request, form, agreement, save, anchor="#open-points")
+    if done:
+        return done
     return render(
         request,
         "agreements/form.html",
@@ -378,27 +383,16 @@ def open_point_edit(request, reference: str, point_id):
     )
     initial = {"owner": point.owner.public_id, "due_date": point.due_date}
     form = OpenPointEditForm(request.POST or None, initial=initial, agreement=agreement)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.open_point_update(
-                actor=request.user,
-                point=point,
-                owner=form.cleaned_data["owner"],
-                due_date=form.cleaned_data["due_date"],
-                request=request,
-            )
-        except TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-            return _detail(agreement, "#open-points")
-        except RuleViolation as exc:
-            _show_error(form, exc)
-        else:
-            messages.success(
-                request,
-                f"“{point.title}” now belongs to {form.cleaned_data['owner'].full_name}, "
-                f"due {form.cleaned_data['due_date']:%d %B %Y}.",
-            )
-            return _detail(agreement, "#open-points")
+
+    def save(data):
+        services.open_point_update(
+            actor=request.user, point=point, owner=data["owner"], due_date=data["due_date"], request=request
+        )
+        return f"“{point.title}” now belongs to {data['owner'].full_name}, due {data['due_date']:%d %B %Y}."
+
+    done = _save(request, form, agreement, save, anchor="#open-points")
+    if done:
+        return done
     return render(
         request,
         "agreements/form.html",
@@ -453,29 +447,23 @@ def agreement_sign(request, reference: str):
     agreement = _agreement(request, reference, "agreement.sign")
     initial = {"signer_name": request.user.full_name}
     form = SignForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agreement_sign(
-                actor=request.user,
-                agreement=agreement,
-                signer_name=form.cleaned_data["signer_name"],
-                capacity=form.cleaned_data["capacity"],
-                request=request,
-            )
-        except TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-            return _detail(agreement, "#signatures")
-        except RuleViolation as exc:
-            _show_error(form, exc)
-        else:
-            agreement.refresh_from_db()
-            if agreement.is_active:
-                messages.success(request, f"Both sides have signed: {agreement.reference} is now active.")
-            else:
-                messages.success(
-                    request, "Your signature is recorded. The agreement becomes active when the other side signs."
-                )
-            return _detail(agreement, "#signatures")
+
+    def save(data):
+        services.agreement_sign(
+            actor=request.user,
+            agreement=agreement,
+            signer_name=data["signer_name"],
+            capacity=data["capacity"],
+            request=request,
+        )
+        agreement.refresh_from_db()
+        if agreement.is_active:
+            return f"Both sides have signed: {agreement.reference} is now active."
+        return "Your signature is recorded. The agreement becomes active when the other side signs."
+
+    done = _save(request, form, agreement, save, anchor="#signatures")
+    if done:
+        return done
     return render(
         request,
         "agreements/sign.html",
@@ -488,22 +476,16 @@ def agreement_sign(request, reference: str):
 def agreement_signature_due(request, reference: str):
     agreement = _agreement(request, reference, "agreement.signature_due")
     form = SignatureDueForm(request.POST or None, initial={"signature_due": agreement.signature_due})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agreement_change_signature_due(
-                actor=request.user,
-                agreement=agreement,
-                signature_due=form.cleaned_data["signature_due"],
-                request=request,
-            )
-        except TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-            return _detail(agreement, "#signatures")
-        except RuleViolation as exc:
-            _show_error(form, exc)
-        else:
-            messages.success(request, f"Both sides should now sign by {form.cleaned_data['signature_due']:%d %B %Y}.")
-            return _detail(agreement, "#signatures")
+
+    def save(data):
+        services.agreement_change_signature_due(
+            actor=request.user, agreement=agreement, signature_due=data["signature_due"], request=request
+        )
+        return f"Both sides should now sign by {data['signature_due']:%d %B %Y}."
+
+    done = _save(request, form, agreement, save, anchor="#signatures")
+    if done:
+        return done
     return render(
         request,
         "agreements/form.html",
