@@ -31,6 +31,7 @@ from agreements.forms import (
 from agreements.models import Agreement, AgreementDocument, AgreementStatus, OpenPoint, SignatureSide
 from reviewportal.errors import RuleViolation, TransitionNotAllowed
 from reviewportal.files import file_response
+from reviewportal.forms import form_add_rule_violation
 
 PAGE_SIZE = 20
 
@@ -39,17 +40,6 @@ def _agreement(request, reference: str, action: str | None = None) -> Agreement:
     return get_object_for(
         request.user, Agreement.objects.select_related("organisation", "created_by"), action, reference=reference
     )
-
-
-def _show_error(form, exc: RuleViolation) -> None:
-    """Put a service's refusal on the form: on the named fields, or above the form."""
-    placed = False
-    for field, errors in exc.errors.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
-            placed = True
-    if not placed:
-        form.add_error(None, str(exc))
 
 
 def _save(request, form, agreement: Agreement, save, *, anchor: str = "", refused_anchor: str | None = None):
@@ -68,7 +58,7 @@ def _save(request, form, agreement: Agreement, save, *, anchor: str = "", refuse
         messages.error(request, str(exc))
         return _detail(agreement, anchor if refused_anchor is None else refused_anchor)
     except RuleViolation as exc:
-        _show_error(form, exc)
+        form_add_rule_violation(form, exc)
         return None
     if message:
         messages.success(request, message)
@@ -127,7 +117,7 @@ def agreement_create(request):
                 request=request,
             )
         except RuleViolation as exc:
-            _show_error(form, exc)
+            form_add_rule_violation(form, exc)
         else:
             messages.success(request, f"{agreement.reference} was created as a draft (version 1 of its terms).")
             return _detail(agreement)

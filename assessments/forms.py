@@ -13,7 +13,7 @@ from assessments.models import AssessmentOutcome, Modality, ModelSubmission
 from assessments.services.cases import validate_window
 from reviewportal.choices import AccessKind, RiskDomain
 from reviewportal.errors import RuleViolation
-from reviewportal.forms import PortalForm
+from reviewportal.forms import PortalForm, form_add_rule_violation
 
 _DT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -26,18 +26,6 @@ def _dt_field(label: str, help_text: str = "", required: bool = True) -> forms.D
         widget=forms.DateTimeInput(format=_DT_FORMAT),
         input_formats=[_DT_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
     )
-
-
-def apply_rule_violation(form: forms.Form, exc: RuleViolation) -> None:
-    """Put a service's refusal on the form: on the named fields, or at the top when no field is named."""
-    placed = False
-    for field, messages in (exc.errors or {}).items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-            placed = True
-    if not placed:
-        form.add_error(None, str(exc))
 
 
 class ConfiguredForm(PortalForm):
@@ -144,7 +132,7 @@ class AssessmentForm(ConfiguredForm):
             try:
                 validate_window(agreement=agreement, start=data["window_start"], end=data["window_end"])
             except RuleViolation as exc:
-                apply_rule_violation(self, exc)
+                form_add_rule_violation(self, exc)
         return data
 
 

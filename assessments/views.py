@@ -31,10 +31,10 @@ from assessments.forms import (
     TicketApproveForm,
     TicketProvisionForm,
     TicketRequestForm,
-    apply_rule_violation,
 )
 from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission, TicketStatus
 from reviewportal.errors import RuleViolation
+from reviewportal.forms import form_add_rule_violation
 from reviewportal.pagination import paginate
 
 
@@ -81,7 +81,7 @@ def _form_page(
         try:
             result = call(form.cleaned_data)
         except RuleViolation as exc:
-            apply_rule_violation(form, exc)
+            form_add_rule_violation(form, exc)
         else:
             messages.success(request, success)
             return redirect(result.get_absolute_url() if hasattr(result, "get_absolute_url") else back_url)

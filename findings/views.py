@@ -23,6 +23,7 @@ from findings.models import Finding, FindingEvidence, FindingStatus, Severity
 from reviewportal.choices import RiskDomain
 from reviewportal.errors import RuleViolation
 from reviewportal.files import file_response
+from reviewportal.forms import form_add_rule_violation
 from reviewportal.pagination import paginate
 
 LIST_PAGE_SIZE = 25
@@ -36,18 +37,6 @@ def _assessment(request, reference: str, action: str | None = None) -> Assessmen
     return get_object_for(
         request.user, Assessment.objects.select_related("submission__organisation", "lead"), action, reference=reference
     )
-
-
-def _form_error(form, exc: RuleViolation) -> None:
-    """Show a service's refusal on the form, field by field when it names fields."""
-    placed = False
-    for name, msgs in exc.errors.items():
-        if name in form.fields:
-            for message in msgs:
-                form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, str(exc))
 
 
 @login_required
@@ -83,7 +72,7 @@ def finding_create(request, assessment_reference: str):
                 actor=request.user, assessment=assessment, evidence=evidence, request=request, **data
             )
         except RuleViolation as exc:
-            _form_error(form, exc)
+            form_add_rule_violation(form, exc)
         else:
             messages.success(request, f"Finding {finding.reference} was recorded as a draft.")
             return redirect("findings:detail", reference=finding.reference)
@@ -124,7 +113,7 @@ def finding_edit(request, reference: str):
         try:
             services.finding_update(actor=request.user, finding=finding, data=data, evidence=evidence, request=request)
         except RuleViolation as exc:
-            _form_error(form, exc)
+            form_add_rule_violation(form, exc)
         else:
             messages.success(request, f"{finding.reference} was saved.")
             return redirect("findings:detail", reference=finding.reference)
@@ -197,7 +186,7 @@ def finding_transition(request, reference: str, transition: str):
             if form is None:
                 messages.error(request, str(exc))
                 return redirect("findings:detail", reference=finding.reference)
-            _form_error(form, exc)
+            form_add_rule_violation(form, exc)
         else:
             messages.success(request, f"{finding.reference} is now “{finding.get_status_display()}”.")
             return redirect("findings:detail", reference=finding.reference)
@@ -224,7 +213,7 @@ def finding_respond(request, reference: str):
                 request=request,
             )
         except RuleViolation as exc:
-            _form_error(form, exc)
+            form_add_rule_violation(form, exc)
         else:
             messages.success(request, "Your response was sent to the centre.")
             return redirect("findings:detail", reference=finding.reference)
@@ -247,7 +236,7 @@ def finding_comment(request, reference: str):
                 request=request,
             )
         except RuleViolation as exc:
-            _form_error(form, exc)
+            form_add_rule_violation(form, exc)
         else:
             messages.success(request, "Your comment was added.")
             return redirect(f"{finding_url(finding)}#thread")

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django import forms
 from django.forms.renderers import TemplatesSetting
 
+from reviewportal.errors import RuleViolation
+
 _WIDGET_CLASSES: list[tuple[type, str]] = [
     (forms.CheckboxSelectMultiple, "usa-checkbox__input"),
     (forms.RadioSelect, "usa-radio__input"),
@@ -66,3 +68,19 @@ class PortalForm(USWDSFormMixin, forms.Form):
 
 class PortalModelForm(USWDSFormMixin, forms.ModelForm):
     pass
+
+
+def form_add_rule_violation(form: forms.Form, exc: RuleViolation) -> None:
+    """Show a service's refusal on a bound form, keeping everything the user typed.
+
+    Messages for fields the form has go beside those fields; messages for other
+    fields, or a refusal that names no field, go above the form.
+    """
+    placed = False
+    for field, messages in (exc.errors or {}).items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, str(exc))
