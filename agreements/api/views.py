@@ -12,7 +12,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -39,6 +38,7 @@ from agreements.api.serializers import (
 )
 from agreements.models import TERM_FIELDS, Agreement, AgreementDocument, OpenPoint, OpenPointStatus
 from reviewportal.api import ErrorSerializer
+from reviewportal.api_defaults import FileDownloadNegotiation
 from reviewportal.files import AGREEMENT_DOCUMENT_KINDS, BINARY_KINDS, file_response
 
 ERRORS = {
@@ -50,15 +50,6 @@ ERRORS = {
 
 # The content types a stored agreement document can have (checked by content on upload).
 DOCUMENT_CONTENT_TYPES = sorted(BINARY_KINDS[kind][0] for kind in AGREEMENT_DOCUMENT_KINDS)
-
-
-class FileDownloadNegotiation(DefaultContentNegotiation):
-    """A download answers with the file's own type, so a client's Accept (e.g. application/pdf)
-    must not be refused with 406 before the view runs; errors are still rendered as JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        renderer = renderers[0]
-        return renderer, renderer.media_type
 
 
 @extend_schema_view(

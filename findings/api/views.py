@@ -23,6 +23,7 @@ from findings import services
 from findings.api import serializers as s
 from findings.models import Finding, FindingComment, FindingEvidence
 from findings.selectors import SEVERITY_RANK
+from reviewportal.api_defaults import FileDownloadNegotiation
 from reviewportal.files import file_response
 
 
@@ -192,6 +193,7 @@ class FindingViewSet(
         url_name="file",
         pagination_class=None,
         filter_backends=[],
+        content_negotiation_class=FileDownloadNegotiation,
     )
     def file(self, request, reference=None, file_id=None):
         finding = self.get_object()

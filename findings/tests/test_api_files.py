@@ -191,3 +191,12 @@ def test_evaluator_off_the_case_gets_404_on_download(case, evaluator, evaluator_
     evidence = _attach(finding, evaluator)
     response = client_for(evaluator_other).get(f"{URL}{finding.reference}/files/{evidence.public_id}/")
     assert response.status_code == 404
+
+
+def test_download_honours_a_client_that_asks_for_the_files_own_type(case, evaluator, client_for):
+    finding = FindingFactory(assessment=case, author=evaluator)
+    evidence = _attach(finding, evaluator)
+    url = f"{URL}{finding.reference}/files/{evidence.public_id}/"
+    response = client_for(evaluator).get(url, HTTP_ACCEPT="text/plain")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == TRANSCRIPT
