@@ -1,9 +1,11 @@
-"""Project-level views: the health check."""
+"""Project-level views: the health check and the favicon."""
 
 from __future__ import annotations
 
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -40,3 +42,9 @@ def healthz(request):
         {"status": "ok" if healthy else "unavailable", "database": db_state, "broker": broker_state},
         status=200 if healthy else 503,
     )
+
+
+@require_GET
+def favicon(request):
+    """The USWDS icon, resolved at request time (the static manifest may not exist at import)."""
+    return redirect(static("uswds/img/favicons/favicon.ico"), permanent=True)

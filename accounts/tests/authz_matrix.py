@@ -32,6 +32,7 @@ ROWS = [
         note="an invalid link shows 'no longer valid'",
     ),
     Row("healthz", expect=expect(200)),
+    Row("favicon", expect=expect(301)),
     Row("api-schema", expect=expect(200)),
     Row("api-docs", expect=expect(200)),
     Row("api-root", expect=expect(200, anonymous=API_ANONYMOUS)),
