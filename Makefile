@@ -20,6 +20,8 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@# A development checkout runs with DEBUG=1 even when manage.py is called directly.
+	@test -f .env || printf '# Development settings for this checkout (see .env.example for all of them).\nDEBUG=1\n' > .env
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

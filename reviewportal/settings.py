@@ -14,12 +14,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from dotenv import load_dotenv
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
 from reviewportal.env import env_bool, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# A developer checkout may keep its variables in .env (make install writes DEBUG=1 there);
+# variables already set in the environment always win, and deployments need no file at all.
+load_dotenv(BASE_DIR / ".env", override=False)
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
