@@ -66,7 +66,7 @@ def _as_datetime(day: date) -> datetime:
 
 
 def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEntry]:
-    """The dated story of a case: window, tickets the user may see, findings (if installed), release, today."""
+    """The dated story of a case: window, tickets and findings the user may see, release, today."""
     entries = [
         TimelineEntry(assessment.window_start, "Access window opens", kind="window"),
         TimelineEntry(assessment.window_end, "Access window closes", kind="window"),
@@ -112,17 +112,11 @@ def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEn
 
 
 def _finding_entries(*, user: Any, assessment: Assessment) -> list[TimelineEntry]:
-    """Findings on the timeline, through the findings app's own scope, when that app is installed."""
-    from django.apps import apps
+    """Findings on the timeline, through the policy's scope (a liaison sees only released ones)."""
+    from findings.models import Finding  # findings depend on assessments, not the other way round
 
-    if not apps.is_installed("findings"):
-        return []
-    try:
-        finding_model = apps.get_model("findings", "Finding")
-    except LookupError:
-        return []
     entries = []
-    visible = scope(finding_model.objects.filter(assessment=assessment), user)
+    visible = scope(Finding.objects.filter(assessment=assessment), user)
     for finding in visible.order_by("created_at")[:50]:
         entries.append(TimelineEntry(finding.created_at, f"Finding: {finding.title}", kind="finding"))
     return entries

@@ -12,10 +12,8 @@ from audit.models import AuditEvent
 
 
 def _case_visible(case_ref: str, user: Any) -> bool:
-    try:
-        Assessment = apps.get_model("assessments", "Assessment")
-    except LookupError:
-        return False
+    from assessments.models import Assessment
+
     return scope(Assessment.objects.filter(reference=case_ref), user).exists()
 
 

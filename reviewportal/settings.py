@@ -14,9 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from dotenv import load_dotenv
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 from reviewportal.env import env_bool, env_int, env_list, env_required, env_str
 

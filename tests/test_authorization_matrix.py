@@ -19,18 +19,7 @@ from tests.authz import ACTORS, Row
 MATRIX_APPS = ["accounts", "agreements", "assessments", "findings", "reminders", "audit"]
 
 
-def _modules():
-    modules = []
-    for app in MATRIX_APPS:
-        try:
-            modules.append(importlib.import_module(f"{app}.tests.authz_matrix"))
-        except ModuleNotFoundError as exc:
-            if exc.name not in (app, f"{app}.tests", f"{app}.tests.authz_matrix"):
-                raise
-    return modules
-
-
-MODULES = _modules()
+MODULES = [importlib.import_module(f"{app}.tests.authz_matrix") for app in MATRIX_APPS]
 ROWS: list[Row] = [row for module in MODULES for row in module.ROWS]
 
 

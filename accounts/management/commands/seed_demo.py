@@ -34,13 +34,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             world = seed_people(password=password)
             for app_label in DEMO_APPS:
-                try:
-                    module = importlib.import_module(f"{app_label}.demo")
-                except ModuleNotFoundError as exc:
-                    if exc.name in (app_label, f"{app_label}.demo"):
-                        continue
-                    raise
-                module.seed(world)
+                importlib.import_module(f"{app_label}.demo").seed(world)
         for line in world.log:
             self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS(f"Demo data is ready. Sign in at {settings.SITE_URL} with:"))
