@@ -9,8 +9,10 @@ Running it again creates nothing new (findings are matched by title).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from assessments.models import Assessment
 from findings import services
@@ -159,7 +161,10 @@ def _advance(spec: DemoFinding, finding: Finding, *, author, lead, liaison) -> N
             actor=author, finding=finding, body="Ready for review; transcripts are attached.", internal=True
         )
     if target >= 2:
-        finding = services.finding_release(actor=lead, finding=finding)
+        # A finding left awaiting the company's answer falls due within the week, so the demo
+        # liaison has a live deadline and a reminder; the others keep the default period.
+        due = timezone.now() + timedelta(days=4) if spec.state == FindingStatus.RELEASED else None
+        finding = services.finding_release(actor=lead, finding=finding, response_due_at=due)
         services.finding_comment_add(
             actor=lead, finding=finding, body="Please confirm receipt and your planned timeline.", internal=False
         )
