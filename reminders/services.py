@@ -320,15 +320,16 @@ def reminder_text(reminder: Reminder, now: datetime) -> tuple[str, str]:
     """Title and one-line body of a reminder, as the recipient will read it."""
     deadline = reminder.deadline
     local_due = timezone.localtime(deadline.due_at, _zone(reminder.recipient))
-    when = f"{local_due:%a %d %b %Y, %H:%M} ({local_due.tzname()})"
+    # The same readable form as the pages ("25 Nov 2026, 23:59 EST"), in the recipient's zone.
+    when = f"{local_due.day} {local_due:%b %Y, %H:%M} {local_due.tzname()}"
     if reminder.offset_days == Reminder.OVERDUE:
-        return f"Overdue: {deadline.title}", f"{deadline.get_kind_display()} was due {when}."
+        return f"Overdue: {deadline.title}", f"{deadline.get_kind_display()}: {when}, now past."
     if (deadline.due_at - now).total_seconds() < 86400:
         lead_in = "Due within a day"
     else:
         days = days_until(deadline.due_at, now)
         lead_in = f"Due in {days} day{'s' if days != 1 else ''}"
-    return f"{lead_in}: {deadline.title}", f"{deadline.get_kind_display()} is due {when}."
+    return f"{lead_in}: {deadline.title}", f"{deadline.get_kind_display()}: {when}."
 
 
 def _zone(user: Any):

@@ -293,3 +293,21 @@ def test_syncing_many_due_deadlines_in_one_transaction_asks_for_one_scan(evaluat
             for _ in range(5):
                 make_deadline(due_at=DUE, recipients=[evaluator])
     assert len(callbacks) == 1
+
+
+def test_reminder_text_names_the_date_in_the_recipients_zone(evaluator, liaison_a, scan_and_deliver):
+    liaison_a.time_zone = "Europe/London"
+    liaison_a.save()
+    make_deadline(due_at=DUE, recipients=[evaluator, liaison_a], title="Access window of ASM-2026-0001 ends")
+    scan_and_deliver(DUE - timedelta(days=3))
+    scan_and_deliver(DUE + timedelta(hours=2))
+    texts = {
+        (n.recipient.email, n.title): n.body
+        for n in Notification.objects.select_related("recipient")
+    }
+    assert texts[(evaluator.email, "Due in 3 days: Access window of ASM-2026-0001 ends")] == (
+        "Assessment window ends: 20 Mar 2026, 13:00 EDT."
+    )
+    assert texts[(liaison_a.email, "Overdue: Access window of ASM-2026-0001 ends")] == (
+        "Assessment window ends: 20 Mar 2026, 17:00 GMT, now past."
+    )
