@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can, get_object_for, require
@@ -33,14 +34,15 @@ from assessments.forms import (
     TicketRequestForm,
 )
 from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission, TicketStatus
+from reviewportal.choices import RiskDomain
 from reviewportal.errors import RuleViolation
 from reviewportal.forms import form_add_rule_violation
 from reviewportal.pagination import paginate
 
 
 def _local(moment) -> str:
-    """A time in the viewer's own zone, as the forms show it, with the zone named."""
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
+    """A time in the viewer's own zone, in the format the pages use, with the zone named."""
+    return date_format(timezone.localtime(moment), "j M Y, H:i T")
 
 
 def _next_minute(moment):
@@ -48,6 +50,7 @@ def _next_minute(moment):
     if moment is None or (moment.second == 0 and moment.microsecond == 0):
         return moment
     return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
 
 PAGE_SIZE = 25
 
@@ -227,6 +230,10 @@ def assessment_detail(request, reference: str):
         {
             "assessment": assessment,
             "team": assessment.team.all(),
+            "risk_domain_labels": [
+                RiskDomain(d).label if d in RiskDomain.values else d for d in assessment.risk_domains
+            ],
+            "now": timezone.now(),
             "tickets": tickets,
             "timeline": selectors.assessment_timeline(user=user, assessment=assessment),
             "days_left": selectors.days_left(assessment),
@@ -489,8 +496,7 @@ def ticket_extension_decide(request, reference: str):
         ),
         title=f"Extension of {ticket.reference}",
         intro=(
-            f"The centre asks to extend access until {_local(ticket.extension_requested_to)}: "
-            f"{ticket.extension_reason}"
+            f"The centre asks to extend access until {_local(ticket.extension_requested_to)}: {ticket.extension_reason}"
         )
         if ticket.extension_requested_to
         else "There is no extension waiting for your decision.",

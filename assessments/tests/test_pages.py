@@ -248,4 +248,4 @@ def test_provision_page_states_the_period_in_the_viewers_time_zone(client_for, c
     ticket.refresh_from_db()
     london = ticket.starts_at.astimezone(ZoneInfo("Europe/London"))
     assert "access of the kind “Hosted API”" in text
-    assert f"from {london:%Y-%m-%d %H:%M %Z}" in text
+    assert f"from {london.day} {london:%b %Y, %H:%M %Z}" in text  # the same "27 Nov 2026, 14:00 GMT" as the pages
