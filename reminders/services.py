@@ -35,7 +35,7 @@ from accounts.permissions import require
 from audit.models import AuditEvent
 from audit.services import audit_record
 from reminders.deadlines import DeadlineSpec
-from reminders.emails import send_templated_email
+from reminders.emails import delivery_message_id, send_templated_email
 from reminders.models import (
     Deadline,
     DeliveryStatus,
@@ -398,6 +398,7 @@ def reminder_deliver(*, reminder_id: int, connection: Any = None) -> str:
                 to=person.email,
                 context={"person": person, "deadline": deadline, "reminder": reminder, "title": title, "body": body},
                 connection=connection,
+                message_id=delivery_message_id("reminder", reminder.pk),
             )
         except Exception as exc:
             _release(Reminder, reminder_id, claimed_at, exc)
@@ -452,6 +453,7 @@ def digest_deliver(*, digest_id: int, connection: Any = None) -> str:
             to=person.email,
             context={"person": person, "items": items, "title": title, "day": digest.day},
             connection=connection,
+            message_id=delivery_message_id("digest", digest.pk),
         )
     except Exception as exc:
         _release(Digest, digest_id, claimed_at, exc)

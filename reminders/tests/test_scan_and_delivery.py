@@ -311,3 +311,17 @@ def test_reminder_text_names_the_date_in_the_recipients_zone(evaluator, liaison_
     assert texts[(liaison_a.email, "Overdue: Access window of ASM-2026-0001 ends")] == (
         "Assessment window ends: 20 Mar 2026, 17:00 GMT, now past."
     )
+
+
+def test_a_resent_reminder_email_keeps_its_message_id(evaluator, scan_and_deliver):
+    """Should a worker die after the mail server took a message, the resend carries the same
+    Message-ID, which mail systems treat as the same message; other reminders get their own."""
+    make_deadline(due_at=DUE, recipients=[evaluator], title="First")
+    make_deadline(due_at=DUE, recipients=[evaluator], title="Second")
+    scan_and_deliver(DUE - timedelta(days=3))
+    first, second = sorted(mail.outbox, key=lambda m: m.subject)
+    assert first.extra_headers["Message-ID"] != second.extra_headers["Message-ID"]
+    reminder = Reminder.objects.get(deadline__title="First")
+    Reminder.objects.filter(pk=reminder.pk).update(status=DeliveryStatus.PENDING)  # as if never marked sent
+    reminder_deliver(reminder_id=reminder.pk)
+    assert mail.outbox[-1].extra_headers["Message-ID"] == first.extra_headers["Message-ID"]
