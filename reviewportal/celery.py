@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewportal.settings")
 
@@ -22,3 +23,11 @@ def _ensure_filesystem_broker_folders() -> None:
 
 
 _ensure_filesystem_broker_folders()
+
+
+@beat_init.connect
+def _take_beat_lease(sender=None, **kwargs) -> None:
+    """Only the beat holding the lease schedules (see reviewportal/beat_lock.py)."""
+    from reviewportal.beat_lock import hold_beat_lease
+
+    hold_beat_lease(app.conf.broker_url or "")
