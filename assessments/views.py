@@ -362,16 +362,7 @@ def ticket_detail(request, reference: str):
             "ticket": ticket,
             "assessment": ticket.assessment,
             "reveals": selectors.reveals_for(user=user, ticket=ticket),
-            "can_decide": can(user, "ticket.approve", ticket) and ticket.status == TicketStatus.REQUESTED,
-            "can_provision": can(user, "ticket.provision", ticket) and ticket.status == TicketStatus.APPROVED,
-            "can_reveal": can(user, "ticket.reveal", ticket) and ticket.status in ("provisioned", "active"),
-            "can_revoke": can(user, "ticket.revoke", ticket) and not ticket.is_ended,
-            "can_extend": can(user, "ticket.extend", ticket)
-            and ticket.status in ("approved", "provisioned", "active")
-            and not ticket.has_pending_extension,
-            "can_consent": can(user, "ticket.consent_extension", ticket)
-            and ticket.has_pending_extension
-            and not ticket.is_ended,
+            **services.ticket_actions_for(user=user, ticket=ticket),
         },
     )
 

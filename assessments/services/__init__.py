@@ -16,6 +16,7 @@ from assessments.services.cases import (
 )
 from assessments.services.submissions import submission_create
 from assessments.services.tickets import (
+    ticket_actions_for,
     ticket_approve,
     ticket_credentials_reencrypt,
     ticket_decide_extension,
@@ -35,6 +36,7 @@ __all__ = [
     "assessment_update",
     "assessment_withdraw",
     "submission_create",
+    "ticket_actions_for",
     "ticket_approve",
     "ticket_credentials_reencrypt",
     "ticket_decide_extension",

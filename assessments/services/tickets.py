@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.permissions import require
+from accounts.permissions import can, require
 from assessments import crypto, deadlines
 from assessments.models import AccessTicket, Assessment, CredentialReveal, TicketStatus
 from audit.services import SECRET_MASK, audit_record, client_ip
@@ -29,6 +29,21 @@ from reviewportal.references import save_with_reference
 
 LIVE = (TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
 GRANTED = (TicketStatus.APPROVED, TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
+REVOCABLE = (TicketStatus.REQUESTED, *GRANTED)  # the requester may also withdraw a request
+
+
+def ticket_actions_for(*, user: Any, ticket: AccessTicket) -> dict[str, bool]:
+    """Which of the services below ``user`` may call on ``ticket`` now: the policy and the same
+    states the services accept, in one place, so pages offer exactly what would succeed."""
+    pending = ticket.has_pending_extension
+    return {
+        "can_decide": ticket.status == TicketStatus.REQUESTED and can(user, "ticket.approve", ticket),
+        "can_provision": ticket.status == TicketStatus.APPROVED and can(user, "ticket.provision", ticket),
+        "can_reveal": ticket.status in LIVE and can(user, "ticket.reveal", ticket),
+        "can_revoke": ticket.status in REVOCABLE and can(user, "ticket.revoke", ticket),
+        "can_extend": ticket.status in GRANTED and not pending and can(user, "ticket.extend", ticket),
+        "can_consent": ticket.status in GRANTED and pending and can(user, "ticket.consent_extension", ticket),
+    }
 
 
 def _fmt(moment: datetime) -> str:
@@ -393,7 +408,7 @@ def ticket_revoke(*, actor: Any, ticket: AccessTicket, reason: str, request=None
         actor=actor,
         reason=reason.strip(),
         status=TicketStatus.REVOKED,
-        allowed_from=(TicketStatus.REQUESTED, *GRANTED),
+        allowed_from=REVOCABLE,
         refused="revoked",
         label="Revoked",
         request=request,
