@@ -389,6 +389,28 @@ def available_transitions(user: Any, agreement: Agreement) -> list[tuple[str, st
     ]
 
 
+def agreement_actions_for(*, user: Any, agreement: Agreement, signed_sides: set[str]) -> dict[str, bool]:
+    """Which term, signature and record actions ``user`` may take now, from the same states the
+    services accept (``signed_sides``: the sides that have signed, already loaded by the caller)."""
+    from accounts.permissions import can
+
+    awaiting = agreement.status == AgreementStatus.AWAITING_SIGNATURE
+    side = signature_side_for(user)
+    is_open = agreement.is_open
+    return {
+        "can_edit_terms": agreement.status in TERMS_EDITABLE_STATUSES and can(user, "agreement.edit_terms", agreement),
+        "can_sign": awaiting
+        and side is not None
+        and side not in signed_sides
+        and can(user, "agreement.sign", agreement),
+        "can_change_signature_due": awaiting and can(user, "agreement.signature_due", agreement),
+        "can_propose": is_open and can(user, "agreement.propose", agreement),
+        "can_meeting": is_open and can(user, "agreement.meeting", agreement),
+        "can_open_point": is_open and can(user, "agreement.open_point", agreement),
+        "can_upload": can(user, "agreement.document_upload", agreement),
+    }
+
+
 def agreement_change_signature_due(
     *, actor: Any, agreement: Agreement, signature_due: datetime.date, request=None
 ) -> Agreement:

@@ -28,7 +28,7 @@ from agreements.forms import (
     TermsForm,
     TransitionForm,
 )
-from agreements.models import Agreement, AgreementDocument, AgreementStatus, OpenPoint, SignatureSide
+from agreements.models import Agreement, AgreementDocument, OpenPoint, SignatureSide
 from reviewportal.errors import RuleViolation, TransitionNotAllowed
 from reviewportal.files import file_response
 from reviewportal.forms import form_add_rule_violation
@@ -128,15 +128,7 @@ def agreement_create(request):
 def agreement_detail(request, reference: str):
     agreement = _agreement(request, reference)
     user = request.user
-    side = services.signature_side_for(user)
     signatures = {s.side: s for s in agreement.signatures.select_related("signer")}
-    can_sign = (
-        agreement.status == AgreementStatus.AWAITING_SIGNATURE
-        and side is not None
-        and side not in signatures
-        and can(user, "agreement.sign", agreement)
-    )
-    is_open = agreement.is_open
     points = list(agreement.open_points.select_related("owner", "resolved_by"))
     for point in points:
         point.user_can_resolve = point.is_open and can(user, "open_point.resolve", point)
@@ -150,15 +142,7 @@ def agreement_detail(request, reference: str):
         "signature_rows": [(label, signatures.get(value)) for value, label in SignatureSide.choices],
         "versions": agreement.versions.select_related("created_by"),
         "transitions": services.available_transitions(user, agreement),
-        "can_edit_terms": agreement.status in services.TERMS_EDITABLE_STATUSES
-        and can(user, "agreement.edit_terms", agreement),
-        "can_propose": is_open and can(user, "agreement.propose", agreement),
-        "can_meeting": is_open and can(user, "agreement.meeting", agreement),
-        "can_open_point": is_open and can(user, "agreement.open_point", agreement),
-        "can_upload": can(user, "agreement.document_upload", agreement),
-        "can_sign": can_sign,
-        "can_change_signature_due": agreement.status == AgreementStatus.AWAITING_SIGNATURE
-        and can(user, "agreement.signature_due", agreement),
+        **services.agreement_actions_for(user=user, agreement=agreement, signed_sides=set(signatures)),
         "today": timezone.localdate(),
     }
     return render(request, "agreements/detail.html", context)
