@@ -22,3 +22,5 @@ urlpatterns = [
     # The split view serves its start-up script as a file, so the docs page needs no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler404 = "reviewportal.views.not_found"

@@ -1,4 +1,4 @@
-"""Project-level views: the health check and the favicon."""
+"""Project-level views: the health check, the favicon and the site-wide 404."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 
 from reviewportal.celery import app as celery_app
 
@@ -48,3 +49,16 @@ def healthz(request):
 def favicon(request):
     """The USWDS icon, resolved at request time (the static manifest may not exist at import)."""
     return redirect(static("uswds/img/favicons/favicon.ico"), permanent=True)
+
+
+def not_found(request, exception=None):
+    """404 for the whole site: JSON in the API's error shape under /api/, the portal page elsewhere.
+
+    An address under /api/ that matches no route (say a reference with a dot in it) must answer
+    the same body as a missing object, not an HTML page an API client cannot read.
+    """
+    if request.path.startswith("/api/"):
+        from reviewportal.api import error_body
+
+        return JsonResponse(error_body("Not found.", "not_found"), status=404)
+    return page_not_found(request, exception)

@@ -153,3 +153,16 @@ def test_malformed_json_is_400_parse_error(client_for, lead):
 )
 def test_flatten_field_paths(raw, flat):
     assert _flatten(raw) == flat
+
+
+def test_an_api_address_matching_no_route_answers_json_404(client_for, evaluator):
+    response = client_for(evaluator).post("/api/v1/findings/Not a reference./release/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
+
+
+def test_a_portal_address_matching_no_route_still_shows_the_page(client_for, evaluator):
+    response = client_for(evaluator).get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
