@@ -14,7 +14,7 @@ export DEBUG ?= 1
 # Links in emails and calendar feeds, and the address printed after the demo logins.
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install assets migrate demo lint format check audit clean
+.PHONY: run test install assets browser migrate demo lint format check audit clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ install: $(BIN)/.installed
 
 assets: node_modules/.installed
 
+# The browser journeys (tests/browser) drive Debian's Chromium: install it when it is missing and
+# this account may (root with apt-get); otherwise say so, and those tests skip (or fail under
+# REQUIRE_SERVICES=1). CHROMIUM_PATH names another build.
+browser:
+	@test -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's Chromium for the browser tests."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "No Chromium at $${CHROMIUM_PATH:-/usr/bin/chromium}: the browser tests will not run (apt-get install chromium)."; \
+	  fi; }
+
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
@@ -42,7 +54,9 @@ run: install assets demo
 	@echo "Starting web, Celery worker and Celery beat on http://127.0.0.1:$(PORT) — Ctrl-C stops all three."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 
-test: install
+# Everything the suite needs is prepared here, so a fresh clone needs nothing else:
+# the virtualenv, the U.S. Web Design System assets (pages and check --deploy read them) and Chromium.
+test: install assets browser
 	$(BIN)/python -m pytest
 
 lint: install
