@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import json
 import re
 from collections.abc import Iterable
@@ -19,19 +20,35 @@ SECRET_MASK = "••••••"  # noqa: S105  # nosec B105
 
 
 def client_ip(request) -> str | None:
-    """The client address. X-Forwarded-For is trusted only behind a configured TLS proxy."""
+    """The address a request came from: the one function the audit trail, the sign-in lockout
+    (django-axes, through ``AXES_CLIENT_IP_CALLABLE``) and the API throttle all use.
+
+    ``TRUSTED_PROXY_COUNT`` proxies stand in front of the portal (0: none, the peer's
+    ``REMOTE_ADDR`` is the client). Each proxy appends the address it received the request from
+    to ``X-Forwarded-For``, so the client is the entry that many places from the right; entries
+    further left were written by the client and may be anything. A request carrying fewer entries
+    than there are proxies did not come through them all, and its ``REMOTE_ADDR`` is used.
+    """
     if request is None:
         return None
     from django.conf import settings
 
-    if settings.SECURE_PROXY_SSL_HEADER and request.META.get("HTTP_X_FORWARDED_FOR"):
-        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def axes_client_ip(request) -> str | None:
-    """The address django-axes counts failures against: the same one the audit trail records."""
-    return client_ip(request)
+    meta = request.META
+    chosen = meta.get("REMOTE_ADDR") or ""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        entries = [entry.strip() for entry in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+        if len(entries) >= proxies:
+            chosen = entries[-proxies]
+    try:
+        return str(ipaddress.ip_address(chosen))
+    except ValueError:
+        # Not an address (a misconfigured proxy): fall back to the peer rather than store junk.
+        remote = meta.get("REMOTE_ADDR") or ""
+        try:
+            return str(ipaddress.ip_address(remote))
+        except ValueError:
+            return None
 
 
 def _object_id(obj: Model) -> str:

@@ -57,6 +57,13 @@ class WriteRateThrottle(SimpleRateThrottle):
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
+    def get_ident(self, request) -> str:
+        # The address the audit trail and the sign-in lockout use, not DRF's own reading of
+        # X-Forwarded-For (which trusts its first entry, written by the client).
+        from audit.services import client_ip
+
+        return client_ip(request) or ""
+
 
 class FileDownloadNegotiation(DefaultContentNegotiation):
     """For file downloads: the answer has the file's own type, so a client's Accept (e.g.

@@ -354,7 +354,12 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# How many proxies stand between the client and the portal, each appending to X-Forwarded-For.
+# The client address is the entry this many places from the right (0: REMOTE_ADDR, the header is
+# ignored); entries further left come from the client and are never trusted (audit.services.client_ip).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0, minimum=0, maximum=10)
 
 # --- Two-factor authentication, login lockout, Content Security Policy -----------------
 # A second factor (TOTP app, with single-use backup codes) is required of every role in
@@ -362,17 +367,20 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIN
 REQUIRE_2FA = env_bool("REQUIRE_2FA", not DEBUG)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Review Portal")
 
-# After AXES_FAILURE_LIMIT failed logins for one account or from one address, logins are
-# refused (HTTP 429) until the cool-off has passed. Failures during the lockout do not restart
-# the cool-off, so nobody can keep an account locked for ever by hammering it.
+# After AXES_FAILURE_LIMIT failed logins for one account, logins to it are refused (HTTP 429)
+# until the cool-off has passed, whatever address they come from. Failures during the lockout do
+# not restart the cool-off, so nobody can keep an account locked for ever by hammering it.
+# Failures are counted per account and per account + address, never per address alone: one
+# company's people often share one address, and one person's failures must not lock out the rest.
+# The address is the one the audit trail records (audit.services.client_ip).
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_CLIENT_IP_CALLABLE = "audit.services.axes_client_ip"
+AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip"
 AXES_LOCKOUT_TEMPLATE = "security/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
