@@ -11,9 +11,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 
+from reviewportal import bounds
+from reviewportal.bounds import BODY, NOTE, length_checks
 from reviewportal.choices import MAX_WINDOW_DAYS
 from reviewportal.files import StoredFile
 
@@ -59,9 +61,11 @@ class Agreement(models.Model):
     )
     risk_domains = models.JSONField("risk domains in scope", default=list, blank=True)
     access_modalities = models.JSONField("access modalities offered", default=list, blank=True)
-    trade_secret_terms = models.TextField("trade-secret handling", blank=True)
+    trade_secret_terms = models.TextField(
+        "trade-secret handling", blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)]
+    )
     release_notice_days = models.PositiveSmallIntegerField(
-        "release-notice period (days)", default=14, validators=[MaxValueValidator(365)]
+        "release-notice period (days)", default=14, validators=[MaxValueValidator(bounds.RELEASE_NOTICE_MAX_DAYS)]
     )
     risk_consequence = models.CharField(
         "when a risk is found", max_length=24, choices=RiskConsequence.choices, default=RiskConsequence.CONSULTATION
@@ -70,7 +74,7 @@ class Agreement(models.Model):
     expiry_date = models.DateField(null=True, blank=True)
     signature_due = models.DateField(null=True, blank=True, help_text="Date by which both sides should have signed.")
     # Why it was withdrawn or terminated, as told by the person who did it.
-    status_reason = models.TextField(blank=True)
+    status_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
     created_by = models.ForeignKey(
@@ -95,6 +99,7 @@ class Agreement(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=[s.value for s in AgreementStatus]), name="agreement_status_valid"
             ),
+            *length_checks("agreement", {"trade_secret_terms": BODY, "status_reason": NOTE}),
         ]
 
     def __str__(self) -> str:
@@ -174,7 +179,7 @@ class NegotiationEntry(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(max_length=20, choices=EntryKind.choices, default=EntryKind.PROPOSAL)
     clause = models.CharField(max_length=24, choices=Clause.choices, default=Clause.GENERAL)
-    text = models.TextField("proposed text or value")
+    text = models.TextField("proposed text or value", max_length=BODY, validators=[MaxLengthValidator(BODY)])
     responds_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
@@ -193,6 +198,7 @@ class NegotiationEntry(models.Model):
             models.CheckConstraint(
                 condition=models.Q(author_side__in=["centre", "company"]), name="negotiation_entry_side_valid"
             ),
+            *length_checks("negotiationentry", {"text": BODY}),
         ]
 
     def __str__(self) -> str:
@@ -203,8 +209,12 @@ class Meeting(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="meetings")
     held_at = models.DateTimeField()
-    attendees = models.TextField(help_text="One attendee per line, with their organisation.")
-    minutes = models.TextField()
+    attendees = models.TextField(
+        help_text="One attendee per line, with their organisation.",
+        max_length=NOTE,
+        validators=[MaxLengthValidator(NOTE)],
+    )
+    minutes = models.TextField(max_length=BODY, validators=[MaxLengthValidator(BODY)])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -212,6 +222,7 @@ class Meeting(models.Model):
 
     class Meta:
         ordering = ["-held_at"]
+        constraints = length_checks("meeting", {"attendees": NOTE, "minutes": BODY})
 
     def __str__(self) -> str:
         return f"Meeting on {self.held_at:%Y-%m-%d}"
@@ -232,11 +243,11 @@ class OpenPoint(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="open_points")
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agreement_open_points")
     due_date = models.DateField()
     status = models.CharField(max_length=10, choices=OpenPointStatus.choices, default=OpenPointStatus.OPEN)
-    resolution = models.TextField(blank=True)
+    resolution = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -256,6 +267,7 @@ class OpenPoint(models.Model):
                 condition=models.Q(status="open") | (models.Q(resolved_at__isnull=False) & ~models.Q(resolution="")),
                 name="open_point_resolved_has_resolution",
             ),
+            *length_checks("openpoint", {"description": NOTE, "resolution": NOTE}),
         ]
         indexes = [models.Index(fields=["status", "due_date"], name="open_point_status_due_idx")]
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 
+from reviewportal.bounds import BODY, NOTE, SUMMARY, length_checks
 from reviewportal.choices import RiskDomain
 from reviewportal.files import StoredFile
 
@@ -71,10 +73,19 @@ class Finding(models.Model):
     title = models.CharField(max_length=200)
     risk_domain = models.CharField(max_length=32, choices=RiskDomain.choices)
     severity = models.CharField(max_length=16, choices=Severity.choices, db_index=True)
-    summary = models.TextField(help_text="Two or three sentences the company and the report lead with.")
-    details = models.TextField(blank=True, help_text="Markdown. Raw HTML is shown as text.")
-    reproduction_steps = models.TextField(blank=True)
-    recommended_action = models.TextField(blank=True)
+    summary = models.TextField(
+        help_text="Two or three sentences the company and the report lead with.",
+        max_length=SUMMARY,
+        validators=[MaxLengthValidator(SUMMARY)],
+    )
+    details = models.TextField(
+        blank=True,
+        help_text="Markdown. Raw HTML is shown as text.",
+        max_length=BODY,
+        validators=[MaxLengthValidator(BODY)],
+    )
+    reproduction_steps = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
+    recommended_action = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     status = models.CharField(max_length=20, choices=FindingStatus.choices, default=FindingStatus.DRAFT, db_index=True)
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_findings")
@@ -86,8 +97,8 @@ class Finding(models.Model):
     response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     # The company's answer.
-    company_response = models.TextField(blank=True)
-    planned_mitigation = models.TextField(blank=True)
+    company_response = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
+    planned_mitigation = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -97,8 +108,8 @@ class Finding(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution_note = models.TextField(blank=True)
-    withdrawn_reason = models.TextField(blank=True)
+    resolution_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    withdrawn_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -127,6 +138,19 @@ class Finding(models.Model):
                 condition=~models.Q(status__in=[s.value for s in RELEASED_STATUSES])
                 | models.Q(released_by__isnull=False, released_at__isnull=False, response_due_at__isnull=False),
                 name="finding_released_has_release_fields",
+            ),
+            *length_checks(
+                "finding",
+                {
+                    "summary": SUMMARY,
+                    "details": BODY,
+                    "reproduction_steps": BODY,
+                    "recommended_action": BODY,
+                    "company_response": BODY,
+                    "planned_mitigation": BODY,
+                    "resolution_note": NOTE,
+                    "withdrawn_reason": NOTE,
+                },
             ),
         ]
         indexes = [models.Index(fields=["assessment", "status"])]
@@ -175,12 +199,13 @@ class FindingComment(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
+    body = models.TextField(max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     internal = models.BooleanField(default=True, help_text="Internal comments are never shown to the company.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = length_checks("findingcomment", {"body": NOTE})
 
     def __str__(self) -> str:
         return f"{'Internal' if self.internal else 'Shared'} comment on {self.finding_id} by {self.author_id}"

@@ -18,7 +18,10 @@ import uuid
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxLengthValidator
 from django.db import models
+
+from reviewportal.bounds import NOTE, length_checks
 
 
 class DeadlineKind(models.TextChoices):
@@ -196,7 +199,7 @@ class Notification(models.Model):
     )
     digest = models.OneToOneField(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="notification")
     title = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -210,6 +213,7 @@ class Notification(models.Model):
             ),
             models.Index(fields=["recipient", "-created_at"], name="notification_list_idx"),
         ]
+        constraints = length_checks("notification", {"body": NOTE})
 
     def __str__(self) -> str:
         return self.title

@@ -4,9 +4,11 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
+from reviewportal.bounds import BODY, length_checks
 from reviewportal.choices import MAX_WINDOW_DAYS
 
 
@@ -52,13 +54,13 @@ class Assessment(models.Model):
         max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.SCHEDULED, db_index=True
     )
     outcome = models.CharField(max_length=40, choices=AssessmentOutcome.choices, blank=True)
-    outcome_rationale = models.TextField(blank=True)
+    outcome_rationale = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     # Centre-only working notes: never shown to the company.
-    internal_notes = models.TextField(blank=True)
+    internal_notes = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -83,6 +85,7 @@ class Assessment(models.Model):
                 condition=~models.Q(status="completed") | ~models.Q(outcome=""),
                 name="assessment_completed_has_outcome",
             ),
+            *length_checks("assessment", {"outcome_rationale": BODY, "internal_notes": BODY}),
         ]
 
     def __str__(self) -> str:

@@ -3,8 +3,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
+
+from reviewportal.bounds import NOTE, length_checks
 
 
 class Modality(models.TextChoices):
@@ -27,7 +30,7 @@ class ModelSubmission(models.Model):
     model_version = models.CharField(max_length=100)
     modalities = models.JSONField(default=list, blank=True)
     intended_release_date = models.DateField(null=True, blank=True, db_index=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -38,7 +41,8 @@ class ModelSubmission(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "model_name", "model_version"], name="submission_model_version_unique"
-            )
+            ),
+            *length_checks("modelsubmission", {"notes": NOTE}),
         ]
 
     def __str__(self) -> str:

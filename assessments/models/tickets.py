@@ -13,9 +13,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
+from reviewportal.bounds import CREDENTIAL_CIPHERTEXT, NOTE, length_checks
 from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind
 
 
@@ -40,7 +42,7 @@ class AccessTicket(models.Model):
     reference = models.CharField(max_length=20, unique=True, editable=False)
     assessment = models.ForeignKey("assessments.Assessment", on_delete=models.PROTECT, related_name="tickets")
     kind = models.CharField(max_length=24, choices=AccessKind.choices)
-    justification = models.TextField()
+    justification = models.TextField(max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     status = models.CharField(
         max_length=16, choices=TicketStatus.choices, default=TicketStatus.REQUESTED, db_index=True
     )
@@ -58,13 +60,19 @@ class AccessTicket(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
 
     # What the company handed over.
     endpoint = models.CharField("endpoint or location", max_length=500, blank=True)
-    # Fernet token only, never plaintext; read through ticket_reveal.
-    credential_ciphertext = models.TextField(blank=True, editable=False)
-    instructions = models.TextField(blank=True)
+    # Fernet token only, never plaintext; read through ticket_reveal. The credential is limited before
+    # encryption (bounds.CREDENTIAL_BYTES); this is room for its token.
+    credential_ciphertext = models.TextField(
+        blank=True,
+        editable=False,
+        max_length=CREDENTIAL_CIPHERTEXT,
+        validators=[MaxLengthValidator(CREDENTIAL_CIPHERTEXT)],
+    )
+    instructions = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     provisioned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -73,7 +81,7 @@ class AccessTicket(models.Model):
 
     # An extension asked for by the team; it needs the liaison's consent.
     extension_requested_to = models.DateTimeField(null=True, blank=True)
-    extension_reason = models.TextField(blank=True)
+    extension_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     extension_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -84,7 +92,7 @@ class AccessTicket(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    end_reason = models.TextField(blank=True)
+    end_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -119,6 +127,17 @@ class AccessTicket(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status__in=["expired", "rejected", "revoked"]) | models.Q(ended_at__isnull=False),
                 name="ticket_ended_has_time",
+            ),
+            *length_checks(
+                "accessticket",
+                {
+                    "justification": NOTE,
+                    "decision_note": NOTE,
+                    "credential_ciphertext": CREDENTIAL_CIPHERTEXT,
+                    "instructions": NOTE,
+                    "extension_reason": NOTE,
+                    "end_reason": NOTE,
+                },
             ),
         ]
         indexes = [

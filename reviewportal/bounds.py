@@ -1,0 +1,176 @@
+"""Bounds on what people type: how long a text may be, and how far from today a date may lie.
+
+Every limit is written here once. Forms (``max_length``), API serializers
+(``max_length``), model fields (``MaxLengthValidator`` plus a database
+``CheckConstraint``, see ``length_checks``) and the services read these
+numbers, so the portal, the API, the admin and management commands refuse the
+same input with the same message. The README's "Limits" section lists them.
+
+Dates are checked by the services (``check_dates``), relative to today in the
+user's time zone: a planned date cannot lie in the past or decades ahead, and
+only records of what already happened (a meeting held last month, an
+agreement recorded after it took effect) may lie in the past. A value that an
+edit sends back unchanged is not checked again (``changed``), so an old record
+stays editable after its dates have left the range.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
+
+from reviewportal.errors import RuleViolation
+
+# --- Text lengths, in characters --------------------------------------------------------
+
+TITLE = 200  # titles, names as signed, capacities, model names
+SHORT_NOTE = 300  # one-line notes: why the terms changed, a document's description, one attendee
+ENDPOINT = 500  # where the access is (a URL or a location)
+SUMMARY = 2_000  # a finding's summary: two or three sentences the report leads with
+NOTE = 5_000  # reasons, decision notes, justifications, instructions, comments, open points, attendee lists
+BODY = 50_000  # finding details, reproduction steps, responses, meeting minutes, proposals, clause text
+
+# A credential (API key, token, key file) is checked in bytes before it is encrypted.
+CREDENTIAL_BYTES = 8 * 1024
+# Room for the sealed largest credential (Fernet adds about a third, about 11,000 characters in all).
+CREDENTIAL_CIPHERTEXT = 16 * 1024
+
+# --- Numbers of days --------------------------------------------------------------------
+
+# The longest release-notice period an agreement can set.
+RELEASE_NOTICE_MAX_DAYS = 365
+
+YEAR = 365
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """How far back and ahead of today a date may lie, in whole days (both ends included)."""
+
+    label: str  # the start of the message: "The intended release date"
+    back: int  # days before today; 0: today is the earliest
+    ahead: int  # days after today; 0: today is the latest
+
+    def limits(self, today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
+        today = today or _today()
+        return today - datetime.timedelta(days=self.back), today + datetime.timedelta(days=self.ahead)
+
+    def error(self, value: datetime.date | datetime.datetime | None) -> str | None:
+        """The message for ``value`` outside the range (None when it is inside, or empty).
+
+        A datetime is inside when it falls on one of the range's days in the current time
+        zone; it is compared with the range's ends as moments, never converted, so a
+        value as far off as year 1 or year 9999 cannot overflow.
+        """
+        if value is None:
+            return None
+        today = _today()
+        first, last = self.limits(today)
+        if isinstance(value, datetime.datetime):
+            inside = _start_of(first) <= _aware(value) < _start_of(last + datetime.timedelta(days=1))
+        else:
+            inside = first <= value <= last
+        if inside:
+            return None
+        return f"{self.label} must be between {_day(first, today)} and {_day(last, today)}."
+
+
+# Planned dates start today; records of what happened may lie in the past.
+INTENDED_RELEASE = DateRange("The intended release date", back=0, ahead=5 * YEAR)
+# A case may be recorded after its window began (a closed case written up later), or planned up to two years out.
+ASSESSMENT_WINDOW = DateRange("The access window", back=YEAR, ahead=2 * YEAR)
+# Access inside a window of at most 30 days, so it cannot have started longer ago than that.
+ACCESS_PERIOD = DateRange("The access period", back=30, ahead=2 * YEAR)
+AGREEMENT_EFFECTIVE = DateRange("The effective date", back=5 * YEAR, ahead=2 * YEAR)
+AGREEMENT_EXPIRY = DateRange("The expiry date", back=5 * YEAR, ahead=10 * YEAR)
+OPEN_POINT_DUE = DateRange("The due date", back=0, ahead=YEAR)
+SIGNATURE_DUE = DateRange("The signature due date", back=0, ahead=YEAR)
+MEETING_HELD = DateRange("The meeting date", back=5 * YEAR, ahead=0)
+RESPONSE_DUE = DateRange("The response due date", back=0, ahead=YEAR)
+
+
+# --- Checks the services call ---------------------------------------------------------
+
+
+def changed(new, old):
+    """``new`` if it differs from the stored ``old``, else None: an unchanged date is not checked again."""
+    return None if new == old else new
+
+
+def date_errors(**fields: tuple[datetime.date | datetime.datetime | None, DateRange]) -> dict[str, list[str]]:
+    """Field name → message, for each ``name=(value, range)`` whose value lies outside its range."""
+    errors: dict[str, list[str]] = {}
+    for name, (value, allowed) in fields.items():
+        message = allowed.error(value)
+        if message:
+            errors[name] = [message]
+    return errors
+
+
+def length_errors(**fields: tuple[str | None, int]) -> dict[str, list[str]]:
+    """Field name → message, for each ``name=(text, limit)`` longer than its limit in characters."""
+    errors: dict[str, list[str]] = {}
+    for name, (text, limit) in fields.items():
+        if text is not None and len(text) > limit:
+            errors[name] = [f"This can be at most {limit:,} characters long; it is {len(text):,}."]
+    return errors
+
+
+def check_dates(**fields: tuple[datetime.date | datetime.datetime | None, DateRange]) -> None:
+    """Raise RuleViolation naming every field whose date lies outside its range."""
+    _raise(date_errors(**fields))
+
+
+def check_lengths(**fields: tuple[str | None, int]) -> None:
+    """Raise RuleViolation naming every field whose text is longer than its limit."""
+    _raise(length_errors(**fields))
+
+
+def check_credential(credential: str, *, field: str = "credential") -> None:
+    """A credential longer than ``CREDENTIAL_BYTES`` (UTF-8) is refused before it is encrypted."""
+    size = len((credential or "").encode("utf-8"))
+    if size > CREDENTIAL_BYTES:
+        message = f"The credential can be at most {CREDENTIAL_BYTES:,} bytes (8 KiB); this one is {size:,} bytes."
+        raise RuleViolation(message, errors={field: [message]})
+
+
+def length_checks(model: str, limits: dict[str, int]) -> list[models.CheckConstraint]:
+    """Database CheckConstraints that no text of ``limits`` (field → limit) is longer than its limit.
+
+    Named ``<model>_<field>_max_length``; counted in characters, as the validators count.
+    """
+    return [
+        models.CheckConstraint(condition=LessThanOrEqual(Length(field), limit), name=f"{model}_{field}_max_length")
+        for field, limit in limits.items()
+    ]
+
+
+# --- Helpers ----------------------------------------------------------------------------
+
+
+def _raise(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise RuleViolation(next(iter(errors.values()))[0], errors=errors)
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _aware(value: datetime.datetime) -> datetime.datetime:
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def _day(day: datetime.date, today: datetime.date) -> str:
+    """27 Nov 2026, the portal's date format, marked "(today)" on today."""
+    text = f"{day.day} {day:%b %Y}"
+    return f"{text} (today)" if day == today else text
