@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -275,9 +275,7 @@ def _agreements(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_admin or actor.is_lead:
         return qs
     if actor.is_evaluator:
-        return qs.filter(
-            Q(submissions__assessments__team__id=actor.user_id) | Q(submissions__assessments__lead_id=actor.user_id)
-        ).distinct()
+        return qs.filter(pk__in=_case_assessments(actor).values("submission__agreement_id"))
     if actor.is_liaison:
         return qs.filter(organisation_id=actor.organisation_id)
     return qs.none()
@@ -375,8 +373,22 @@ def on_case(actor: Actor, assessment: Any) -> bool:
 
 
 def _case_q(actor: Actor, prefix: str = "") -> Q:
-    """Rows whose assessment (reached through ``prefix``) the actor leads or is on."""
-    return Q(**{f"{prefix}lead_id": actor.user_id}) | Q(**{f"{prefix}team__id": actor.user_id})
+    """Rows whose assessment (reached through ``prefix``, a single-valued relation) the actor leads or is on.
+
+    Team membership is an EXISTS subquery, not a join over the team table: a join repeats a row once
+    per matching team row (a lead on their own team, beside another member), which inflates counts.
+    """
+    from assessments.models import Assessment
+
+    on_team = Assessment.team.through.objects.filter(assessment_id=OuterRef(f"{prefix}pk"), user_id=actor.user_id)
+    return Q(**{f"{prefix}lead_id": actor.user_id}) | Q(Exists(on_team))
+
+
+def _case_assessments(actor: Actor) -> QuerySet:
+    """The assessments the actor leads or is on; filter by ``pk__in`` of its values to follow a reverse relation."""
+    from assessments.models import Assessment
+
+    return Assessment.objects.filter(_case_q(actor))
 
 
 @scoper("assessments.modelsubmission")
@@ -384,7 +396,7 @@ def _submissions(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_admin or actor.is_lead:
         return qs
     if actor.is_evaluator:
-        return qs.filter(_case_q(actor, "assessments__")).distinct()
+        return qs.filter(pk__in=_case_assessments(actor).values("submission_id"))
     if actor.is_liaison:
         return qs.filter(organisation_id=actor.organisation_id)
     return qs.none()
@@ -395,7 +407,7 @@ def _assessments(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_admin:
         return qs
     if actor.is_lead or actor.is_evaluator:
-        return qs.filter(_case_q(actor)).distinct()
+        return qs.filter(_case_q(actor))
     if actor.is_liaison:
         return qs.filter(submission__organisation_id=actor.organisation_id)
     return qs.none()
@@ -493,7 +505,7 @@ def _tickets(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_admin:
         return qs
     if actor.is_lead or actor.is_evaluator:
-        return qs.filter(_case_q(actor, "assessment__")).distinct()
+        return qs.filter(_case_q(actor, "assessment__"))
     if actor.is_liaison:
         # The company sees a ticket once the centre has approved it (requests and rejections are internal).
         return qs.filter(assessment__submission__organisation_id=actor.organisation_id).exclude(
@@ -507,7 +519,7 @@ def _credential_reveals(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_admin:
         return qs
     if actor.is_lead or actor.is_evaluator:
-        return qs.filter(_case_q(actor, "ticket__assessment__")).distinct()
+        return qs.filter(_case_q(actor, "ticket__assessment__"))
     if actor.is_liaison:
         return qs.filter(ticket__assessment__submission__organisation_id=actor.organisation_id)
     return qs.none()

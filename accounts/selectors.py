@@ -14,16 +14,27 @@ from accounts.permissions import Actor, actor_for, scope
 
 @dataclass
 class DashboardPanel:
+    """One card. ``count`` is the number of the things in ``title``; ``details`` break that number
+    down and add up to it; ``notes`` are separately labelled numbers (what the viewer must act on),
+    never part of the big number."""
+
     title: str
     description: str
     url: str
     count: int
     details: list[tuple[str, int]] = field(default_factory=list)
+    notes: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _status_counts(qs, choices) -> list[tuple[str, int]]:
     counts = dict(qs.order_by().values_list("status").annotate(n=Count("pk")))
     return [(label, counts[value]) for value, label in choices if counts.get(value)]
+
+
+def _by_status(qs, choices) -> tuple[int, list[tuple[str, int]]]:
+    """The total and its breakdown by status, from one grouped query (so they always agree)."""
+    details = _status_counts(qs, choices)
+    return sum(n for _, n in details), details
 
 
 def _for_role(actor: Actor, *, liaison: str, admin: str, staff: str) -> str:
@@ -50,6 +61,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
     panels: list[DashboardPanel] = []
 
     agreements = scope(Agreement.objects.all(), user)
+    count, details = _by_status(agreements, AgreementStatus.choices)
     panels.append(
         DashboardPanel(
             title="Agreements",
@@ -60,8 +72,8 @@ def dashboard_for(user) -> list[DashboardPanel]:
                 staff="Voluntary agreements and their negotiation record.",
             ),
             url=reverse("agreements:list"),
-            count=agreements.count(),
-            details=_status_counts(agreements, AgreementStatus.choices),
+            count=count,
+            details=details,
         )
     )
     submissions = scope(ModelSubmission.objects.all(), user)
@@ -76,6 +88,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
         )
     )
     assessments = scope(Assessment.objects.all(), user)
+    count, details = _by_status(assessments, AssessmentStatus.choices)
     panels.append(
         DashboardPanel(
             title="Assessments",
@@ -86,11 +99,23 @@ def dashboard_for(user) -> list[DashboardPanel]:
                 staff="Assessment cases you lead or work on.",
             ),
             url=reverse("assessments:list"),
-            count=assessments.count(),
-            details=_status_counts(assessments, AssessmentStatus.choices),
+            count=count,
+            details=details,
         )
     )
     tickets = scope(AccessTicket.objects.all(), user)
+    count, details = _by_status(tickets, TicketStatus.choices)
+    if actor.is_liaison:
+        to_act = ("Waiting for you to provision", tickets.filter(status=TicketStatus.APPROVED))
+    elif actor.is_lead:
+        to_act = (
+            "Requests waiting for your decision",
+            tickets.filter(status=TicketStatus.REQUESTED, assessment__lead_id=actor.user_id).exclude(
+                requested_by_id=actor.user_id
+            ),
+        )
+    else:
+        to_act = ("Live access", tickets.filter(status__in=[TicketStatus.PROVISIONED, TicketStatus.ACTIVE]))
     panels.append(
         DashboardPanel(
             title="Model access",
@@ -101,41 +126,52 @@ def dashboard_for(user) -> list[DashboardPanel]:
                 staff="Access tickets on your assessments: requests, approvals and live credentials.",
             ),
             url=reverse("assessments:ticket_list"),
-            count=tickets.filter(status__in=[TicketStatus.REQUESTED, TicketStatus.APPROVED,
-                                             TicketStatus.PROVISIONED, TicketStatus.ACTIVE]).count(),
-            details=_status_counts(tickets, TicketStatus.choices),
+            count=count,
+            details=details,
+            notes=[(to_act[0], to_act[1].count())],
         )
     )
     findings = scope(Finding.objects.all(), user)
+    count, details = _by_status(findings, FindingStatus.choices)
     if actor.is_liaison:
-        waiting = findings.filter(status=FindingStatus.RELEASED)
-        description = "Findings released to your company; those awaiting your response are counted."
+        to_act = ("Waiting for your answer", findings.filter(status=FindingStatus.RELEASED))
+        description = "Findings the centre released to your company."
     elif actor.is_lead:
-        waiting = findings.filter(status=FindingStatus.IN_REVIEW).exclude(author_id=actor.user_id)
-        description = "Findings on your cases; those in review that you may release are counted."
+        to_act = (
+            "In review, yours to release",
+            findings.filter(status=FindingStatus.IN_REVIEW).exclude(author_id=actor.user_id),
+        )
+        description = "Findings on the assessments you lead or work on."
     elif actor.is_admin:
-        waiting = findings.filter(status=FindingStatus.RELEASED, response_due_at__lt=timezone.now())
-        description = "Findings across all cases; company responses that are overdue are counted."
+        to_act = (
+            "Company answers overdue",
+            findings.filter(status=FindingStatus.RELEASED, response_due_at__lt=timezone.now()),
+        )
+        description = "Findings across all assessments."
     else:
-        waiting = findings.filter(status=FindingStatus.DRAFT, author_id=actor.user_id)
-        description = "Findings on your cases; your drafts not yet sent for review are counted."
+        to_act = ("Your drafts", findings.filter(status=FindingStatus.DRAFT, author_id=actor.user_id))
+        description = "Findings on the assessments you work on."
     panels.append(
         DashboardPanel(
             title="Findings",
             description=description,
             url=reverse("findings:list"),
-            count=waiting.count(),
-            details=_status_counts(findings, FindingStatus.choices),
+            count=count,
+            details=details,
+            notes=[(to_act[0], to_act[1].count())],
         )
     )
-    soon = timezone.now() + timedelta(days=7)
+    now = timezone.now()
     deadlines = scope(Deadline.objects.filter(is_open=True), user)
+    overdue = deadlines.filter(due_at__lt=now).count()
+    this_week = deadlines.filter(due_at__gte=now, due_at__lte=now + timedelta(days=7)).count()
     panels.append(
         DashboardPanel(
             title="Deadlines this week",
             description="Dates you must act by in the next seven days, and any that are overdue.",
             url=reverse("reminders:my_deadlines"),
-            count=deadlines.filter(due_at__lte=soon).count(),
+            count=overdue + this_week,
+            details=[(label, n) for label, n in (("Overdue", overdue), ("Due in the next 7 days", this_week)) if n],
         )
     )
     return panels

@@ -81,8 +81,9 @@ def _panels(client, user) -> dict:
     return {p.title: p for p in response.context["panels"]}
 
 
-def test_dashboard_counts_the_findings_each_role_must_act_on(client_for, case, case_b, lead, evaluator, liaison_a,
-                                                               liaison_b):
+def test_dashboard_counts_findings_and_shows_what_each_role_must_act_on(
+    client_for, case, case_b, lead, evaluator, liaison_a, liaison_b
+):
     from findings.models import FindingStatus
     from findings.tests.factories import FindingFactory, released_finding
 
@@ -90,10 +91,13 @@ def test_dashboard_counts_the_findings_each_role_must_act_on(client_for, case, c
     FindingFactory(assessment=case, author=evaluator, status=FindingStatus.IN_REVIEW)  # for the lead to release
     released_finding(assessment=case, author=evaluator, released_by=lead)  # awaiting company A's answer
 
-    assert _panels(client_for(evaluator), evaluator)["Findings"].count == 1
-    assert _panels(client_for(lead), lead)["Findings"].count == 1
+    # The big number is the findings; what the role must act on is a line of its own.
+    evaluator_panel = _panels(client_for(evaluator), evaluator)["Findings"]
+    assert (evaluator_panel.count, evaluator_panel.notes) == (3, [("Your drafts", 1)])
+    lead_panel = _panels(client_for(lead), lead)["Findings"]
+    assert (lead_panel.count, lead_panel.notes) == (3, [("In review, yours to release", 1)])
     liaison_panel = _panels(client_for(liaison_a), liaison_a)["Findings"]
-    assert liaison_panel.count == 1
+    assert (liaison_panel.count, liaison_panel.notes) == (1, [("Waiting for your answer", 1)])
     assert liaison_panel.details == [("Released to company", 1)]
     assert _panels(client_for(liaison_b), liaison_b)["Findings"].count == 0
 
