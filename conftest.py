@@ -155,3 +155,27 @@ def postgres_required(django_db_setup, django_db_blocker) -> None:
         if os.environ.get("REQUIRE_SERVICES", "") == "1":
             pytest.fail(message + " and REQUIRE_SERVICES=1.")
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_truncate_trigger():
+    """Let the test runner empty the audit table between transactional tests on PostgreSQL.
+
+    A ``django_db(transaction=True)`` test ends with Django's flush, one TRUNCATE of every table,
+    and the audit table refuses TRUNCATE (audit migration 0005). The test database's flush switches
+    that one trigger off inside its own transaction, as the table's owner may; nothing else does.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if not statements or "audit_auditevent" not in tables:
+            return statements
+        toggle = "ALTER TABLE audit_auditevent {} TRIGGER audit_event_no_truncate"
+        return [toggle.format("DISABLE"), *statements, toggle.format("ENABLE")]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield

@@ -2,7 +2,9 @@
 
 Nobody edits or deletes an audit event: the model refuses a second save and
 any delete, the queryset refuses bulk update and delete, the admin is
-read-only, and on PostgreSQL a trigger refuses UPDATE and DELETE as well.
+read-only, and on PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE as
+well. The actor stays linked: users are deactivated, never deleted, and
+deleting one who has audit events is refused (``on_delete=PROTECT``).
 """
 
 from __future__ import annotations
@@ -34,13 +36,18 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", "Failed login"
         LOGOUT = "logout", "Logged out"
         DENIED = "denied", "Permission refused"
+        # Someone tried something that only a prober does (another organisation's record, a
+        # forged form, a malformed sign-in, a bad API token); at most one per actor, kind and minute.
+        PROBE = "probe", "Probing refused"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # PROTECT: deleting a user who has acted is refused (deactivate them instead), so no event
+    # ever loses its actor; null only for anonymous actions (failed sign-ins, probes).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # Kept as text too, so the record still says who acted if the account is later removed.
+    # Kept as text too, so the record reads on its own (exports, a renamed account).
     actor_email = models.CharField(max_length=254, blank=True)
     action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
     object_type = models.CharField(max_length=100, blank=True, db_index=True)

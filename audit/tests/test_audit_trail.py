@@ -74,18 +74,48 @@ def test_postgres_trigger_refuses_raw_sql_update_and_delete(postgres_required):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_postgres_trigger_lets_a_deleted_account_be_unlinked_but_keeps_its_email(postgres_required):
+def test_postgres_trigger_refuses_truncate(postgres_required):
+    event = _event()
+    for sql in ("TRUNCATE audit_auditevent", "TRUNCATE accounts_user CASCADE"):
+        with pytest.raises(DatabaseError, match="append-only: TRUNCATE refused"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql)
+    assert AuditEvent.objects.filter(pk=event.pk, summary="Terms changed").exists()
+
+
+def test_deleting_a_user_who_has_audit_events_is_refused_and_the_event_keeps_its_actor(db):
+    from django.db.models import ProtectedError
+
     from accounts.tests.factories import UserFactory
 
     user = UserFactory(email="leaver@centre.test")
     event = _event(actor=user)
-    user.delete()
+    with pytest.raises(ProtectedError, match="AuditEvent.actor"):
+        user.delete()
     event.refresh_from_db()
-    assert event.actor_id is None
-    assert event.actor_email == "leaver@centre.test"
-    with pytest.raises(DatabaseError, match="append-only"):
+    assert (event.actor_id, event.actor_email) == (user.pk, "leaver@centre.test")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgres_trigger_refuses_to_unlink_the_actor(postgres_required):
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory(email="leaver@centre.test")
+    event = _event(actor=user)
+    for sql in (
+        "UPDATE audit_auditevent SET actor_id = NULL WHERE id = %s",
+        "UPDATE audit_auditevent SET actor_id = NULL, actor_email = '' WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="unlinking the actor refused"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, [event.pk])
+    # Nor can the user row go underneath it in SQL: the foreign key refuses.
+    with pytest.raises(DatabaseError):
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("UPDATE audit_auditevent SET actor_id = NULL, actor_email = '' WHERE id = %s", [event.pk])
+            cursor.execute("DELETE FROM accounts_membership WHERE user_id = %s", [user.pk])
+            cursor.execute("DELETE FROM accounts_user WHERE id = %s", [user.pk])
+    event.refresh_from_db()
+    assert (event.actor_id, event.actor_email) == (user.pk, "leaver@centre.test")
 
 
 def test_secret_fields_are_masked_even_when_the_caller_forgets():
