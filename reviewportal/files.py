@@ -1,8 +1,10 @@
 """Uploaded files: checked by content, stored privately, served only after a policy check.
 
 * ``validate_upload`` checks size and type *by content* (magic numbers via the
-  ``filetype`` package; plain-text kinds must decode as UTF-8 and must not be
-  HTML), and computes SHA-256 while reading.
+  ``filetype`` package; a PDF must also parse as one, with pypdf in strict
+  mode; plain-text kinds must decode as UTF-8 and hold no HTML or binary data
+  from the first byte to the last), and computes SHA-256 while reading. The
+  file is read in chunks, never whole into memory.
 * ``StoredFile`` is the abstract model every uploaded file extends: random
   name outside any web root, original name, type, size, SHA-256, uploader.
 * ``file_response`` serves a stored file as an attachment with ``nosniff`` and
@@ -12,11 +14,13 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import uuid
 from dataclasses import dataclass
 
 import filetype
+import pypdf
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
@@ -51,6 +55,8 @@ EVIDENCE_KINDS = frozenset(
 )
 
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<script", b"<body", b"<iframe", b"<svg")
+# Enough of the file to recognise its kind by its magic numbers.
+_HEAD_BYTES = 8192
 
 
 def private_storage() -> FileSystemStorage:
@@ -81,9 +87,12 @@ def validate_upload(uploaded, *, allowed: frozenset[str], max_bytes: int | None 
 
     Raises ``ValidationError`` with a message for the uploader when the file is
     too large, empty, or not one of the ``allowed`` kinds judged by its content.
+    The original name is kept, shortened to fit the model's field if need be
+    (keeping its extension).
     """
     limit = max_bytes or settings.UPLOAD_MAX_BYTES
-    name = (getattr(uploaded, "name", "") or "file").rsplit("/", 1)[-1][:200]
+    full_name = (getattr(uploaded, "name", "") or "file").rsplit("/", 1)[-1]
+    name = shortened_file_name(full_name, StoredFile._meta.get_field("original_name").max_length)
     size = uploaded.size
     if size == 0:
         raise ValidationError("The file is empty.", code="empty")
@@ -91,49 +100,117 @@ def validate_upload(uploaded, *, allowed: frozenset[str], max_bytes: int | None 
         raise ValidationError(
             f"The file is {size / 1048576:.1f} MB; the limit is {limit / 1048576:.0f} MB.", code="too_large"
         )
+    extension = full_name.rsplit(".", 1)[-1].lower() if "." in full_name else ""
     digest = hashlib.sha256()
     head = b""
+    text = _TextScan() if extension in TEXT_KINDS else None
     uploaded.seek(0)
     for chunk in uploaded.chunks():
-        if len(head) < 8192:
-            head += chunk[: 8192 - len(head)]
+        if len(head) < _HEAD_BYTES:
+            head += chunk[: _HEAD_BYTES - len(head)]
         digest.update(chunk)
+        if text is not None:
+            text.feed(chunk)
     uploaded.seek(0)
 
-    kind = _kind_from_content(head, name)
+    kind, problem = _kind_from_content(head, extension, text)
+    if kind == "pdf" and not _parses_as_pdf(uploaded):
+        kind, problem = None, "it is not a readable PDF"
     if kind is None or kind not in allowed:
+        reason = f": {problem}" if problem else ""
         raise ValidationError(
-            f"“{name}” is not an accepted file type (judged by its content). Accepted: {_describe(allowed)}.",
+            f"“{name}” is not an accepted file type (judged by its content{reason}). Accepted: {_describe(allowed)}.",
             code="bad_type",
         )
     content_type = (BINARY_KINDS.get(kind) or TEXT_KINDS[kind])[0]
     return UploadInfo(kind=kind, content_type=content_type, size=size, sha256=digest.hexdigest(), original_name=name)
 
 
-def _kind_from_content(head: bytes, name: str) -> str | None:
+def shortened_file_name(name: str, max_length: int) -> str:
+    """``name`` cut to ``max_length`` characters, keeping its extension and marking the cut with "…"."""
+    if len(name) <= max_length:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > 16:
+        return name[: max_length - 1] + "…"
+    return f"{stem[: max_length - len(extension) - 2]}….{extension}"
+
+
+def _kind_from_content(head: bytes, extension: str, text: _TextScan | None) -> tuple[str | None, str]:
+    """The kind of file, or None and why not (the reason may be empty)."""
     guess = filetype.guess(head)
     if guess is not None:
         for kind, (mime, _ext) in BINARY_KINDS.items():
             if guess.mime == mime:
-                return kind
-        return None
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in TEXT_KINDS:
-        return None
-    if b"\x00" in head:
-        return None
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        # The 8 KiB sample may cut a multi-byte character; trim up to 3 bytes and retry.
+                return kind, ""
+        return None, ""
+    if text is None:
+        return None, ""
+    problem = text.close()
+    return (None, problem) if problem else (extension, "")
+
+
+class _TextScan:
+    """Judges a text file chunk by chunk, to its last byte: UTF-8, no NUL byte, no HTML.
+
+    A character or an HTML marker may be cut by a chunk boundary: the decoder
+    keeps an unfinished character for the next chunk, and the end of each chunk
+    is kept to be searched again with the start of the next.
+    """
+
+    _OVERLAP = max(len(marker) for marker in _HTML_MARKERS) - 1
+
+    def __init__(self):
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._tail = b""
+        self.problem = ""
+
+    def feed(self, chunk: bytes) -> None:
+        if self.problem:
+            return
+        if b"\x00" in chunk:
+            self.problem = "it is not plain text"
+            return
         try:
-            text = head[:-3].decode("utf-8")
+            self._decoder.decode(chunk)
         except UnicodeDecodeError:
-            return None
-    lowered = text.lower().encode()
-    if any(marker in lowered for marker in _HTML_MARKERS):
-        return None
-    return extension
+            self.problem = "it is not UTF-8 text"
+            return
+        window = self._tail + chunk.lower()
+        if any(marker in window for marker in _HTML_MARKERS):
+            self.problem = "it contains HTML"
+            return
+        self._tail = window[-self._OVERLAP :]
+
+    def close(self) -> str:
+        """Why the file is not accepted as text, or "" when it is."""
+        if not self.problem:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self.problem = "it is not UTF-8 text"
+        return self.problem
+
+
+def _parses_as_pdf(uploaded) -> bool:
+    """Whether ``uploaded`` reads as a PDF (strictly), not merely starts with ``%PDF-``.
+
+    An HTML page with ``%PDF-`` in front has the magic number but no PDF
+    structure. pypdf reads the file where it lies (in memory or the temporary
+    file Django wrote) and fetches only what it needs: the cross-reference
+    table, the trailer and the page tree. An encrypted PDF cannot show its
+    pages without the password, so there a readable trailer is enough.
+    """
+    uploaded.seek(0)
+    try:
+        reader = pypdf.PdfReader(uploaded, strict=True)
+        if not reader.is_encrypted:
+            len(reader.pages)
+    except Exception:  # noqa: BLE001 - a hostile file can make the parser fail in many ways; all mean "not a PDF"
+        return False
+    finally:
+        uploaded.seek(0)
+    return True
 
 
 class StoredFile(models.Model):

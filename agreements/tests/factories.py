@@ -5,6 +5,7 @@ import factory
 from django.core.files.base import ContentFile
 
 from accounts.tests.factories import OrganisationFactory
+from agreements.demo import demo_pdf
 from agreements.models import (
     Agreement,
     AgreementDocument,
@@ -69,8 +70,8 @@ class OpenPointFactory(factory.django.DjangoModelFactory):
 
 
 def pdf_bytes(extra: bytes = b"") -> bytes:
-    """A small file that is a PDF by its content."""
-    return b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n" + extra + b"\n%%EOF\n"
+    """A small, valid PDF (uploads must parse as one); ``extra`` is written on its page."""
+    return demo_pdf("Test document", [extra.decode("latin-1")])
 
 
 class AgreementDocumentFactory(factory.django.DjangoModelFactory):
