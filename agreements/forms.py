@@ -15,6 +15,7 @@ from agreements.models import (
     NegotiationEntry,
     RiskConsequence,
 )
+from reviewportal import bounds
 from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 from reviewportal.forms import PortalForm, USWDSFormMixin
 
@@ -41,7 +42,7 @@ class ScopedPortalForm(USWDSFormMixin, _FieldSetup):
 
 
 class TermsForm(PortalForm):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=bounds.TITLE)
     max_window_days = forms.IntegerField(
         label="Maximum assessment window (days)",
         min_value=1,
@@ -59,12 +60,12 @@ class TermsForm(PortalForm):
         required=False,
     )
     trade_secret_terms = forms.CharField(
-        label="Trade-secret handling", widget=forms.Textarea(attrs={"rows": 4}), required=False
+        label="Trade-secret handling", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=bounds.BODY
     )
     release_notice_days = forms.IntegerField(
         label="Release-notice period (days)",
         min_value=0,
-        max_value=365,
+        max_value=bounds.RELEASE_NOTICE_MAX_DAYS,
         initial=14,
         help_text=TERM_HELP["release_notice_days"],
     )
@@ -74,7 +75,10 @@ class TermsForm(PortalForm):
     effective_date = forms.DateField(required=False, widget=forms.DateInput)
     expiry_date = forms.DateField(required=False, widget=forms.DateInput)
     note = forms.CharField(
-        label="Why the terms change", max_length=300, required=False, help_text="Shown in the version history."
+        label="Why the terms change",
+        max_length=bounds.SHORT_NOTE,
+        required=False,
+        help_text="Shown in the version history.",
     )
 
     def __init__(self, *args, agreement: Agreement | None = None, **kwargs):
@@ -114,7 +118,7 @@ class TransitionForm(ScopedPortalForm):
     signature_due = forms.DateField(
         required=False, widget=forms.DateInput, help_text="Both sides should have signed by this date."
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=bounds.NOTE)
 
     def __init__(self, *args, transition: str, **kwargs):
         self.transition = transition
@@ -148,7 +152,11 @@ class EntryForm(ScopedPortalForm):
         label="In answer to",
         help_text="For a counter-proposal, the proposal it answers.",
     )
-    text = forms.CharField(label="Proposed text or value, or your comment", widget=forms.Textarea(attrs={"rows": 5}))
+    text = forms.CharField(
+        label="Proposed text or value, or your comment",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=bounds.BODY,
+    )
 
     def __init__(self, *args, agreement: Agreement, **kwargs):
         self.agreement = agreement
@@ -165,8 +173,10 @@ class EntryForm(ScopedPortalForm):
 
 class MeetingForm(PortalForm):
     held_at = forms.DateTimeField(label="Held on", widget=forms.DateTimeInput)
-    attendees = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="One per line, with organisation.")
-    minutes = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}))
+    attendees = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="One per line, with organisation.", max_length=bounds.NOTE
+    )
+    minutes = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=bounds.BODY)
 
     def __init__(self, *args, agreement: Agreement | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -186,8 +196,8 @@ def owner_choices(agreement: Agreement):
 
 
 class OpenPointForm(ScopedPortalForm):
-    title = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    title = forms.CharField(max_length=bounds.TITLE)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=bounds.NOTE)
     owner = forms.ModelChoiceField(queryset=User.objects.none(), to_field_name="public_id")
     due_date = forms.DateField(widget=forms.DateInput)
 
@@ -214,18 +224,22 @@ class OpenPointEditForm(ScopedPortalForm):
 
 
 class ResolveForm(PortalForm):
-    resolution = forms.CharField(label="How was it resolved?", widget=forms.Textarea(attrs={"rows": 3}))
+    resolution = forms.CharField(
+        label="How was it resolved?", widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE
+    )
 
 
 class DocumentForm(PortalForm):
     file = forms.FileField(help_text="PDF or Word (DOC, DOCX, ODT), checked by content.")
     kind = forms.ChoiceField(choices=DocumentKind.choices, initial=DocumentKind.DRAFT)
-    description = forms.CharField(max_length=300, required=False)
+    description = forms.CharField(max_length=bounds.SHORT_NOTE, required=False)
 
 
 class SignForm(PortalForm):
-    signer_name = forms.CharField(label="Name as signed", max_length=200)
-    capacity = forms.CharField(label="Capacity", max_length=200, help_text="Your title, e.g. Chief Legal Officer.")
+    signer_name = forms.CharField(label="Name as signed", max_length=bounds.TITLE)
+    capacity = forms.CharField(
+        label="Capacity", max_length=bounds.TITLE, help_text="Your title, e.g. Chief Legal Officer."
+    )
     confirm = forms.BooleanField(
         label="I am authorised to sign this agreement for my organisation, on the terms shown above."
     )
@@ -241,7 +255,7 @@ class AgreementFilterForm(ScopedPortalForm):
         label="Company",
     )
     overdue = forms.BooleanField(label="Only with overdue open points", required=False)
-    q = forms.CharField(label="Reference or title", required=False)
+    q = forms.CharField(label="Reference or title", required=False, max_length=bounds.TITLE)
 
     def __init__(self, *args, organisations=None, **kwargs):
         self.organisations = organisations

@@ -11,6 +11,7 @@ from accounts.permissions import scope
 from agreements.models import Agreement
 from assessments.models import AssessmentOutcome, Modality, ModelSubmission
 from assessments.services.cases import validate_window
+from reviewportal import bounds
 from reviewportal.choices import AccessKind, RiskDomain
 from reviewportal.errors import RuleViolation
 from reviewportal.forms import PortalForm, form_add_rule_violation
@@ -55,13 +56,13 @@ class SubmissionForm(ConfiguredForm):
         help_text="Models can be submitted only under an active agreement.",
         empty_label="Choose an agreement",
     )
-    model_name = forms.CharField(max_length=200)
-    model_version = forms.CharField(max_length=100)
+    model_name = forms.CharField(max_length=bounds.TITLE)
+    model_version = forms.CharField(max_length=bounds.VERSION)
     modalities = forms.MultipleChoiceField(choices=Modality.choices, widget=forms.CheckboxSelectMultiple)
     intended_release_date = forms.DateField(
         required=False, widget=forms.DateInput(format="%Y-%m-%d"), help_text="When you plan to release it broadly."
     )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=bounds.NOTE)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -93,6 +94,7 @@ class AssessmentForm(ConfiguredForm):
     )
     internal_notes = forms.CharField(
         required=False,
+        max_length=bounds.BODY,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Centre only: never shown to the company.",
     )
@@ -138,16 +140,20 @@ class AssessmentForm(ConfiguredForm):
 
 class CloseForm(PortalForm):
     outcome = forms.ChoiceField(choices=AssessmentOutcome.choices, widget=forms.RadioSelect)
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), help_text="Why this outcome: the record.")
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), help_text="Why this outcome: the record.", max_length=bounds.BODY
+    )
 
 
 class ReasonForm(PortalForm):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE)
 
 
 class TicketRequestForm(PortalForm):
     kind = forms.ChoiceField(choices=AccessKind.choices, label="Kind of access")
-    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="What you will test and why.")
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="What you will test and why.", max_length=bounds.NOTE
+    )
     wanted_from = _dt_field("Access from")
     wanted_to = _dt_field("Access until", "Within the assessment window.")
 
@@ -155,28 +161,30 @@ class TicketRequestForm(PortalForm):
 class TicketApproveForm(PortalForm):
     starts_at = _dt_field("Access from", "You may shorten the period requested, not lengthen it.")
     ends_at = _dt_field("Access until")
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE)
 
 
 class TicketProvisionForm(PortalForm):
-    endpoint = forms.CharField(label="Endpoint or location", max_length=500)
+    endpoint = forms.CharField(label="Endpoint or location", max_length=bounds.ENDPOINT)
     credential = forms.CharField(
         required=False,
         strip=False,
+        # No max_length: a browser would cut a pasted key short without a word; the service refuses one over
+        # bounds.CREDENTIAL_BYTES with a message instead.
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="API key or token. Stored encrypted; shown only to the evaluators on the case, and every "
-        "showing is recorded. Leave empty only for documentation access.",
+        help_text="API key or token, at most 8 KiB. Stored encrypted; shown only to the evaluators on the case, "
+        "and every showing is recorded. Leave empty only for documentation access.",
     )
-    instructions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    instructions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=bounds.NOTE)
 
 
 class ExtensionRequestForm(PortalForm):
     until = _dt_field("Extend access until", "Within the assessment window; the company must consent.")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE)
 
 
 class ExtensionDecisionForm(PortalForm):
     decision = forms.ChoiceField(
         choices=[("consent", "Consent to the extension"), ("decline", "Decline it")], widget=forms.RadioSelect
     )
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE)

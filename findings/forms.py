@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from findings.models import SEVERITY_RUBRIC, Severity
 from findings.services import MAX_FILES_PER_UPLOAD, default_response_due
+from reviewportal import bounds
 from reviewportal.choices import RiskDomain
 from reviewportal.files import EVIDENCE_KINDS, validate_upload
 from reviewportal.forms import PortalForm
@@ -72,21 +73,28 @@ class FilesKeptNoticeMixin:
 class FindingForm(FilesKeptNoticeMixin, PortalForm):
     file_fields = ("evidence",)
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=bounds.TITLE)
     risk_domain = forms.ChoiceField(label="Risk domain", choices=[("", "- Select -"), *RiskDomain.choices])
     severity = forms.ChoiceField(
         choices=_severity_choices,
         widget=forms.RadioSelect,
         help_text="Choose by the rubric: the uplift or harm the behaviour gives, and how readily.",
     )
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Two or three sentences.")
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Two or three sentences.", max_length=bounds.SUMMARY
+    )
     details = forms.CharField(
         required=False,
+        max_length=bounds.BODY,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text="Markdown: **bold**, *italic*, lists, `code`, [links](https://…). HTML is shown as text.",
     )
-    reproduction_steps = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
-    recommended_action = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    reproduction_steps = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=bounds.BODY
+    )
+    recommended_action = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=bounds.BODY
+    )
     evidence = MultipleFileField(label="Evidence files")
 
     def __init__(self, *args, **kwargs):
@@ -122,32 +130,43 @@ class ReleaseForm(PortalForm):
             return None
         if day <= timezone.localdate():
             raise ValidationError("Pick a date after today.")
+        message = bounds.RESPONSE_DUE.error(day)
+        if message:
+            raise ValidationError(message)
         return _end_of_day(day)
 
 
 class ReopenForm(ReleaseForm):
     note = forms.CharField(
         label="What the company should answer",
+        max_length=bounds.NOTE,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Shown to the company in the finding's thread.",
     )
 
 
 class ResolveForm(PortalForm):
-    note = forms.CharField(label="Resolution note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label="Resolution note", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE
+    )
 
 
 class WithdrawForm(PortalForm):
-    reason = forms.CharField(label="Reason for withdrawing", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="Reason for withdrawing", widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE
+    )
 
 
 class ResponseForm(FilesKeptNoticeMixin, PortalForm):
     file_fields = ("files",)
 
-    company_response = forms.CharField(label="Your response", widget=forms.Textarea(attrs={"rows": 6}))
+    company_response = forms.CharField(
+        label="Your response", widget=forms.Textarea(attrs={"rows": 6}), max_length=bounds.BODY
+    )
     planned_mitigation = forms.CharField(
         label="Planned mitigation",
         required=False,
+        max_length=bounds.BODY,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What the company will change, and by when.",
     )
@@ -159,7 +178,7 @@ class ResponseForm(FilesKeptNoticeMixin, PortalForm):
 
 
 class CommentForm(PortalForm):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE)
     internal = forms.BooleanField(
         label="Internal: only the centre team sees this comment", required=False, initial=True
     )

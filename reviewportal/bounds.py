@@ -24,11 +24,13 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
+from reviewportal.choices import MAX_WINDOW_DAYS
 from reviewportal.errors import RuleViolation
 
 # --- Text lengths, in characters --------------------------------------------------------
 
 TITLE = 200  # titles, names as signed, capacities, model names
+VERSION = 100  # a model's version label
 SHORT_NOTE = 300  # one-line notes: why the terms changed, a document's description, one attendee
 ENDPOINT = 500  # where the access is (a URL or a location)
 SUMMARY = 2_000  # a finding's summary: two or three sentences the report leads with
@@ -45,20 +47,20 @@ CREDENTIAL_CIPHERTEXT = 16 * 1024
 # The longest release-notice period an agreement can set.
 RELEASE_NOTICE_MAX_DAYS = 365
 
-YEAR = 365
-
 
 @dataclass(frozen=True)
 class DateRange:
-    """How far back and ahead of today a date may lie, in whole days (both ends included)."""
+    """How far back and ahead of today a date may lie, in calendar years or days (both ends included)."""
 
     label: str  # the start of the message: "The intended release date"
-    back: int  # days before today; 0: today is the earliest
-    ahead: int  # days after today; 0: today is the latest
+    ahead_years: int  # 0: today is the latest
+    back_years: int = 0  # 0 (and no back_days): today is the earliest
+    back_days: int = 0
 
     def limits(self, today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
         today = today or _today()
-        return today - datetime.timedelta(days=self.back), today + datetime.timedelta(days=self.ahead)
+        first = _years_from(today, -self.back_years) - datetime.timedelta(days=self.back_days)
+        return first, _years_from(today, self.ahead_years)
 
     def error(self, value: datetime.date | datetime.datetime | None) -> str | None:
         """The message for ``value`` outside the range (None when it is inside, or empty).
@@ -81,25 +83,35 @@ class DateRange:
 
 
 # Planned dates start today; records of what happened may lie in the past.
-INTENDED_RELEASE = DateRange("The intended release date", back=0, ahead=5 * YEAR)
+INTENDED_RELEASE = DateRange("The intended release date", ahead_years=5)
 # A case may be recorded after its window began (a closed case written up later), or planned up to two years out.
-ASSESSMENT_WINDOW = DateRange("The access window", back=YEAR, ahead=2 * YEAR)
-# Access inside a window of at most 30 days, so it cannot have started longer ago than that.
-ACCESS_PERIOD = DateRange("The access period", back=30, ahead=2 * YEAR)
-AGREEMENT_EFFECTIVE = DateRange("The effective date", back=5 * YEAR, ahead=2 * YEAR)
-AGREEMENT_EXPIRY = DateRange("The expiry date", back=5 * YEAR, ahead=10 * YEAR)
-OPEN_POINT_DUE = DateRange("The due date", back=0, ahead=YEAR)
-SIGNATURE_DUE = DateRange("The signature due date", back=0, ahead=YEAR)
-MEETING_HELD = DateRange("The meeting date", back=5 * YEAR, ahead=0)
-RESPONSE_DUE = DateRange("The response due date", back=0, ahead=YEAR)
+ASSESSMENT_WINDOW = DateRange("The access window", back_years=1, ahead_years=2)
+# Access lies inside a window of at most 30 days, so it cannot have started longer ago than that.
+ACCESS_PERIOD = DateRange("The access period", back_days=MAX_WINDOW_DAYS, ahead_years=2)
+# An agreement may be recorded after it took effect, or after it ended.
+AGREEMENT_EFFECTIVE = DateRange("The effective date", back_years=5, ahead_years=2)
+AGREEMENT_EXPIRY = DateRange("The expiry date", back_years=5, ahead_years=10)
+OPEN_POINT_DUE = DateRange("The due date", ahead_years=1)
+SIGNATURE_DUE = DateRange("The signature due date", ahead_years=1)
+RESPONSE_DUE = DateRange("The response due date", ahead_years=1)
+# A record of a meeting that took place: today at the latest.
+MEETING_HELD = DateRange("The meeting date", back_years=5, ahead_years=0)
 
 
 # --- Checks the services call ---------------------------------------------------------
 
 
 def changed(new, old):
-    """``new`` if it differs from the stored ``old``, else None: an unchanged date is not checked again."""
-    return None if new == old else new
+    """``new`` if it differs from the stored ``old``, else None: an unchanged date is not checked again.
+
+    Datetimes are compared to the minute, the precision of the portal's forms, so a stored
+    value with seconds that a form sends back is still unchanged.
+    """
+    if isinstance(new, datetime.datetime) and isinstance(old, datetime.datetime):
+        same = new.replace(second=0, microsecond=0) == old.replace(second=0, microsecond=0)
+    else:
+        same = new == old
+    return None if same else new
 
 
 def date_errors(**fields: tuple[datetime.date | datetime.datetime | None, DateRange]) -> dict[str, list[str]]:
@@ -160,6 +172,14 @@ def _raise(errors: dict[str, list[str]]) -> None:
 
 def _today() -> datetime.date:
     return timezone.localdate()
+
+
+def _years_from(day: datetime.date, years: int) -> datetime.date:
+    """The same day ``years`` later (earlier when negative); 29 February becomes the 28th in other years."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

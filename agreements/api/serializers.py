@@ -21,6 +21,7 @@ from agreements.models import (
     Signature,
 )
 from agreements.services import TRANSITIONS
+from reviewportal import bounds
 from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 
 
@@ -80,8 +81,8 @@ class TermsInputSerializer(serializers.Serializer):
     max_window_days = serializers.IntegerField(min_value=1, max_value=MAX_WINDOW_DAYS)
     risk_domains = serializers.ListField(child=serializers.ChoiceField(RiskDomain.choices), allow_empty=True)
     access_modalities = serializers.ListField(child=serializers.ChoiceField(AccessKind.choices), allow_empty=True)
-    trade_secret_terms = serializers.CharField(allow_blank=True, required=False, default="")
-    release_notice_days = serializers.IntegerField(min_value=0, max_value=365)
+    trade_secret_terms = serializers.CharField(allow_blank=True, required=False, default="", max_length=bounds.BODY)
+    release_notice_days = serializers.IntegerField(min_value=0, max_value=bounds.RELEASE_NOTICE_MAX_DAYS)
     risk_consequence = serializers.ChoiceField(RiskConsequence.choices)
     effective_date = serializers.DateField(allow_null=True, required=False, default=None)
     expiry_date = serializers.DateField(allow_null=True, required=False, default=None)
@@ -91,14 +92,14 @@ class AgreementCreateSerializer(TermsInputSerializer):
     organisation = ScopedSlugField(
         slug_field="public_id", queryset=Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER)
     )
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=bounds.TITLE)
 
 
 class TermsUpdateSerializer(TermsInputSerializer):
     """A PATCH of the terms: fields left out keep their current value."""
 
-    title = serializers.CharField(max_length=200, required=False)
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    title = serializers.CharField(max_length=bounds.TITLE, required=False)
+    note = serializers.CharField(max_length=bounds.SHORT_NOTE, required=False, allow_blank=True, default="")
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -130,7 +131,7 @@ class EntrySerializer(serializers.ModelSerializer):
 class EntryInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(EntryKind.choices, default=EntryKind.PROPOSAL)
     clause = serializers.ChoiceField(Clause.choices, default=Clause.GENERAL)
-    text = serializers.CharField()
+    text = serializers.CharField(max_length=bounds.BODY)
     responds_to = ScopedSlugField(
         slug_field="public_id", queryset=NegotiationEntry.objects.all(), required=False, allow_null=True
     )
@@ -149,11 +150,11 @@ class MeetingSerializer(serializers.ModelSerializer):
 class MeetingInputSerializer(serializers.Serializer):
     held_at = serializers.DateTimeField(help_text="When the meeting took place (not a planned meeting).")
     attendees = serializers.ListField(
-        child=serializers.CharField(max_length=300),
+        child=serializers.CharField(max_length=bounds.SHORT_NOTE),
         allow_empty=False,
-        help_text="Who attended, one entry per person, with their organisation.",
+        help_text=f"Who attended, one entry per person, with their organisation ({bounds.NOTE:,} characters in all).",
     )
-    minutes = serializers.CharField()
+    minutes = serializers.CharField(max_length=bounds.BODY)
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -190,7 +191,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 class DocumentUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="PDF or Word (DOC, DOCX, ODT), checked by content; size limited.")
     kind = serializers.ChoiceField(DocumentKind.choices, default=DocumentKind.DRAFT)
-    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=bounds.SHORT_NOTE, required=False, allow_blank=True, default="")
 
 
 class OpenPointSerializer(serializers.ModelSerializer):
@@ -215,20 +216,20 @@ class OpenPointSerializer(serializers.ModelSerializer):
 
 
 class OpenPointInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    title = serializers.CharField(max_length=bounds.TITLE)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.NOTE)
     owner = ScopedSlugField(slug_field="public_id", queryset=User.objects.filter(is_active=True))
     due_date = serializers.DateField()
 
 
 class ResolveInputSerializer(serializers.Serializer):
-    resolution = serializers.CharField()
+    resolution = serializers.CharField(max_length=bounds.NOTE)
 
 
 class TransitionInputSerializer(serializers.Serializer):
     transition = serializers.ChoiceField(list(TRANSITIONS.items()))
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="For withdraw and terminate."
+        required=False, allow_blank=True, default="", max_length=bounds.NOTE, help_text="For withdraw and terminate."
     )
     signature_due = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="For submit_for_signature."
@@ -240,5 +241,5 @@ class SignatureDueInputSerializer(serializers.Serializer):
 
 
 class SignInputSerializer(serializers.Serializer):
-    signer_name = serializers.CharField(max_length=200)
-    capacity = serializers.CharField(max_length=200)
+    signer_name = serializers.CharField(max_length=bounds.TITLE)
+    capacity = serializers.CharField(max_length=bounds.TITLE)

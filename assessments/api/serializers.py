@@ -11,6 +11,7 @@ from rest_framework import serializers
 from accounts.models import User
 from agreements.models import Agreement
 from assessments.models import AccessTicket, Assessment, AssessmentOutcome, Modality, ModelSubmission
+from reviewportal import bounds
 from reviewportal.choices import AccessKind, RiskDomain
 
 
@@ -45,11 +46,11 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
 class SubmissionCreateSerializer(serializers.Serializer):
     agreement = serializers.SlugRelatedField(slug_field="reference", queryset=Agreement.objects.none())
-    model_name = serializers.CharField(max_length=200)
-    model_version = serializers.CharField(max_length=100)
+    model_name = serializers.CharField(max_length=bounds.TITLE)
+    model_version = serializers.CharField(max_length=bounds.VERSION)
     modalities = serializers.ListField(child=serializers.ChoiceField(choices=Modality.choices), allow_empty=False)
     intended_release_date = serializers.DateField(required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.NOTE)
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -91,7 +92,7 @@ class AssessmentWriteSerializer(serializers.Serializer):
     risk_domains = serializers.ListField(child=serializers.ChoiceField(choices=RiskDomain.choices), allow_empty=False)
     window_start = serializers.DateTimeField()
     window_end = serializers.DateTimeField()
-    internal_notes = serializers.CharField(required=False, allow_blank=True, default="")
+    internal_notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.BODY)
 
 
 class AssessmentCreateSerializer(AssessmentWriteSerializer):
@@ -105,11 +106,11 @@ class AdvanceSerializer(serializers.Serializer):
 
 class CloseSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=AssessmentOutcome.choices)
-    rationale = serializers.CharField()
+    rationale = serializers.CharField(max_length=bounds.BODY)
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=bounds.NOTE)
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -150,7 +151,7 @@ class TicketSerializer(serializers.ModelSerializer):
 class TicketCreateSerializer(serializers.Serializer):
     assessment = serializers.SlugRelatedField(slug_field="reference", queryset=Assessment.objects.none())
     kind = serializers.ChoiceField(choices=AccessKind.choices)
-    justification = serializers.CharField()
+    justification = serializers.CharField(max_length=bounds.NOTE)
     wanted_from = serializers.DateTimeField()
     wanted_to = serializers.DateTimeField()
 
@@ -158,25 +159,31 @@ class TicketCreateSerializer(serializers.Serializer):
 class TicketApproveSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField(required=False)
     ends_at = serializers.DateTimeField(required=False)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.NOTE)
 
 
 class TicketProvisionSerializer(serializers.Serializer):
-    endpoint = serializers.CharField(max_length=500)
+    endpoint = serializers.CharField(max_length=bounds.ENDPOINT)
+    # Limited in bytes by the service (bounds.CREDENTIAL_BYTES), with the same message as the form.
     credential = serializers.CharField(
-        required=False, allow_blank=True, default="", write_only=True, trim_whitespace=False
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        trim_whitespace=False,
+        help_text="API key or token, at most 8 KiB (UTF-8).",
     )
-    instructions = serializers.CharField(required=False, allow_blank=True, default="")
+    instructions = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.NOTE)
 
 
 class ExtensionRequestSerializer(serializers.Serializer):
     until = serializers.DateTimeField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=bounds.NOTE)
 
 
 class ExtensionDecisionSerializer(serializers.Serializer):
     consent = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.NOTE)
 
 
 class CredentialRevealSerializer(serializers.Serializer):

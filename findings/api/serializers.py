@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from findings.models import Finding, FindingComment, FindingEvidence, Severity
 from findings.selectors import finding_files
+from reviewportal import bounds
 from reviewportal.choices import RiskDomain
 
 
@@ -96,23 +97,25 @@ class FindingCreateSerializer(serializers.Serializer):
     """What an evaluator sends to record a draft finding."""
 
     assessment = serializers.CharField(max_length=20, help_text="Reference of the assessment, e.g. ASM-2026-0001.")
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=bounds.TITLE)
     risk_domain = serializers.ChoiceField(choices=RiskDomain.choices)
     severity = serializers.ChoiceField(choices=Severity.choices)
-    summary = serializers.CharField()
-    details = serializers.CharField(required=False, allow_blank=True, default="", help_text="Markdown.")
-    reproduction_steps = serializers.CharField(required=False, allow_blank=True, default="")
-    recommended_action = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = serializers.CharField(max_length=bounds.SUMMARY)
+    details = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=bounds.BODY, help_text="Markdown."
+    )
+    reproduction_steps = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.BODY)
+    recommended_action = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.BODY)
 
 
 class FindingUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
+    title = serializers.CharField(max_length=bounds.TITLE, required=False)
     risk_domain = serializers.ChoiceField(choices=RiskDomain.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    summary = serializers.CharField(required=False)
-    details = serializers.CharField(required=False, allow_blank=True)
-    reproduction_steps = serializers.CharField(required=False, allow_blank=True)
-    recommended_action = serializers.CharField(required=False, allow_blank=True)
+    summary = serializers.CharField(required=False, max_length=bounds.SUMMARY)
+    details = serializers.CharField(required=False, allow_blank=True, max_length=bounds.BODY)
+    reproduction_steps = serializers.CharField(required=False, allow_blank=True, max_length=bounds.BODY)
+    recommended_action = serializers.CharField(required=False, allow_blank=True, max_length=bounds.BODY)
 
 
 class ReleaseSerializer(serializers.Serializer):
@@ -122,20 +125,22 @@ class ReleaseSerializer(serializers.Serializer):
 
 
 class ReopenSerializer(ReleaseSerializer):
-    note = serializers.CharField(help_text="What the company should answer; shown to the company.")
+    note = serializers.CharField(
+        max_length=bounds.NOTE, help_text="What the company should answer; shown to the company."
+    )
 
 
 class ResolveSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.NOTE)
 
 
 class WithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=bounds.NOTE)
 
 
 class RespondSerializer(serializers.Serializer):
-    company_response = serializers.CharField()
-    planned_mitigation = serializers.CharField(required=False, allow_blank=True, default="")
+    company_response = serializers.CharField(max_length=bounds.BODY)
+    planned_mitigation = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.BODY)
 
 
 class RespondWithFilesSerializer(RespondSerializer):
