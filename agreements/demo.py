@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from agreements import services
+from agreements.deadlines import open_point_deadline_specs
 from agreements.models import (
     Agreement,
     AgreementDocument,
@@ -29,6 +30,7 @@ from agreements.models import (
     OpenPoint,
     Signature,
 )
+from reminders.services import deadline_sync
 
 ALPHA_TITLE = "Voluntary pre-release assessment agreement — Alpha AI"
 ALPHA_PILOT_TITLE = "Pilot evaluation arrangement 2025 — Alpha AI"
@@ -126,9 +128,23 @@ def _entry(actor, agreement, kind, clause, text, when, responds_to=None) -> Nego
 
 
 def _point(actor, agreement, title, owner, due, created, description="", resolved=None) -> OpenPoint:
+    """An open point raised on ``created`` and due on ``due``.
+
+    A point raised in the past was due on a day that has passed: it is raised through the service
+    with today's date (a new point cannot be due in the past), then given its own date.
+    """
     point = services.open_point_add(
-        actor=actor, agreement=agreement, title=title, owner=owner, due_date=due, description=description
+        actor=actor,
+        agreement=agreement,
+        title=title,
+        owner=owner,
+        due_date=max(due, timezone.localdate()),
+        description=description,
     )
+    if point.due_date != due:
+        OpenPoint.objects.filter(pk=point.pk).update(due_date=due)
+        point.refresh_from_db()
+        deadline_sync(owner=point, specs=open_point_deadline_specs(point))
     if resolved is not None:
         resolver, resolution, when = resolved
         services.open_point_resolve(actor=resolver, point=point, resolution=resolution)

@@ -39,6 +39,7 @@ from agreements.models import (
 from audit.models import AuditEvent
 from audit.services import audit_record, diff_fields
 from reminders.services import deadline_sync
+from reviewportal import bounds
 from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 from reviewportal.errors import RuleViolation, TransitionNotAllowed
 from reviewportal.files import AGREEMENT_DOCUMENT_KINDS, validate_upload
@@ -80,16 +81,22 @@ def terms_snapshot(agreement: Agreement) -> dict[str, Any]:
     return snapshot
 
 
-def _clean_terms(terms: dict[str, Any]) -> dict[str, Any]:
-    """Check the terms against the framework's rules; RuleViolation names every field at fault."""
+def _clean_terms(terms: dict[str, Any], current: Agreement | None = None) -> dict[str, Any]:
+    """Check the terms against the framework's rules; RuleViolation names every field at fault.
+
+    Dates are checked against their ranges (``reviewportal.bounds``) unless they are the
+    ``current`` agreement's own, sent back unchanged.
+    """
     errors: dict[str, list[str]] = {}
     cleaned = dict(terms)
     window = terms.get("max_window_days")
     if not isinstance(window, int) or not 1 <= window <= MAX_WINDOW_DAYS:
         errors["max_window_days"] = [f"The maximum assessment window must be between 1 and {MAX_WINDOW_DAYS} days."]
     notice = terms.get("release_notice_days")
-    if not isinstance(notice, int) or not 0 <= notice <= 365:
-        errors["release_notice_days"] = ["The release-notice period must be between 0 and 365 days."]
+    if not isinstance(notice, int) or not 0 <= notice <= bounds.RELEASE_NOTICE_MAX_DAYS:
+        errors["release_notice_days"] = [
+            f"The release-notice period must be between 0 and {bounds.RELEASE_NOTICE_MAX_DAYS} days."
+        ]
     for name, allowed in (("risk_domains", RiskDomain.values), ("access_modalities", AccessKind.values)):
         values = list(terms.get(name) or [])
         unknown = [v for v in values if v not in allowed]
@@ -101,7 +108,17 @@ def _clean_terms(terms: dict[str, Any]) -> dict[str, Any]:
     effective, expiry = terms.get("effective_date"), terms.get("expiry_date")
     if effective and expiry and expiry <= effective:
         errors["expiry_date"] = ["The expiry date must be after the effective date."]
+    errors.update(
+        bounds.date_errors(
+            effective_date=(
+                bounds.changed(effective, getattr(current, "effective_date", None)),
+                bounds.AGREEMENT_EFFECTIVE,
+            ),
+            expiry_date=(bounds.changed(expiry, getattr(current, "expiry_date", None)), bounds.AGREEMENT_EXPIRY),
+        )
+    )
     cleaned["trade_secret_terms"] = (terms.get("trade_secret_terms") or "").strip()
+    errors.update(bounds.length_errors(trade_secret_terms=(cleaned["trade_secret_terms"], bounds.BODY)))
     if errors:
         raise RuleViolation("Some terms are not acceptable; see the fields marked.", errors=errors)
     return cleaned
@@ -131,6 +148,7 @@ def agreement_create(
         )
     if not title.strip():
         raise RuleViolation("A title is required.", errors={"title": ["Give the agreement a title."]})
+    bounds.check_lengths(title=(title.strip(), bounds.TITLE))
     cleaned = _clean_terms(terms)
     with transaction.atomic():
         agreement = Agreement(
@@ -157,7 +175,8 @@ def agreement_update_terms(
 ) -> AgreementVersion | None:
     """Change the agreed terms. A real change makes a new version; no change makes none (returns None)."""
     require(actor, "agreement.edit_terms", agreement)
-    cleaned = _clean_terms(terms)
+    bounds.check_lengths(title=((title or "").strip(), bounds.TITLE), note=(note, bounds.SHORT_NOTE))
+    cleaned = _clean_terms(terms, current=agreement)
     with transaction.atomic():
         agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
         if agreement.status not in TERMS_EDITABLE_STATUSES:
@@ -246,6 +265,7 @@ def _transition(
             f"Say why the agreement is {AgreementStatus(move.to).label.lower()}.",
             errors={"reason": ["A reason is required."]},
         )
+    bounds.check_lengths(reason=(reason, bounds.NOTE))
     if actor is not SYSTEM:
         require(actor, move.permission, agreement, message=f"You may not {move.verb} this agreement.")
     with transaction.atomic():
@@ -290,11 +310,11 @@ def agreement_open_negotiation(*, actor: Any, agreement: Agreement, request=None
 
 
 def _check_signature_due(signature_due: datetime.date | None) -> None:
-    if signature_due is None or signature_due < timezone.localdate():
+    if signature_due is None:
         raise RuleViolation(
-            "The signature due date must be today or later.",
-            errors={"signature_due": ["Give a signature due date that is today or later."]},
+            "Give the date by which both sides should sign.", errors={"signature_due": ["Give a signature due date."]}
         )
+    bounds.check_dates(signature_due=(signature_due, bounds.SIGNATURE_DUE))
 
 
 def agreement_submit_for_signature(
@@ -467,6 +487,9 @@ def agreement_sign(*, actor: Any, agreement: Agreement, signer_name: str, capaci
         errors["signer_name"] = ["Give the name as signed."]
     if not capacity.strip():
         errors["capacity"] = ["Give the capacity in which you sign, e.g. Chief Legal Officer."]
+    errors |= bounds.length_errors(
+        signer_name=(signer_name.strip(), bounds.TITLE), capacity=(capacity.strip(), bounds.TITLE)
+    )
     if errors:
         raise RuleViolation("The signature is incomplete.", errors=errors)
     with transaction.atomic():
@@ -551,6 +574,7 @@ def negotiation_entry_add(
     require(actor, "agreement.comment" if kind == EntryKind.COMMENT else "agreement.propose", agreement)
     if not text.strip():
         raise RuleViolation("Write the proposed text or your comment.", errors={"text": ["This cannot be empty."]})
+    bounds.check_lengths(text=(text.strip(), bounds.BODY))
     if responds_to is not None and responds_to.agreement_id != agreement.pk:
         raise RuleViolation(
             "A reply must answer an entry of the same agreement.",
@@ -583,10 +607,6 @@ def negotiation_entry_add(
     return entry
 
 
-# Meetings before this are typing mistakes (and dates centuries back have no reliable UTC offset).
-EARLIEST_MEETING = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
-
-
 def meeting_record(
     *, actor: Any, agreement: Agreement, held_at: datetime.datetime, attendees: str, minutes: str, request=None
 ) -> Meeting:
@@ -597,10 +617,9 @@ def meeting_record(
         errors["attendees"] = ["List who attended, one per line."]
     if not minutes.strip():
         errors["minutes"] = ["Write the minutes."]
-    if held_at and held_at > timezone.now() + datetime.timedelta(days=1):
-        errors["held_at"] = ["Record meetings that have taken place, not planned ones."]
-    elif held_at and held_at < EARLIEST_MEETING:
-        errors["held_at"] = ["Give the date the meeting was held; that one is far in the past."]
+    # A record of a meeting that took place: today at the latest (bounds.MEETING_HELD).
+    errors |= bounds.date_errors(held_at=(held_at, bounds.MEETING_HELD))
+    errors |= bounds.length_errors(attendees=(attendees.strip(), bounds.NOTE), minutes=(minutes.strip(), bounds.BODY))
     if errors:
         raise RuleViolation("The meeting record is incomplete.", errors=errors)
     with transaction.atomic():
@@ -652,6 +671,8 @@ def open_point_add(
         raise RuleViolation("Name the open point.", errors={"title": ["A title is required."]})
     if due_date is None:
         raise RuleViolation("A due date is required.", errors={"due_date": ["Give a due date."]})
+    bounds.check_lengths(title=(title.strip(), bounds.TITLE), description=(description.strip(), bounds.NOTE))
+    bounds.check_dates(due_date=(due_date, bounds.OPEN_POINT_DUE))
     _check_owner(agreement, owner)
     with transaction.atomic():
         _require_open(agreement, "open points")
@@ -678,6 +699,8 @@ def open_point_add(
 def open_point_update(*, actor: Any, point: OpenPoint, owner: Any, due_date: datetime.date, request=None) -> OpenPoint:
     """Change who owns an open point or when it is due; the deadline moves with it."""
     require(actor, "open_point.edit", point)
+    # An overdue point can change owner with its date unchanged; a new date must lie in the range.
+    bounds.check_dates(due_date=(bounds.changed(due_date, point.due_date), bounds.OPEN_POINT_DUE))
     _check_owner(point.agreement, owner)
     with transaction.atomic():
         point = OpenPoint.objects.select_for_update().select_related("agreement").get(pk=point.pk)
@@ -706,6 +729,7 @@ def open_point_resolve(*, actor: Any, point: OpenPoint, resolution: str, request
     require(actor, "open_point.resolve", point, message="Only the owner or a centre negotiator may resolve this point.")
     if not resolution.strip():
         raise RuleViolation("Say how the point was resolved.", errors={"resolution": ["This cannot be empty."]})
+    bounds.check_lengths(resolution=(resolution.strip(), bounds.NOTE))
     with transaction.atomic():
         point = OpenPoint.objects.select_for_update().select_related("agreement").get(pk=point.pk)
         if not point.is_open:

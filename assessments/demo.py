@@ -53,9 +53,22 @@ def _submit(world, liaison_key: str, agreement: Agreement, name: str, version: s
         organisation=agreement.organisation, model_name=name, model_version=version
     ).exists():
         return None
-    return services.submission_create(
-        actor=world.users[liaison_key], agreement=agreement, model_name=name, model_version=version, **fields
+    release = fields.pop("intended_release_date", None)
+    # A model already released was submitted while its date lay ahead: it goes through the
+    # service without a date (a new submission cannot plan a release in the past), then gets its own.
+    planned = release if release is None or release >= timezone.localdate() else None
+    submission = services.submission_create(
+        actor=world.users[liaison_key],
+        agreement=agreement,
+        model_name=name,
+        model_version=version,
+        intended_release_date=planned,
+        **fields,
     )
+    if release != planned:
+        ModelSubmission.objects.filter(pk=submission.pk).update(intended_release_date=release)
+        submission.refresh_from_db()
+    return submission
 
 
 def _open(world, lead_key: str, submission, team: list[str], domains: list[str], start, days: int, notes: str):

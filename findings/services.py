@@ -31,6 +31,7 @@ from findings.models import (
     Severity,
 )
 from reminders.services import deadline_sync
+from reviewportal import bounds
 from reviewportal.choices import RiskDomain
 from reviewportal.errors import RuleViolation, TransitionNotAllowed
 from reviewportal.files import EVIDENCE_KINDS, validate_upload
@@ -41,6 +42,14 @@ EDITABLE_FIELDS = ("title", "risk_domain", "severity", "summary", "details", "re
 EDITABLE_STATUSES = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW)
 # Evidence is added while the centre still works on a finding; the company attaches files to its answer.
 MAX_FILES_PER_UPLOAD = 10
+# The longest each text of a finding may be.
+TEXT_LIMITS = {
+    "title": bounds.TITLE,
+    "summary": bounds.SUMMARY,
+    "details": bounds.BODY,
+    "reproduction_steps": bounds.BODY,
+    "recommended_action": bounds.BODY,
+}
 
 
 def _label(status: str) -> str:
@@ -74,12 +83,14 @@ def _locked_for(
 
 
 def _future_due(response_due_at: datetime | None) -> datetime:
-    """The response due date asked for (default ``FINDING_RESPONSE_DAYS`` from now); it must be in the future."""
+    """The response due date asked for (default ``FINDING_RESPONSE_DAYS`` from now); it must be in the future,
+    and within ``bounds.RESPONSE_DUE``."""
     due = response_due_at or default_response_due()
     if due <= timezone.now():
         raise RuleViolation(
             "The response due date must be in the future.", errors={"response_due_at": ["Pick a later date."]}
         )
+    bounds.check_dates(response_due_at=(due, bounds.RESPONSE_DUE))
     return due
 
 
@@ -93,6 +104,9 @@ def _check_text_fields(data: dict[str, Any]) -> None:
         errors["risk_domain"] = [f"Choose one of: {', '.join(RiskDomain.values)}."]
     if "severity" in data and data["severity"] not in Severity.values:
         errors["severity"] = [f"Choose one of: {', '.join(Severity.values)}."]
+    errors |= bounds.length_errors(
+        **{name: (str(data[name] or ""), limit) for name, limit in TEXT_LIMITS.items() if name in data}
+    )
     if errors:
         raise RuleViolation("The finding has errors; see the fields.", errors=errors)
 
@@ -343,6 +357,10 @@ def finding_respond(
     """released → company_responded: the company's liaison answers, with files if any."""
     if not (response or "").strip():
         raise RuleViolation("Write the company's response.", errors={"company_response": ["Write a response."]})
+    bounds.check_lengths(
+        company_response=(response.strip(), bounds.BODY),
+        planned_mitigation=((planned_mitigation or "").strip(), bounds.BODY),
+    )
     with transaction.atomic():
         finding = _locked_for(
             actor,
@@ -377,6 +395,7 @@ WITHDRAWABLE = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW, FindingStatus.RELE
 
 def finding_resolve(*, actor: Any, finding: Finding, note: str = "", request=None) -> Finding:
     """released / company_responded → resolved: the centre accepts the answer (or closes it)."""
+    bounds.check_lengths(note=((note or "").strip(), bounds.NOTE))
     with transaction.atomic():
         finding = _locked_for(
             actor,
@@ -405,6 +424,7 @@ def finding_reopen(
     """
     if not (note or "").strip():
         raise RuleViolation("Say what the company should answer.", errors={"note": ["Say what you ask the company."]})
+    bounds.check_lengths(note=(note.strip(), bounds.NOTE))
     due = _future_due(response_due_at)
     with transaction.atomic():
         finding = _locked_for(
@@ -430,6 +450,7 @@ def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request=None)
     """Any open status → withdrawn, with the reason (the author, a lead on the case or an admin)."""
     if not (reason or "").strip():
         raise RuleViolation("Give the reason for withdrawing.", errors={"reason": ["Give a reason."]})
+    bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))
     with transaction.atomic():
         finding = _locked_for(
             actor,
@@ -459,6 +480,7 @@ def finding_comment_add(*, actor: Any, finding: Finding, body: str, internal: bo
         require(actor, "finding.comment_internal", finding, "Only the centre team can write internal comments.")
     if not (body or "").strip():
         raise RuleViolation("Write a comment.", errors={"body": ["Write a comment."]})
+    bounds.check_lengths(body=(body.strip(), bounds.NOTE))
     with transaction.atomic():
         comment = FindingComment.objects.create(finding=finding, author=actor, body=body.strip(), internal=internal)
         audit_record(

@@ -235,7 +235,7 @@ def test_signature_due_page_keeps_a_past_date_and_names_the_field(client_for, le
     url = reverse("agreements:signature_due", kwargs={"reference": awaiting.reference})
     response = client_for(lead).post(url, {"signature_due": past})
     assert response.status_code == 200
-    assert "today or later" in response.text
+    assert "The signature due date must be between" in response.text and "(today)" in response.text
     assert f'value="{past}"' in response.text
 
 

@@ -12,6 +12,7 @@ from agreements.models import Agreement, AgreementStatus
 from assessments import deadlines
 from assessments.models import Modality, ModelSubmission
 from audit.services import audit_record
+from reviewportal import bounds
 from reviewportal.errors import RuleViolation
 from reviewportal.references import save_with_reference
 
@@ -69,6 +70,10 @@ def submission_create(
                 if not value
             },
         )
+    bounds.check_lengths(
+        model_name=(model_name, bounds.TITLE), model_version=(model_version, bounds.VERSION), notes=(notes, bounds.NOTE)
+    )
+    bounds.check_dates(intended_release_date=(intended_release_date, bounds.INTENDED_RELEASE))
     modalities = _clean_modalities(list(modalities))
     with transaction.atomic():
         if ModelSubmission.objects.filter(
