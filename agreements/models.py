@@ -48,7 +48,7 @@ class Agreement(models.Model):
         related_name="agreements",
         limit_choices_to={"kind": "developer"},
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=bounds.TITLE)
     status = models.CharField(
         max_length=24, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT, db_index=True
     )
@@ -149,7 +149,7 @@ class AgreementVersion(models.Model):
     number = models.PositiveIntegerField()
     terms = models.JSONField(help_text="The terms as agreed in this version (dates as ISO strings).")
     changed_clauses = models.JSONField(default=list, blank=True)
-    note = models.CharField(max_length=300, blank=True, help_text="Why the terms changed.")
+    note = models.CharField(max_length=bounds.SHORT_NOTE, blank=True, help_text="Why the terms changed.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -242,7 +242,7 @@ class OpenPoint(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="open_points")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=bounds.TITLE)
     description = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agreement_open_points")
     due_date = models.DateField()
@@ -288,7 +288,7 @@ class DocumentKind(models.TextChoices):
 class AgreementDocument(StoredFile):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=10, choices=DocumentKind.choices, default=DocumentKind.DRAFT)
-    description = models.CharField(max_length=300, blank=True)
+    description = models.CharField(max_length=bounds.SHORT_NOTE, blank=True)
 
     class Meta(StoredFile.Meta):
         constraints = [
@@ -309,8 +309,10 @@ class Signature(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatures")
     side = models.CharField(max_length=10, choices=SignatureSide.choices)
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    signer_name = models.CharField(max_length=200, help_text="The name as signed.")
-    capacity = models.CharField(max_length=200, help_text="The signer's title or capacity, e.g. Chief Legal Officer.")
+    signer_name = models.CharField(max_length=bounds.TITLE, help_text="The name as signed.")
+    capacity = models.CharField(
+        max_length=bounds.TITLE, help_text="The signer's title or capacity, e.g. Chief Legal Officer."
+    )
     signed_at = models.DateTimeField()
 
     class Meta:

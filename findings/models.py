@@ -15,7 +15,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 
-from reviewportal.bounds import BODY, NOTE, SUMMARY, length_checks
+from reviewportal.bounds import BODY, NOTE, SUMMARY, TITLE, length_checks
 from reviewportal.choices import RiskDomain
 from reviewportal.files import StoredFile
 
@@ -70,7 +70,7 @@ class Finding(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=20, unique=True, editable=False)
     assessment = models.ForeignKey("assessments.Assessment", on_delete=models.PROTECT, related_name="findings")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=TITLE)
     risk_domain = models.CharField(max_length=32, choices=RiskDomain.choices)
     severity = models.CharField(max_length=16, choices=Severity.choices, db_index=True)
     summary = models.TextField(

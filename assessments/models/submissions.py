@@ -7,7 +7,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
-from reviewportal.bounds import NOTE, length_checks
+from reviewportal.bounds import NOTE, TITLE, VERSION, length_checks
 
 
 class Modality(models.TextChoices):
@@ -26,8 +26,8 @@ class ModelSubmission(models.Model):
     reference = models.CharField(max_length=20, unique=True, editable=False)
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="submissions")
     agreement = models.ForeignKey("agreements.Agreement", on_delete=models.PROTECT, related_name="submissions")
-    model_name = models.CharField(max_length=200)
-    model_version = models.CharField(max_length=100)
+    model_name = models.CharField(max_length=TITLE)
+    model_version = models.CharField(max_length=VERSION)
     modalities = models.JSONField(default=list, blank=True)
     intended_release_date = models.DateField(null=True, blank=True, db_index=True)
     notes = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])

@@ -17,7 +17,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
-from reviewportal.bounds import CREDENTIAL_CIPHERTEXT, NOTE, length_checks
+from reviewportal.bounds import CREDENTIAL_CIPHERTEXT, ENDPOINT, NOTE, length_checks
 from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind
 
 
@@ -63,7 +63,7 @@ class AccessTicket(models.Model):
     decision_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
 
     # What the company handed over.
-    endpoint = models.CharField("endpoint or location", max_length=500, blank=True)
+    endpoint = models.CharField("endpoint or location", max_length=ENDPOINT, blank=True)
     # Fernet token only, never plaintext; read through ticket_reveal. The credential is limited before
     # encryption (bounds.CREDENTIAL_BYTES); this is room for its token.
     credential_ciphertext = models.TextField(
