@@ -34,6 +34,7 @@ from assessments.forms import (
     TicketRequestForm,
 )
 from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission, TicketStatus
+from assessments.services.tickets import ticket_revoke_consequence, ticket_revoke_refusal
 from reviewportal.choices import RiskDomain
 from reviewportal.errors import RuleViolation
 from reviewportal.forms import form_add_rule_violation
@@ -445,16 +446,22 @@ def ticket_reveal(request, reference: str):
 @login_required
 def ticket_revoke(request, reference: str):
     ticket = _ticket(request, reference, "ticket.revoke")
+    # A request was never granted: refuse the page itself (the ticket page offers Reject instead).
+    refusal = ticket_revoke_refusal(ticket)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(ticket.get_absolute_url())
+    access_given = ticket.status != TicketStatus.APPROVED
     form = ReasonForm(request.POST or None)
     return _ticket_form_page(
         request,
         ticket,
         form=form,
         call=_on(request, services.ticket_revoke, ticket=ticket),
-        title=f"Revoke {ticket.reference}",
-        intro="Access ends now and the credential is destroyed. The ticket stays in the history with your reason.",
-        success="Access was revoked.",
-        submit_label="Revoke access",
+        title=f"Revoke {'access of' if access_given else 'the approval of'} {ticket.reference}",
+        intro=ticket_revoke_consequence(ticket),
+        success="Access was revoked." if access_given else "The approval was revoked.",
+        submit_label="Revoke access" if access_given else "Revoke approval",
     )
 
 

@@ -23,13 +23,15 @@ from accounts.permissions import can, require
 from assessments import crypto, deadlines
 from assessments.models import AccessTicket, Assessment, CredentialReveal, TicketStatus
 from audit.services import SECRET_MASK, audit_record, client_ip
+from reviewportal import bounds
 from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind
 from reviewportal.errors import RuleViolation, TransitionNotAllowed
 from reviewportal.references import save_with_reference
 
 LIVE = (TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
 GRANTED = (TicketStatus.APPROVED, TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
-REVOCABLE = (TicketStatus.REQUESTED, *GRANTED)  # the requester may also withdraw a request
+# Only what was granted can be revoked; a request was never granted, so the lead rejects it instead.
+REVOCABLE = GRANTED
 
 
 def ticket_actions_for(*, user: Any, ticket: AccessTicket) -> dict[str, bool]:
@@ -41,9 +43,37 @@ def ticket_actions_for(*, user: Any, ticket: AccessTicket) -> dict[str, bool]:
         "can_provision": ticket.status == TicketStatus.APPROVED and can(user, "ticket.provision", ticket),
         "can_reveal": ticket.status in LIVE and can(user, "ticket.reveal", ticket),
         "can_revoke": ticket.status in REVOCABLE and can(user, "ticket.revoke", ticket),
+        # Whether revoking ends access the company gave, or only withdraws an approval (the button's words).
+        "access_given": ticket.status in LIVE,
         "can_extend": ticket.status in GRANTED and not pending and can(user, "ticket.extend", ticket),
         "can_consent": ticket.status in GRANTED and pending and can(user, "ticket.consent_extension", ticket),
     }
+
+
+def ticket_revoke_refusal(ticket: AccessTicket) -> str | None:
+    """Why ``ticket`` cannot be revoked in its state (None when it can): the revoke page refuses with it."""
+    if ticket.status == TicketStatus.REQUESTED:
+        return (
+            f"Ticket {ticket.reference} is a request: no access was granted, so there is nothing to revoke. "
+            "The case lead approves or rejects a request."
+        )
+    if ticket.status not in REVOCABLE:
+        return str(_not_from(ticket, "revoked"))
+    return None
+
+
+def ticket_revoke_consequence(ticket: AccessTicket) -> str:
+    """What revoking ``ticket`` does, in words true to its state (an approval has no credential yet)."""
+    if ticket.status == TicketStatus.APPROVED:
+        what = (
+            "The approval is withdrawn: the company will not provide this access. "
+            "No credential was given, so there is none to destroy."
+        )
+    elif ticket.has_credential:
+        what = "Access ends now and the stored credential is destroyed."
+    else:
+        what = "Access ends now."
+    return f"{what} The ticket stays in the history with your reason."
 
 
 def _fmt(moment: datetime) -> str:
@@ -191,6 +221,8 @@ def ticket_request(
         raise RuleViolation(
             "Explain why the access is needed.", errors={"justification": ["Explain why it is needed."]}
         )
+    bounds.check_lengths(justification=(justification.strip(), bounds.NOTE))
+    bounds.check_dates(wanted_from=(wanted_from, bounds.ACCESS_PERIOD), wanted_to=(wanted_to, bounds.ACCESS_PERIOD))
     _check_period_fits(
         assessment=assessment, start=wanted_from, end=wanted_to, field_start="wanted_from", field_end="wanted_to"
     )
@@ -228,12 +260,14 @@ def ticket_approve(
 ) -> AccessTicket:
     """The case lead approves a request, optionally shortening the period (never lengthening it)."""
     require(actor, "ticket.approve", ticket, message="Only the case lead may decide, and never on their own request.")
+    bounds.check_lengths(note=(note.strip(), bounds.NOTE))
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status != TicketStatus.REQUESTED:
             raise _not_from(ticket, "approved (only a request can be)")
         starts_at = starts_at or ticket.wanted_from
         ends_at = ends_at or ticket.wanted_to
+        bounds.check_dates(starts_at=(starts_at, bounds.ACCESS_PERIOD), ends_at=(ends_at, bounds.ACCESS_PERIOD))
         errors: dict[str, list[str]] = {}
         if starts_at < ticket.wanted_from:
             errors["starts_at"] = ["The approved period can only be shorter than the one requested."]
@@ -272,6 +306,7 @@ def ticket_reject(*, actor: Any, ticket: AccessTicket, reason: str, request=None
     require(actor, "ticket.approve", ticket, message="Only the case lead may decide, and never on their own request.")
     if not (reason or "").strip():
         raise RuleViolation("Say why the request is rejected.", errors={"reason": ["Say why it is rejected."]})
+    bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))
     return _end_with_reason(
         ticket,
         actor=actor,
@@ -314,6 +349,8 @@ def ticket_provision(
             "Give the credential (API key or token) the evaluators will use.",
             errors={"credential": ["Give the credential the evaluators will use."]},
         )
+    bounds.check_lengths(endpoint=(endpoint, bounds.ENDPOINT), instructions=(instructions, bounds.NOTE))
+    bounds.check_credential(credential)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status != TicketStatus.APPROVED:
@@ -399,20 +436,27 @@ def ticket_reveal(*, actor: Any, ticket: AccessTicket, request=None) -> str:
 
 
 def ticket_revoke(*, actor: Any, ticket: AccessTicket, reason: str, request=None) -> AccessTicket:
-    """Either side ends access (or the requester withdraws a request), with a reason kept in the history."""
+    """Either side ends access that was granted (approved, provisioned or active), with a reason kept
+    in the history. A request is refused: it was never granted, and the case lead rejects it instead."""
     require(actor, "ticket.revoke", ticket)
     if not (reason or "").strip():
         raise RuleViolation("Say why access is revoked.", errors={"reason": ["Say why access is revoked."]})
-    return _end_with_reason(
-        ticket,
-        actor=actor,
-        reason=reason.strip(),
-        status=TicketStatus.REVOKED,
-        allowed_from=REVOCABLE,
-        refused="revoked",
-        label="Revoked",
-        request=request,
-    )
+    bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))
+    with transaction.atomic():
+        # Read the state under the lock: the caller's copy of the ticket may be older than the row.
+        refusal = ticket_revoke_refusal(_locked(ticket))
+        if refusal:
+            raise TransitionNotAllowed(refusal)
+        return _end_with_reason(
+            ticket,
+            actor=actor,
+            reason=reason.strip(),
+            status=TicketStatus.REVOKED,
+            allowed_from=REVOCABLE,
+            refused="revoked",
+            label="Revoked",
+            request=request,
+        )
 
 
 def ticket_close_for_case(*, actor: Any, ticket: AccessTicket, reason: str, request=None) -> AccessTicket:
@@ -431,6 +475,8 @@ def ticket_request_extension(
     require(actor, "ticket.extend", ticket)
     if not (reason or "").strip():
         raise RuleViolation("Say why more time is needed.", errors={"reason": ["Say why more time is needed."]})
+    bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))
+    bounds.check_dates(until=(until, bounds.ACCESS_PERIOD))
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status not in GRANTED:
@@ -465,6 +511,7 @@ def ticket_decide_extension(
 ) -> AccessTicket:
     """The liaison consents to (or declines) a pending extension; consent moves the end within the cap."""
     require(actor, "ticket.consent_extension", ticket)
+    bounds.check_lengths(note=(note.strip(), bounds.NOTE))
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status not in GRANTED or not ticket.has_pending_extension:
