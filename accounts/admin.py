@@ -1,18 +1,51 @@
+"""People in the admin: organisations, accounts, memberships and API tokens, through the policy.
+
+Access is governed here as in the rest of the portal. Accounts are
+deactivated and reactivated by actions that call ``user_deactivate`` and
+``user_reactivate`` (never deleted); the superuser and staff flags are
+read-only (superusers are made on the server with ``createsuperuser``). A
+membership is chosen when the account is made; afterwards its organisation
+is fixed and its role changes only through ``membership_change_role``. An
+organisation's kind is fixed once it has been created. Names, e-mail
+addresses and time zones are plain descriptions and stay editable; every
+edit is audited.
+"""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.db import transaction
 
+from accounts import services
 from accounts.models import ApiToken, Membership, Organisation, User
+from accounts.permissions import can
+from audit.models import AuditEvent
+from audit.services import SECRET_MASK, audit_record
 from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin
 
 
 class MembershipInline(admin.StackedInline):
+    """The membership of a new account; once it exists it is shown read-only (roles change on its own page)."""
+
     model = Membership
-    extra = 0
+    extra = 1
     max_num = 1
     can_delete = False
+    fields = ("organisation", "role")
     autocomplete_fields = ["organisation"]
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can(request.user, "admin.access")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return can(request.user, "admin.access") and (obj is None or obj.membership_or_none is None)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Organisation)
@@ -20,6 +53,10 @@ class OrganisationAdmin(PolicyModelAdmin):
     list_display = ("name", "kind", "member_count", "created_at")
     list_filter = ("kind",)
     search_fields = ("name", "email_domains")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Members' roles depend on the kind (centre roles at the centre, liaisons at companies): fixed once made.
+        return ("kind", "created_at") if obj is not None else ("created_at",)
 
     def get_queryset(self, request):
         from django.db.models import Count
@@ -53,15 +90,16 @@ class UserAdmin(PolicyModelAdmin, DjangoUserAdmin):
     list_filter = ("is_active", "is_staff", "membership__role", "membership__organisation")
     search_fields = ("email", "full_name", "membership__organisation__name")
     list_select_related = ("membership__organisation",)
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("full_name", "time_zone")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Access (use the Deactivate and Reactivate actions)", {"fields": ("is_active", "is_staff", "is_superuser")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
     filter_horizontal = ()
+    actions = ["deactivate_selected", "reactivate_selected"]
 
     @admin.display(description="Organisation", ordering="membership__organisation__name")
     def organisation_name(self, obj) -> str:
@@ -71,14 +109,83 @@ class UserAdmin(PolicyModelAdmin, DjangoUserAdmin):
     def role_name(self, obj) -> str:
         return obj.membership.get_role_display() if obj.membership_or_none else "—"
 
+    def save_formset(self, request, form, formset, change) -> None:
+        # The membership of a new account is recorded like any other creation.
+        for membership in formset.save():
+            audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.CREATE,
+                obj=membership.user,
+                summary=f"Joined {membership.organisation} as {membership.get_role_display()} (in the admin)",
+                changes={
+                    "organisation": {"from": None, "to": membership.organisation.name},
+                    "role": {"from": None, "to": membership.role},
+                },
+                request=request,
+            )
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view saves the new password itself; the audit trail records that it happened.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302 and response.url != request.get_full_path():
+                user = User.objects.get(pk=id)
+                audit_record(
+                    actor=request.user,
+                    action=AuditEvent.Action.CHANGE,
+                    obj=user,
+                    summary="Password set in the admin",
+                    changes={"password": {"from": SECRET_MASK, "to": SECRET_MASK}},
+                    request=request,
+                )
+        return response
+
+    @admin.action(description="Deactivate the selected accounts (they can no longer sign in)")
+    def deactivate_selected(self, request, queryset):
+        self.run_service(
+            request,
+            queryset,
+            lambda user: services.user_deactivate(actor=request.user, user=user, request=request),
+            done="{count} account(s) deactivated.",
+        )
+
+    @admin.action(description="Reactivate the selected accounts")
+    def reactivate_selected(self, request, queryset):
+        self.run_service(
+            request,
+            queryset,
+            lambda user: services.user_reactivate(actor=request.user, user=user, request=request),
+            done="{count} account(s) reactivated.",
+        )
+
 
 @admin.register(Membership)
 class MembershipAdmin(PolicyModelAdmin):
+    """A person's organisation and role: the organisation is fixed; the role changes through the service."""
+
     list_display = ("user", "organisation", "role", "created_at")
     list_filter = ("role", "organisation")
     search_fields = ("user__email", "user__full_name", "organisation__name")
-    autocomplete_fields = ["user", "organisation"]
+    autocomplete_fields = ["organisation"]
     list_select_related = ("user", "organisation")
+    fields = ("user", "organisation", "role", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("user", "organisation", "created_at") if obj is not None else ("created_at",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = User.objects.filter(membership__isnull=True)  # one membership per person
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)  # a first membership: audited as created
+        elif "role" in form.changed_data:
+            # A refusal (RuleViolation) rolls the save back and is shown on the form.
+            services.membership_change_role(
+                actor=request.user, membership=obj, role=form.cleaned_data["role"], request=request
+            )
 
 
 # Roles come from memberships, not Django groups; the groups page would only mislead.
@@ -98,10 +205,11 @@ class ApiTokenAdmin(ReadOnlyPolicyAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke_selected(self, request, queryset):
-        from accounts.services import api_token_revoke
-
-        revoked = 0
-        for token in queryset.filter(revoked_at__isnull=True):
-            api_token_revoke(actor=request.user, token=token, request=request)
-            revoked += 1
-        self.message_user(request, f"{revoked} token(s) revoked.")
+        revoked = self.run_service(
+            request,
+            queryset.filter(revoked_at__isnull=True),
+            lambda token: services.api_token_revoke(actor=request.user, token=token, request=request),
+            done="{count} token(s) revoked.",
+        )
+        if not revoked:
+            self.message_user(request, "0 token(s) revoked.")

@@ -1,4 +1,9 @@
-"""Services of the accounts app: personal API tokens.
+"""Services of the accounts app: people's access (deactivation, roles) and personal API tokens.
+
+People are deactivated, never deleted, so every record keeps its author; a
+role changes only through ``membership_change_role``, which keeps a role to
+its kind of organisation and a lead of an open case a lead.
+
 
 A token reads ``rp_<prefix>_<secret>``. Only the prefix (for the lookup) and
 the SHA-256 of the secret are stored; the whole token is returned once, by
@@ -21,7 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import ApiToken, User
+from accounts.models import AGENCY_ROLES, ApiToken, Membership, Organisation, Role, User
 from accounts.permissions import require
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -38,6 +43,106 @@ class TokenRejected(Exception):
 
 def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- People's access ------------------------------------------------------------------------
+
+
+def _set_active(*, actor: Any, user: User, active: bool, request=None) -> User:
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_active == active:
+            raise TransitionNotAllowed(f"{locked.email} is already {'active' if active else 'deactivated'}.")
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.TRANSITION,
+            obj=locked,
+            summary=f"Account {'reactivated' if active else 'deactivated'}: {locked.email}",
+            changes={"is_active": {"from": not active, "to": active}},
+            request=request,
+        )
+    return locked
+
+
+def user_deactivate(*, actor: Any, user: User, request=None) -> User:
+    """End a person's access: no sign-in, no API token, no reminders. Programme admins only.
+
+    The account and everything it made stay (users are never deleted). An
+    admin cannot deactivate their own account; another admin must.
+    """
+    require(actor, "user.manage", user)
+    if user.pk == getattr(actor, "pk", None):
+        raise RuleViolation("You cannot deactivate your own account; another programme admin must.")
+    return _set_active(actor=actor, user=user, active=False, request=request)
+
+
+def user_reactivate(*, actor: Any, user: User, request=None) -> User:
+    """Give a deactivated person their access back, with the role they had. Programme admins only."""
+    require(actor, "user.manage", user)
+    return _set_active(actor=actor, user=user, active=True, request=request)
+
+
+def membership_change_role(*, actor: Any, membership: Membership, role: str, request=None) -> Membership:
+    """Change the role a person holds in their organisation. Programme admins only.
+
+    Refused (``RuleViolation`` on ``role``) for one's own role, for a role
+    that does not belong to the organisation's kind (centre roles at the
+    centre, the liaison role at a company), and for a lead who still leads
+    an open case (name another lead for it first). The organisation itself
+    never changes: someone who joins another organisation gets a new account.
+    """
+    require(actor, "user.manage", membership.user)
+    if role not in Role.values:
+        raise RuleViolation("Choose a role.", errors={"role": ["Choose a role."]})
+    if membership.user_id == getattr(actor, "pk", None):
+        message = "You cannot change your own role; another programme admin must."
+        raise RuleViolation(message, errors={"role": [message]})
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().select_related("user", "organisation").get(pk=membership.pk)
+        old = locked.role
+        if old == role:
+            return locked
+        person, organisation = locked.user, locked.organisation
+        if role in AGENCY_ROLES and organisation.kind != Organisation.Kind.AGENCY:
+            message = (
+                f"Centre roles can only be held by members of the centre. {person.email} belongs to {organisation}."
+            )
+            raise RuleViolation(message, errors={"role": [message]})
+        if role == Role.LIAISON and organisation.kind == Organisation.Kind.AGENCY:
+            message = f"The liaison role is for a company's staff. {person.email} belongs to the centre."
+            raise RuleViolation(message, errors={"role": [message]})
+        if old == Role.LEAD_EVALUATOR:
+            # Imported here: accounts sits below assessments, and this is the one rule that looks up.
+            from assessments.models import CLOSED_ASSESSMENT_STATUSES, Assessment
+
+            led = list(
+                Assessment.objects.filter(lead=person)
+                .exclude(status__in=CLOSED_ASSESSMENT_STATUSES)
+                .order_by("reference")
+                .values_list("reference", flat=True)
+            )
+            if led:
+                message = (
+                    f"{person.email} leads the open case{'s' if len(led) > 1 else ''} {', '.join(led)}: "
+                    "name another lead first."
+                )
+                raise RuleViolation(message, errors={"role": [message]})
+        locked.role = role
+        locked.save(update_fields=["role"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CHANGE,
+            obj=person,
+            summary=f"Role changed from {Role(old).label} to {Role(role).label}",
+            changes={"role": {"from": old, "to": role}},
+            request=request,
+        )
+    return locked
+
+
+# --- Personal API tokens --------------------------------------------------------------------
 
 
 def api_token_max_days() -> int:

@@ -1,12 +1,16 @@
 """Agreements in the Django admin: for programme admins, through the one policy.
 
-Status changes are not edited here: the status field is read-only so every
-transition still goes through its service (state check, audit, deadlines).
+Agreements and their negotiation record are read here, never edited or
+deleted: terms change in the portal (``agreement_update_terms`` makes a new
+version). The status moves only by actions that call the transition
+services (state check, audit, deadlines); signing and sending for signature
+stay in the portal, where their forms ask for what they need.
 """
 
 from django.contrib import admin
 
 from accounts.permissions import can
+from agreements import services
 from agreements.models import (
     Agreement,
     AgreementDocument,
@@ -16,7 +20,7 @@ from agreements.models import (
     OpenPoint,
     Signature,
 )
-from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin
+from reviewportal.admin_site import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -84,6 +88,8 @@ class AgreementAdmin(PolicyModelAdmin):
         "updated_at",
     )
     inlines = [NegotiationEntryInline, MeetingInline, OpenPointInline, SignatureInline, VersionInline]
+    action_form = NoteActionForm
+    actions = ["open_negotiation_selected", "withdraw_selected", "expire_selected", "terminate_selected"]
 
     def has_add_permission(self, request) -> bool:
         # New agreements get their reference and version 1 from agreements.services.agreement_create.
@@ -95,6 +101,33 @@ class AgreementAdmin(PolicyModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def _transition(self, request, queryset, transition: str, done: str) -> None:
+        reason = self.action_note(request)
+        self.run_service(
+            request,
+            queryset,
+            lambda agreement: services.agreement_apply_transition(
+                actor=request.user, agreement=agreement, transition=transition, reason=reason, request=request
+            ),
+            done=done,
+        )
+
+    @admin.action(description="Open negotiation (draft agreements)")
+    def open_negotiation_selected(self, request, queryset):
+        self._transition(request, queryset, "open_negotiation", "{count} agreement(s) opened for negotiation.")
+
+    @admin.action(description="Withdraw with the reason typed (agreements not yet in force)")
+    def withdraw_selected(self, request, queryset):
+        self._transition(request, queryset, "withdraw", "{count} agreement(s) withdrawn.")
+
+    @admin.action(description="Mark as expired (active agreements)")
+    def expire_selected(self, request, queryset):
+        self._transition(request, queryset, "expire", "{count} agreement(s) marked as expired.")
+
+    @admin.action(description="Terminate with the reason typed (active agreements)")
+    def terminate_selected(self, request, queryset):
+        self._transition(request, queryset, "terminate", "{count} agreement(s) terminated.")
 
 
 @admin.register(AgreementVersion)

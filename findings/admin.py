@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
+from accounts.permissions import can
 from audit.models import AuditEvent
 from findings import services
 from findings.models import Finding, FindingComment, FindingEvidence
-from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
-from reviewportal.errors import RuleViolation
+from reviewportal.admin_site import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
 
 
 class EvidenceInline(ReadOnlyTabularInline):
@@ -25,7 +25,12 @@ class CommentInline(ReadOnlyTabularInline):
 
 @admin.register(Finding)
 class FindingAdmin(PolicyModelAdmin):
-    """Programme admins correct a finding's text and withdraw findings; status changes only through services."""
+    """Findings are read here and withdrawn by an action; status changes only through the services.
+
+    The text is editable only to someone the policy lets edit the finding
+    (``finding.edit``: its case team) while it is still a draft or in review,
+    and it is saved by ``finding_update``, like the portal's form.
+    """
 
     list_display = ("reference", "title", "assessment", "organisation", "severity", "risk_domain", "status", "author")
     list_filter = ("status", "severity", "risk_domain", "assessment__submission__organisation")
@@ -33,6 +38,7 @@ class FindingAdmin(PolicyModelAdmin):
     list_select_related = ("assessment__submission__organisation", "author")
     date_hierarchy = "created_at"
     inlines = [EvidenceInline, CommentInline]
+    action_form = NoteActionForm
     actions = ["withdraw_selected"]
     fieldsets = (
         (None, {"fields": ("reference", "assessment", "status", "author")}),
@@ -58,10 +64,18 @@ class FindingAdmin(PolicyModelAdmin):
         ("History", {"fields": ("history",)}),
     )
 
+    def _text_editable(self, request, obj) -> bool:
+        return obj is not None and obj.status in services.EDITABLE_STATUSES and can(request.user, "finding.edit", obj)
+
     def get_readonly_fields(self, request, obj=None):
-        editable = set(services.EDITABLE_FIELDS) if obj and obj.status in services.EDITABLE_STATUSES else set()
+        editable = set(services.EDITABLE_FIELDS) if self._text_editable(request, obj) else set()
         every = [f.name for f in Finding._meta.fields] + ["history"]
         return [name for name in every if name not in editable]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return super().has_change_permission(request)
+        return self._text_editable(request, obj)
 
     def has_add_permission(self, request) -> bool:
         return False  # findings are recorded by evaluators on an assessment, in the portal
@@ -92,28 +106,24 @@ class FindingAdmin(PolicyModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Text corrections go through the same service as the portal, so they are audited the same way.
+        # A refusal (RuleViolation) rolls the save back and is shown on the form.
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
         if not data:
             return
         fresh = Finding.objects.get(pk=obj.pk)
-        try:
-            services.finding_update(actor=request.user, finding=fresh, data=data, request=request)
-        except RuleViolation as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+        services.finding_update(actor=request.user, finding=fresh, data=data, request=request)
 
-    @admin.action(description="Withdraw selected findings")
+    @admin.action(description="Withdraw selected findings (with the reason typed)")
     def withdraw_selected(self, request, queryset):
-        done = 0
-        for finding in queryset:
-            try:
-                services.finding_withdraw(
-                    actor=request.user, finding=finding, reason="Withdrawn by a programme admin.", request=request
-                )
-                done += 1
-            except RuleViolation as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-        if done:
-            self.message_user(request, f"Withdrew {done} finding(s).", messages.SUCCESS)
+        reason = self.action_note(request).strip() or "Withdrawn by a programme admin."
+        self.run_service(
+            request,
+            queryset.select_related("assessment"),
+            lambda finding: services.finding_withdraw(
+                actor=request.user, finding=finding, reason=reason, request=request
+            ),
+            done="Withdrew {count} finding(s).",
+        )
 
 
 @admin.register(FindingEvidence)
