@@ -2,8 +2,9 @@
 
 ``USWDSFormRenderer`` makes ``{{ form }}`` render every field as a USWDS
 form group (label, hint, error message, input); ``USWDSFormMixin`` gives each
-widget its USWDS class. Forms that fail validation re-render bound, so what
-the user typed stays in the fields.
+widget its USWDS class and refuses control characters in every text field.
+Forms that fail validation re-render bound, so what the user typed stays in
+the fields.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.forms.renderers import TemplatesSetting
 
+from reviewportal.control_characters import validate_text
 from reviewportal.errors import RuleViolation
 
 _WIDGET_CLASSES: list[tuple[type, str]] = [
@@ -39,7 +41,9 @@ def widget_css_class(widget: forms.Widget) -> str:
 
 
 class USWDSFormMixin:
-    """Adds USWDS classes to widgets and marks invalid inputs for screen readers."""
+    """Adds USWDS classes to widgets, marks invalid inputs for screen readers, and refuses control
+    characters (other than tab and newlines) in every text field, beside the field, on every portal form.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,6 +57,11 @@ class USWDSFormMixin:
                 field.widget.input_type = "datetime-local"
 
     def full_clean(self):
+        # Here rather than in __init__, so a field a subclass adds after setting up is covered too.
+        # Django's CharField refuses NUL only; the other control characters are as invisible.
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and validate_text not in field.validators:
+                field.validators.append(validate_text)
         # Marked after validation (not in __init__), so subclasses can finish setting up first.
         super().full_clean()
         for name in self.errors:
