@@ -15,7 +15,16 @@ web form.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
@@ -72,6 +81,8 @@ def exception_handler(exc, context):
         errors = _django_validation_errors(exc)
         first = next(iter(errors.values()), ["Invalid input."])[0]
         return Response(error_body(first, "invalid", errors), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, SuspiciousOperation):
+        return _suspicious_request(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -99,13 +110,30 @@ def exception_handler(exc, context):
     return response
 
 
+def request_too_large_body() -> dict:
+    limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+    return error_body(
+        f"The request body is larger than the {limit_mb:g} MB allowed (files count separately).", "too_large"
+    )
+
+
+def _suspicious_request(exc: SuspiciousOperation) -> Response:
+    """A body Django refuses to read (too large, too many fields or files): 413 or 400, logged as Django does."""
+    logging.getLogger(f"django.security.{exc.__class__.__name__}").warning(str(exc))
+    if isinstance(exc, RequestDataTooBig):
+        return Response(request_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    # Django's own messages for these say which limit was passed; others may name server paths.
+    detail = str(exc) if isinstance(exc, TooManyFieldsSent | TooManyFilesSent) else "The request could not be read."
+    return Response(error_body(detail, "bad_request"), status=status.HTTP_400_BAD_REQUEST)
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every error response (documentation only)."""
 
     detail = serializers.CharField(help_text="What went wrong, written to be shown to a person.")
     code = serializers.CharField(
         help_text="Machine-readable kind: invalid, not_authenticated, authentication_failed, "
-        "permission_denied, not_found, conflict, throttled, method_not_allowed, parse_error, …"
+        "permission_denied, not_found, conflict, throttled, method_not_allowed, parse_error, too_large, …"
     )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),

@@ -8,7 +8,20 @@ from assessments.api.views import AccessTicketViewSet, AssessmentViewSet, Submis
 from findings.api.views import FindingViewSet
 from reminders.api.views import DeadlineViewSet, NotificationViewSet
 
-router = DefaultRouter()
+
+class PortalRouter(DefaultRouter):
+    """DRF's router without format-suffix routes (``/findings/FND-2026-0001.json``).
+
+    A format suffix is a second address for every route, with an extra ``format`` argument the
+    actions were never written to take (they crashed on it). Without the suffix routes such an
+    address matches nothing and answers the API's JSON 404, the same on every route; the format
+    is chosen with the ``Accept`` header (JSON by default).
+    """
+
+    include_format_suffixes = False
+
+
+router = PortalRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("submissions", SubmissionViewSet, basename="submission")
 router.register("assessments", AssessmentViewSet, basename="assessment")

@@ -1,4 +1,5 @@
-"""Security middleware: session limits, the second-factor gate, no-store caching, refusals in the audit trail.
+"""Security middleware: session limits, the second-factor gate, no-store caching, refusals in the audit trail,
+control characters in addresses.
 
 Order in settings.MIDDLEWARE: after AuthenticationMiddleware and django-otp's
 OTPMiddleware (they provide ``request.user`` and ``user.is_verified()``).
@@ -28,6 +29,7 @@ from accounts.security import (
 )
 from audit.services import audit_permission_denied
 from audit.signals import LOGOUT_REASON_ATTR
+from reviewportal.control_characters import field_errors, has_control_character
 
 API_PREFIX = "/api/"
 
@@ -113,9 +115,11 @@ class TwoFactorRequiredMiddleware(MiddlewareMixin):
         if match is not None and match.view_name in TWO_FACTOR_OPEN:
             return None
         if _is_api(request):
+            from reviewportal.api import error_body
+
             message = "Two-factor verification is required for this session."
             audit_permission_denied(request=request, message=message)
-            return JsonResponse({"detail": message, "errors": {}}, status=403)
+            return JsonResponse(error_body(message, "permission_denied"), status=403)
         target = "twofactor:verify" if has_second_factor(user) else "twofactor:setup"
         return redirect(f"{reverse(target)}?next={quote(request.get_full_path())}")
 
@@ -144,3 +148,44 @@ class AuditPermissionDeniedMiddleware(MiddlewareMixin):
         if isinstance(exception, PermissionDenied):
             audit_permission_denied(request=request, message=str(exception))
         return None
+
+
+class RejectControlCharactersMiddleware:
+    """Refuse control characters in the address and headers before any view, lookup or query sees them.
+
+    A path with one names nothing that can exist: 404. A query parameter with one (a filter, a
+    search, a page number) or an Authorization header with one: 400 naming what is wrong. Both
+    answer JSON in the API's error shape under /api/ and the portal's page elsewhere
+    (reviewportal/views.py). A cookie with one is dropped, so a forged session cookie reads as no
+    session. On PostgreSQL a NUL would otherwise reach a lookup and fail with a DataError.
+
+    It runs before SessionMiddleware (which reads the session cookie), so its pages show the
+    signed-out header. Submitted text is checked by the forms (reviewportal/forms.py) and the
+    API's parsers (reviewportal/api_defaults.py), where the message can sit beside the field.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from reviewportal.views import bad_request, not_found
+
+        for name, value in list(request.COOKIES.items()):
+            if has_control_character(name) or has_control_character(value):
+                del request.COOKIES[name]
+        if has_control_character(request.path):
+            return self._refused(not_found(request))
+        errors = field_errors(request.GET.lists(), text=False)
+        if has_control_character(request.headers.get("Authorization", "")):
+            errors.setdefault("non_field_errors", []).append(
+                "The Authorization header contains an invisible control character; send 'Bearer <token>'."
+            )
+        if errors:
+            return self._refused(bad_request(request, errors=errors))
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(response):
+        # The clickjacking middleware further down never sees this answer; same header as it sets.
+        response.setdefault("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper())
+        return response

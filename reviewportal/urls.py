@@ -23,4 +23,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+handler400 = "reviewportal.views.bad_request"
 handler404 = "reviewportal.views.not_found"
+handler500 = "reviewportal.views.server_error"

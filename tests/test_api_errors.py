@@ -166,3 +166,53 @@ def test_a_portal_address_matching_no_route_still_shows_the_page(client_for, eva
     response = client_for(evaluator).get("/no-such-page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/findings/{finding}/comments.json",
+        "/api/v1/findings/{finding}/files/0.5/",
+        "/api/v1/findings/{finding}.json",
+        "/api/v1/findings.json",
+        "/api/v1/agreements/{agreement}/versions.json",
+        "/api/v1/.json",
+    ],
+)
+def test_a_format_suffix_is_a_json_404_on_every_route(client_for, lead, case, path):
+    """The API has no format-suffix addresses (choose JSON with Accept); they answer like any unknown address."""
+    from findings.tests.factories import FindingFactory
+
+    finding = FindingFactory(assessment=case, author=lead)
+    url = path.format(finding=finding.reference, agreement=case.submission.agreement.reference)
+    response = client_for(lead).get(url)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
+
+
+def test_the_two_factor_refusal_has_the_error_shape(client_for, evaluator, settings):
+    settings.REQUIRE_2FA = True
+    response = client_for(evaluator).get(ORGANISATIONS)
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "Two-factor verification is required for this session.",
+        "code": "permission_denied",
+        "errors": {},
+    }
+
+
+def test_an_unexpected_error_under_the_api_is_a_json_500(client_for, lead, monkeypatch):
+    from accounts.api.views import OrganisationViewSet
+
+    def broken(self, request, *args, **kwargs):
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(OrganisationViewSet, "list", broken)
+    client = client_for(lead)
+    client.raise_request_exception = False
+    response = client.get(ORGANISATIONS)
+    assert response.status_code == 500
+    body = response.json()
+    assert_error_shape(body)
+    assert body["code"] == "server_error"
+    assert "a defect" not in body["detail"]
