@@ -7,6 +7,7 @@ deadlines in one transaction.
 
 from assessments.services.cases import (
     assessment_advance,
+    assessment_change_lead,
     assessment_close,
     assessment_create,
     assessment_update,
@@ -31,6 +32,7 @@ from assessments.services.tickets import (
 
 __all__ = [
     "assessment_advance",
+    "assessment_change_lead",
     "assessment_close",
     "assessment_create",
     "assessment_update",

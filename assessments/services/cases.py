@@ -20,6 +20,7 @@ from assessments.models import (
 )
 from assessments.models.cases import ASSESSMENT_FLOW
 from audit.services import audit_record, diff_fields
+from reviewportal import bounds
 from reviewportal.choices import MAX_WINDOW_DAYS, RiskDomain
 from reviewportal.errors import RuleViolation, TransitionNotAllowed
 from reviewportal.references import save_with_reference
@@ -107,7 +108,11 @@ def assessment_create(
     if agreement.status != AgreementStatus.ACTIVE:
         message = f"Agreement {agreement.reference} is not active: no new assessment can be opened under it."
         raise RuleViolation(message, errors={"submission": [message]})
+    bounds.check_dates(
+        window_start=(window_start, bounds.ASSESSMENT_WINDOW), window_end=(window_end, bounds.ASSESSMENT_WINDOW)
+    )
     validate_window(agreement=agreement, start=window_start, end=window_end)
+    bounds.check_lengths(internal_notes=(internal_notes, bounds.BODY))
     team = _clean_team(list(team), lead)
     risk_domains = _clean_domains(list(risk_domains))
     with transaction.atomic():
@@ -154,7 +159,13 @@ def assessment_update(
         raise TransitionNotAllowed(
             f"{assessment.reference} is {assessment.get_status_display().lower()}: it can no longer be changed."
         )
+    # A window sent back unchanged is not checked again, so a case recorded long ago stays editable.
+    bounds.check_dates(
+        window_start=(bounds.changed(window_start, assessment.window_start), bounds.ASSESSMENT_WINDOW),
+        window_end=(bounds.changed(window_end, assessment.window_end), bounds.ASSESSMENT_WINDOW),
+    )
     validate_window(agreement=assessment.submission.agreement, start=window_start, end=window_end)
+    bounds.check_lengths(internal_notes=(internal_notes, bounds.BODY))
     team = _clean_team(list(team), assessment.lead)
     risk_domains = _clean_domains(list(risk_domains))
     with transaction.atomic():
@@ -181,6 +192,44 @@ def assessment_update(
         # A shorter window shortens the access of every ticket.
         for ticket in assessment.tickets.filter(status__in=["approved", "provisioned", "active"]):
             deadlines.sync_ticket(ticket)
+    return assessment
+
+
+def assessment_change_lead(*, actor: Any, assessment: Assessment, lead: User, request=None) -> Assessment:
+    """Hand an open case to another lead evaluator; its deadlines go to the new lead.
+
+    The new lead leaves the team list (a lead is never on it twice). The old
+    lead is off the case from then on unless they are put on the team.
+    """
+    require(actor, "assessment.manage", assessment)
+    if lead is None or lead.role != Role.LEAD_EVALUATOR:
+        message = "The lead must be a lead evaluator."
+        raise RuleViolation(message, errors={"lead": [message]})
+    if not lead.is_active:
+        message = f"{lead.email} is deactivated and cannot lead a case."
+        raise RuleViolation(message, errors={"lead": [message]})
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().select_related("lead").get(pk=assessment.pk)
+        if assessment.is_closed:
+            raise TransitionNotAllowed(
+                f"{assessment.reference} is {assessment.get_status_display().lower()}: it can no longer be changed."
+            )
+        if assessment.lead_id == lead.pk:
+            return assessment
+        before = assessment.lead.email
+        assessment.lead = lead
+        assessment.save(update_fields=["lead", "updated_at"])
+        assessment.team.remove(lead)
+        audit_record(
+            actor=actor,
+            action="change",
+            obj=assessment,
+            case_ref=assessment.reference,
+            summary=f"Lead changed from {before} to {lead.email}",
+            changes={"lead": {"from": before, "to": lead.email}},
+            request=request,
+        )
+        deadlines.sync_assessment(assessment)
     return assessment
 
 
@@ -257,6 +306,7 @@ def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, ration
         errors["outcome"] = ["Choose an outcome."]
     if not (rationale or "").strip():
         errors["rationale"] = ["Write the rationale for the outcome."]
+    errors |= bounds.length_errors(rationale=((rationale or "").strip(), bounds.BODY))
     if errors:
         raise RuleViolation("The outcome needs a choice and a written rationale.", errors=errors)
     with transaction.atomic():
@@ -283,6 +333,7 @@ def assessment_withdraw(*, actor: Any, assessment: Assessment, reason: str, requ
     require(actor, "assessment.transition", assessment)
     if not (reason or "").strip():
         raise RuleViolation("Say why the assessment is withdrawn.", errors={"reason": ["Say why it is withdrawn."]})
+    bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if assessment.is_closed:
