@@ -4,7 +4,8 @@ A token authenticates as its user, so every request still goes through the
 one policy (``accounts.permissions``) exactly as a portal page would. A
 missing header falls through to the next class (session); a bad, expired or
 revoked token, or one whose user is disabled, answers 401 with a message
-saying which. ``request.auth`` is the ``ApiToken``, which the write
+saying which, and is recorded in the audit trail as a probe (its prefix,
+never its secret). ``request.auth`` is the ``ApiToken``, which the write
 throttle uses as its key.
 """
 
@@ -14,7 +15,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from accounts.services import TokenRejected, api_token_authenticate
+from accounts.services import TOKEN_MARK, TokenRejected, api_token_authenticate
+from audit.services import audit_probe
 
 KEYWORD = b"bearer"
 
@@ -25,22 +27,34 @@ class BearerTokenAuthentication(BaseAuthentication):
         if not parts or parts[0].lower() != KEYWORD:
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed(
-                "Malformed Authorization header: use 'Authorization: Bearer <token>'."
-            )
+            raise _refused(request, "Malformed Authorization header: use 'Authorization: Bearer <token>'.")
         try:
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            raise _refused(request, "Invalid token.")
         try:
             token = api_token_authenticate(raw=raw)
         except TokenRejected as exc:
-            raise exceptions.AuthenticationFailed(str(exc))
+            raise _refused(request, str(exc), prefix=_prefix_of(raw))
         return token.user, token
 
     def authenticate_header(self, request) -> str:
         # Makes DRF answer 401 (not 403) to unauthenticated calls, naming the scheme.
         return 'Bearer realm="api"'
+
+
+def _prefix_of(raw: str) -> str:
+    """The token's public prefix (``rp_<prefix>_<secret>``), never its secret; "" when malformed."""
+    parts = raw.split("_", 2)
+    return parts[1][:64] if len(parts) == 3 and parts[0] == TOKEN_MARK else ""
+
+
+def _refused(request, message: str, *, prefix: str = "") -> exceptions.AuthenticationFailed:
+    # A bad token is recorded as a probe (once a minute per source address); the answer is the 401.
+    # Django's own request: asking DRF's for its user would run this authentication again.
+    django_request = getattr(request, "_request", request)
+    audit_probe(request=django_request, kind="api-token", reference=prefix, summary=f"API token refused: {message}")
+    return exceptions.AuthenticationFailed(message)
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -157,15 +157,70 @@ def require(user: Any, action: str, obj: Any = None, message: str | None = None)
         raise PermissionDenied(message or "You do not have permission to do that.")
 
 
+class OutOfScope(Http404):
+    """The object exists but lies outside the user's scope. Answered exactly like a missing one
+    (the same 404), and recorded as a probe by the page middleware or the API mixin below."""
+
+    def __init__(self, kind: str, reference: str) -> None:
+        super().__init__("Not found.")
+        self.kind = kind
+        self.reference = reference
+
+    def record(self, request) -> None:
+        from audit.services import audit_probe
+
+        audit_probe(request=request, kind=self.kind, reference=self.reference, summary="Out-of-scope record asked for")
+
+
+def _out_of_scope(user: Any, queryset: QuerySet, lookup: dict[str, Any]) -> OutOfScope | None:
+    """An ``OutOfScope`` when ``queryset`` holds the looked-up object but the user's scope does not
+    (two queries, asked only on the way to a 404)."""
+    try:
+        if not queryset.filter(**lookup).exists() or scope(queryset, user).filter(**lookup).exists():
+            return None
+    except (ValueError, TypeError, ValidationError):
+        return None  # a lookup value that cannot exist (say a malformed UUID)
+    return OutOfScope(queryset.model._meta.label_lower, ",".join(str(value) for value in lookup.values()))
+
+
 def get_object_for(user: Any, queryset: QuerySet, action: str | None = None, **lookup: Any) -> Model:
-    """Fetch one object through the user's scope: unseen → 404; seen but ``action`` refused → 403."""
+    """Fetch one object through the user's scope: unseen → 404; seen but ``action`` refused → 403.
+
+    An object that exists outside the scope raises ``OutOfScope``, the same 404 to the caller."""
     try:
         obj = scope(queryset, user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("Not found.") from exc
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise _out_of_scope(user, queryset, lookup) or Http404("Not found.") from exc
     if action is not None:
         require(user, action, obj)
     return obj
+
+
+class ScopedObjectMixin:
+    """For API viewsets whose ``get_queryset`` is scoped by the policy: ``get_object`` answers the
+    same 404 for another organisation's object as for a missing one, and the attempt (or an
+    ``OutOfScope`` from ``get_object_for`` in a nested route) is recorded as a probe."""
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except OutOfScope:
+            raise
+        except Http404:
+            field = self.lookup_field
+            value = self.kwargs.get(self.lookup_url_kwarg or field)
+            if value is None:
+                raise
+            model = self.get_queryset().model
+            out_of_scope = _out_of_scope(self.request.user, model._default_manager.all(), {field: value})
+            if out_of_scope is None:
+                raise
+            raise out_of_scope from None
+
+    def handle_exception(self, exc):
+        if isinstance(exc, OutOfScope):
+            exc.record(self.request)
+        return super().handle_exception(exc)
 
 
 class PolicyPermission(BasePermission):
@@ -538,6 +593,12 @@ def _deadlines(qs: QuerySet, actor: Actor) -> QuerySet:
 @rule("deadline.view")
 def _deadline_view(actor: Actor, obj: Any) -> bool:
     return True  # visibility is decided by the scoper
+
+
+@rule("delivery.retry")
+def _delivery_retry(actor: Actor, obj: Any) -> bool:
+    # Queuing a failed reminder or digest again is the programme's remedy once the cause is fixed.
+    return actor.is_admin
 
 
 # Reminders and digests are one person's deliveries; programme admins see all of them (delivery status).

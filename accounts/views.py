@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -18,6 +19,7 @@ from accounts.models import ApiToken
 from accounts.permissions import actor_for, get_object_for, scope
 from accounts.selectors import dashboard_for
 from accounts.services import api_token_create, api_token_max_days, api_token_revoke
+from audit.services import audit_probe
 from reviewportal.errors import RuleViolation, TransitionNotAllowed
 
 
@@ -25,6 +27,20 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        # A wrong password is a failed login, recorded by the authentication signal. A form that
+        # never got as far as checking a password (no email, no password, not an email at all) is
+        # not what a person signing in sends: record it as a probe.
+        malformed = sorted(name for name in form.errors if name != NON_FIELD_ERRORS)
+        if malformed:
+            audit_probe(
+                request=self.request,
+                kind="sign-in",
+                reference=str(form.data.get("username", ""))[:64],
+                summary="Malformed sign-in refused (" + ", ".join(malformed) + ")",
+            )
+        return super().form_invalid(form)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

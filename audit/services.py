@@ -8,6 +8,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -71,6 +72,7 @@ def audit_record(
     case_ref: str = "",
     object_repr: str | None = None,
     object_type: str | None = None,
+    object_id: str | None = None,
 ) -> AuditEvent:
     """Append one audit event.
 
@@ -84,7 +86,7 @@ def audit_record(
         actor_email=getattr(user, "email", "") if user else "",
         action=action,
         object_type=object_type if object_type is not None else obj._meta.label_lower if obj is not None else "",
-        object_id=_object_id(obj) if obj is not None else "",
+        object_id=object_id if object_id is not None else _object_id(obj) if obj is not None else "",
         object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:300],
         case_ref=case_ref,
         summary=summary[:500],
@@ -142,6 +144,55 @@ def audit_permission_denied(*, request, message: str = "") -> AuditEvent:
         request=request,
         object_repr=f"{request.method} {request.path}"[:300],
         summary=(message or "Permission refused.")[:500],
+    )
+
+
+# Repeats of one probe (same actor, same kind) within this many seconds are folded into the first.
+PROBE_WINDOW_SECONDS = 60
+
+
+def audit_probe(*, request, kind: str, reference: str = "", summary: str) -> AuditEvent | None:
+    """Record an attempt that only probing explains, at most once per actor, kind and minute.
+
+    ``kind`` says what was probed: a model label for another organisation's record
+    (``agreements.agreement``), or ``csrf``, ``sign-in`` or ``api-token``; ``reference`` says
+    which one (a reference or public id, never a title). The actor is the signed-in user or,
+    for an anonymous caller, the source address. The caller's answer does not change.
+
+    A scan must not flood the table, so the first attempt in a 60-second window writes and the
+    rest are dropped: Django's cache ``add`` (an atomic "set if absent" with a 60-second lifetime,
+    in Redis when ``REDIS_URL`` is set, so every web process shares it) decides which attempt is
+    first. A conditional insert would cost every attempt of a scan a query on the audit table and
+    still let two processes insert at once. When the cache is unreachable, the audit table is
+    asked instead whether the same actor and kind already has an event in the window.
+    Returns the event, or None when the attempt was folded into one already written.
+    """
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    user = getattr(request, "user", None)
+    user = user if getattr(user, "is_authenticated", False) else None
+    address = client_ip(request)
+    who = f"user:{user.public_id}" if user is not None else f"ip:{address or 'unknown'}"
+    key = f"audit-probe:{who}:{kind}"
+    try:
+        first = cache.add(key, 1, timeout=PROBE_WINDOW_SECONDS)
+    except Exception:  # noqa: BLE001 - the cache (Redis) is down: ask the audit table instead
+        since = timezone.now() - timedelta(seconds=PROBE_WINDOW_SECONDS)
+        recent = AuditEvent.objects.filter(action=AuditEvent.Action.PROBE, object_type=kind, occurred_at__gte=since)
+        recent = recent.filter(actor=user) if user is not None else recent.filter(actor=None, source_ip=address)
+        first = not recent.exists()
+    if not first:
+        return None
+    return audit_record(
+        actor=user,
+        action=AuditEvent.Action.PROBE,
+        request=request,
+        source_ip=address,
+        object_type=kind[:100],
+        object_id=reference[:64],
+        object_repr=f"{request.method} {request.path}"[:300],
+        summary=f"{summary} (repeats within a minute are not recorded again)"[:500],
     )
 
 

@@ -2,10 +2,10 @@ from rest_framework import viewsets
 
 from accounts.api.serializers import OrganisationSerializer
 from accounts.models import Organisation
-from accounts.permissions import scope
+from accounts.permissions import ScopedObjectMixin, scope
 
 
-class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
+class OrganisationViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
     """Organisations the caller may see: the centre and, for a liaison, their own company."""
 
     serializer_class = OrganisationSerializer

@@ -12,10 +12,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from accounts.permissions import get_object_for, scope
+from accounts.permissions import ScopedObjectMixin, get_object_for, scope
 from agreements import selectors, services
 from agreements.api.serializers import (
     AgreementCreateSerializer,
@@ -38,7 +37,8 @@ from agreements.api.serializers import (
 )
 from agreements.models import TERM_FIELDS, Agreement, AgreementDocument, OpenPoint, OpenPointStatus
 from reviewportal.api import ErrorSerializer
-from reviewportal.api_defaults import FileDownloadNegotiation
+from reviewportal.api_defaults import FileDownloadNegotiation, PortalMultiPartParser
+from reviewportal.errors import RuleViolation
 from reviewportal.files import AGREEMENT_DOCUMENT_KINDS, BINARY_KINDS, file_response
 
 ERRORS = {
@@ -50,6 +50,26 @@ ERRORS = {
 
 # The content types a stored agreement document can have (checked by content on upload).
 DOCUMENT_CONTENT_TYPES = sorted(BINARY_KINDS[kind][0] for kind in AGREEMENT_DOCUMENT_KINDS)
+
+
+def _version_numbers(params, *names: str) -> tuple[int, ...]:
+    """The version numbers named in the query, or a 400 naming each one that is not a version number.
+
+    Bounded like the column (a positive 32-bit integer): a number beyond it matches no version,
+    and the database could not even compare it.
+    """
+    numbers, errors = [], {}
+    for name in names:
+        try:
+            number = int(params.get(name, ""))
+        except ValueError:
+            number = 0
+        if not 1 <= number <= 2**31 - 1:
+            errors[name] = ["A version number (1, 2, …)."]
+        numbers.append(number)
+    if errors:
+        raise RuleViolation("Give two version numbers.", errors=errors)
+    return tuple(numbers)
 
 
 @extend_schema_view(
@@ -70,7 +90,11 @@ DOCUMENT_CONTENT_TYPES = sorted(BINARY_KINDS[kind][0] for kind in AGREEMENT_DOCU
     ),
 )
 class AgreementViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ScopedObjectMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = AgreementSerializer
     lookup_field = "reference"
@@ -200,14 +224,7 @@ class AgreementViewSet(
     @action(detail=True, methods=["get"], url_path="versions/compare", pagination_class=None)
     def compare(self, request, reference=None):
         agreement = self.get_object()
-        try:
-            numbers = int(request.query_params["from"]), int(request.query_params["to"])
-        except (KeyError, ValueError):
-            from reviewportal.errors import RuleViolation
-
-            raise RuleViolation(
-                "Give two version numbers.", errors={"from": ["A version number."], "to": ["A version number."]}
-            )
+        numbers = _version_numbers(request.query_params, "from", "to")
         found = {v.number: v for v in agreement.versions.filter(number__in=numbers)}
         if len(found) != len(set(numbers)):
             raise Http404("No such version.")
@@ -303,7 +320,9 @@ class AgreementViewSet(
         return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Draft and signed documents, newest first", responses=DocumentSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[], parser_classes=[MultiPartParser])
+    @action(
+        detail=True, methods=["get"], pagination_class=None, filter_backends=[], parser_classes=[PortalMultiPartParser]
+    )
     def documents(self, request, reference=None):
         agreement = self.get_object()
         documents = agreement.documents.select_related("uploaded_by", "agreement")

@@ -15,7 +15,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.permissions import actor_for, can, scope
+from accounts.permissions import ScopedObjectMixin, actor_for, can, scope
 from agreements.models import Agreement
 from assessments import services
 from assessments.api import serializers as s
@@ -38,7 +38,7 @@ _TRANSITION_ERRORS = {**_ERRORS, 409: OpenApiResponse(description="Not allowed f
         responses={201: s.SubmissionSerializer, **_ERRORS},
     ),
 )
-class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SubmissionViewSet(ScopedObjectMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.SubmissionSerializer
     lookup_field = "reference"
     policy_actions = {"create": "submission.create"}
@@ -72,7 +72,9 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         responses={200: s.AssessmentSerializer, **_TRANSITION_ERRORS},
     ),
 )
-class AssessmentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AssessmentViewSet(
+    ScopedObjectMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     serializer_class = s.AssessmentSerializer
     lookup_field = "reference"
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -210,7 +212,7 @@ class AssessmentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewse
         responses={201: s.TicketSerializer, **_TRANSITION_ERRORS},
     ),
 )
-class AccessTicketViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AccessTicketViewSet(ScopedObjectMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.TicketSerializer
     lookup_field = "reference"
     policy_actions = {

@@ -14,20 +14,20 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts.permissions import get_object_for, scope
+from accounts.permissions import ScopedObjectMixin, get_object_for, scope
 from assessments.models import Assessment
 from findings import services
 from findings.api import serializers as s
 from findings.models import Finding, FindingComment, FindingEvidence
 from findings.selectors import SEVERITY_RANK
-from reviewportal.api_defaults import FileDownloadNegotiation
+from reviewportal.api_defaults import FileDownloadNegotiation, PortalJSONParser, PortalMultiPartParser
 from reviewportal.files import file_response
 
 
 class FindingViewSet(
+    ScopedObjectMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -149,7 +149,7 @@ class FindingViewSet(
         responses=s.FindingDetailSerializer,
         description="The company's answer. Send multipart/form-data to attach files (field `files`, repeated).",
     )
-    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
+    @action(detail=True, methods=["post"], parser_classes=[PortalJSONParser, PortalMultiPartParser])
     def respond(self, request, reference=None):
         finding = self.get_object()
         data = self._valid(s.RespondWithFilesSerializer)
@@ -168,7 +168,9 @@ class FindingViewSet(
         responses={201: s.FindingFileSerializer(many=True)},
         description="Add centre evidence to a draft or in-review finding (the assessment's team).",
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], pagination_class=None, filter_backends=[])
+    @action(
+        detail=True, methods=["post"], parser_classes=[PortalMultiPartParser], pagination_class=None, filter_backends=[]
+    )
     def evidence(self, request, reference=None):
         finding = self.get_object()
         data = self._valid(s.FileUploadSerializer)

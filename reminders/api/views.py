@@ -13,7 +13,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.permissions import scope
+from accounts.permissions import ScopedObjectMixin, scope
 from reminders import services
 from reminders.api.serializers import DeadlineSerializer, NotificationSerializer
 from reminders.models import Deadline, DeadlineKind, Notification
@@ -46,7 +46,7 @@ class DeadlineFilter(filters.FilterSet):
         fields = ["kind", "is_open"]
 
 
-class DeadlineViewSet(viewsets.ReadOnlyModelViewSet):
+class DeadlineViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
     """Deadlines the caller may see: their own (recipient or escalation); everything for programme admins."""
 
     serializer_class = DeadlineSerializer
@@ -61,7 +61,7 @@ class DeadlineViewSet(viewsets.ReadOnlyModelViewSet):
         return scope(Deadline.objects.select_related("organisation"), self.request.user)
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's own in-app notifications; ``POST .../read/`` and ``POST .../read-all/`` mark them read."""
 
     serializer_class = NotificationSerializer
