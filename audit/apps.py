@@ -9,4 +9,4 @@ class AuditConfig(AppConfig):
         # Sign-in events come from Django's auth signals; the account-security module registers
         # its deploy checks and session bookkeeping on the same signals.
         from accounts import security  # noqa: F401
-        from audit import signals  # noqa: F401
+        from audit import checks, signals  # noqa: F401
