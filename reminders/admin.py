@@ -2,16 +2,19 @@
 
 Everything here is read-only: deadlines are derived from their owners (never
 typed), and deliveries are facts. The one thing an admin may need to do —
-send a failed reminder again — is an action that puts the row back to
-pending for the next scan, never a direct send.
+send a failed reminder again — is an action that calls
+``reminders.services.delivery_retry``: it puts the row back to pending for
+the next scan (never a direct send) and records it in the audit trail.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from reminders.models import Deadline, DeliveryStatus, Digest, Notification, Reminder, ReminderPreference
+from reminders.models import Deadline, Digest, Notification, Reminder, ReminderPreference
+from reminders.services import delivery_retry
 from reviewportal.admin_site import ReadOnlyPolicyAdmin
+from reviewportal.errors import RuleViolation
 
 
 class ReminderInline(admin.TabularInline):
@@ -63,10 +66,12 @@ class DeadlineAdmin(ReadOnlyPolicyAdmin):
 
 @admin.action(description="Deliver again at the next scan (failed deliveries only)")
 def retry_delivery(modeladmin, request, queryset):
-    changed = queryset.filter(status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.PENDING, attempts=0, claimed_at=None
-    )
-    modeladmin.message_user(request, f"{changed} queued for the next scan.", messages.SUCCESS)
+    try:
+        queued = delivery_retry(actor=request.user, deliveries=queryset, request=request)
+    except RuleViolation as refusal:
+        modeladmin.message_user(request, str(refusal), messages.ERROR)
+    else:
+        modeladmin.message_user(request, f"{queued} queued for the next scan.", messages.SUCCESS)
 
 
 class _DeliveryAdmin(ReadOnlyPolicyAdmin):

@@ -48,6 +48,7 @@ from reminders.models import (
 )
 from reminders.queue import enqueue_on_commit, enqueue_once_on_commit
 from reminders.selectors import days_until
+from reviewportal.errors import TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -476,6 +477,46 @@ def digest_deliver(*, digest_id: int, connection: Any = None) -> str:
                     },
                 )
     return "sent"
+
+
+def delivery_retry(*, actor: Any, deliveries: Iterable[Reminder | Digest], request: Any = None) -> int:
+    """Queue failed deliveries (reminders or digests) again for the next scan; returns how many.
+
+    A programme admin's remedy once the cause of the failure is fixed. Only a
+    delivery that failed (gave up after ``MAX_ATTEMPTS``) goes back to
+    pending, with its attempts reset; if any given one did not fail, nothing
+    is queued and ``TransitionNotAllowed`` names it. Each one is audited, in
+    the same transaction. The scan then delivers it once, as any other.
+    """
+    require(actor, "delivery.retry")
+    wanted = sorted(deliveries, key=lambda d: (d._meta.label, d.pk))
+    with transaction.atomic():
+        locked = [type(d).objects.select_for_update().get(pk=d.pk) for d in wanted]
+        not_failed = [d for d in locked if d.status != DeliveryStatus.FAILED]
+        if not_failed:
+            named = "; ".join(f"{d} ({d.get_status_display().lower()})" for d in not_failed[:5])
+            more = f" and {len(not_failed) - 5} more" if len(not_failed) > 5 else ""
+            raise TransitionNotAllowed(
+                f"Nothing was queued. Only failed deliveries can be delivered again; these did not fail: {named}{more}."
+            )
+        for delivery in locked:
+            type(delivery).objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
+                status=DeliveryStatus.PENDING, attempts=0, claimed_at=None
+            )
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.TRANSITION,
+                obj=delivery,
+                summary=f"Queued again for delivery after it failed: {delivery.last_error or 'no error recorded'}"[
+                    :500
+                ],
+                changes={
+                    "status": {"from": DeliveryStatus.FAILED.value, "to": DeliveryStatus.PENDING.value},
+                    "attempts": {"from": delivery.attempts, "to": 0},
+                },
+                request=request,
+            )
+    return len(locked)
 
 
 # --- Notifications, preferences and the calendar feed ---------------------------------------
