@@ -14,6 +14,12 @@ whole URL configuration, and fails when a named URL has no row. ``expect``
 maps each actor of ``ACTORS`` to a status code (or a tuple of acceptable
 codes); a row may be a POST with ``data`` (a dict, or a function of the world).
 
+The Django admin has its own list, ``ADMIN_ROWS``, in the same modules: one
+``admin_change_row`` per registered model and one ``admin_action_row`` per
+admin action (``test_every_admin_model_and_action_has_a_matrix_row`` says
+which are missing). Everyone but the programme admin is sent to the
+admin's login page.
+
 The world ``w`` carries the shared fixtures: centre, company_a, company_b,
 agreement_a, agreement_b, case (company A, led by ``lead``, ``evaluator`` on
 the team), case_b (company B, led by ``lead2``, ``evaluator_other`` on it),
@@ -48,6 +54,12 @@ CASE_INTERNAL = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=404, liaison_b=4
 API_ANONYMOUS = 401
 
 
+# The Django admin: programme admins only; everyone else is sent to the admin's login page.
+ADMIN_PAGE = expect(LOGIN_REDIRECT, admin_user=200)
+# An admin action: the programme admin is sent back to the list, where the outcome is shown.
+ADMIN_ACTION = expect(LOGIN_REDIRECT, admin_user=302)
+
+
 @dataclass
 class Row:
     url_name: str
@@ -63,3 +75,32 @@ class Row:
 
     def resolve_data(self, world: Any) -> dict | None:
         return self.data(world) if callable(self.data) else self.data
+
+
+def admin_change_row(label: str, obj: Callable[[Any], Any]) -> Row:
+    """The admin change page of ``obj(world)``, a ``app_label.modelname`` object."""
+    app, model = label.split(".")
+    return Row(
+        f"admin:{app}_{model}_change",
+        kwargs=lambda w: {"object_id": obj(w).pk},
+        expect=ADMIN_PAGE,
+        note=f"admin {label}",
+    )
+
+
+def admin_action_row(
+    label: str,
+    action: str,
+    objects: Callable[[Any], list],
+    extra: dict | None = None,
+    statuses: dict[str, Any] = ADMIN_ACTION,
+) -> Row:
+    """A POST of the admin action ``action`` on ``objects(world)`` from the model's change list."""
+    app, model = label.split(".")
+    return Row(
+        f"admin:{app}_{model}_changelist",
+        method="post",
+        data=lambda w: {"action": action, "_selected_action": [o.pk for o in objects(w)], **(extra or {})},
+        expect=statuses,
+        note=f"admin action {action}",
+    )

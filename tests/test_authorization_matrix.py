@@ -21,6 +21,7 @@ MATRIX_APPS = ["accounts", "agreements", "assessments", "findings", "reminders",
 
 MODULES = [importlib.import_module(f"{app}.tests.authz_matrix") for app in MATRIX_APPS]
 ROWS: list[Row] = [row for module in MODULES for row in module.ROWS]
+ADMIN_ROWS: list[Row] = [row for module in MODULES for row in getattr(module, "ADMIN_ROWS", [])]
 
 
 def _named_urls(resolver=None, namespace: str = "") -> set[str]:
@@ -124,3 +125,45 @@ def test_admin_is_for_programme_admins_only(world, client):
             assert response.status_code == expected, f"{actor} on {url}: {response.status_code}"
             if expected == 302:
                 assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("row", ADMIN_ROWS, ids=lambda r: f"{r.method.upper()} {r.url_name} {r.note}")
+def test_admin_authorization_matrix(row: Row, world, client):
+    """Each admin page and action: the programme admin reaches it; everyone else goes to the admin login."""
+    url = reverse(row.url_name, kwargs=row.resolve_kwargs(world))
+    failures = []
+    for actor in ACTORS:
+        client.logout()
+        user = getattr(world, actor)
+        if user is not None:
+            client.force_login(user)
+        with transaction.atomic():
+            response = getattr(client, row.method)(url, data=row.resolve_data(world))
+            transaction.set_rollback(True)
+        wanted = row.expect[actor]
+        ok = response.status_code in wanted if isinstance(wanted, tuple) else response.status_code == wanted
+        if ok and response.status_code == 302:
+            to_login = "/admin/login/" in response["Location"]
+            ok = to_login != (actor == "admin_user")
+        if not ok:
+            where = f" to {response['Location']}" if response.status_code == 302 else ""
+            failures.append(f"{actor}: got {response.status_code}{where}, expected {wanted}")
+    assert not failures, f"{row.method.upper()} {url}: " + "; ".join(failures)
+
+
+def test_every_admin_model_and_action_has_a_matrix_row(admin_user):
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = admin_user
+    covered = {(row.url_name, row.note) for row in ADMIN_ROWS}
+    missing = []
+    for model, model_admin in admin.site._registry.items():
+        base = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        if (f"{base}_change", f"admin {model._meta.label_lower}") not in covered:
+            missing.append(f"{base}_change")
+        for action in model_admin.get_actions(request):
+            if (f"{base}_changelist", f"admin action {action}") not in covered:
+                missing.append(f"{base}_changelist action {action}")
+    assert not missing, f"Admin pages and actions without a row in an authz_matrix.py ADMIN_ROWS: {sorted(missing)}"

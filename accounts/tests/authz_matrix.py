@@ -1,4 +1,13 @@
-from tests.authz import ANY_MEMBER, API_ANONYMOUS, LOGIN_REDIRECT, Row, expect
+from tests.authz import (
+    ADMIN_PAGE,
+    ANY_MEMBER,
+    API_ANONYMOUS,
+    LOGIN_REDIRECT,
+    Row,
+    admin_action_row,
+    admin_change_row,
+    expect,
+)
 
 ROWS = [
     Row("dashboard", expect=ANY_MEMBER),
@@ -49,3 +58,40 @@ def build(w):
     from accounts.services import api_token_create
 
     w.lead_token, _ = api_token_create(actor=w.lead, user=w.lead, name="lead's script", days=30)
+    _build_security_records(w)
+
+
+def _build_security_records(w):
+    # A second factor and lockout records of someone outside the matrix's actors, for the admin rows.
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.utils import timezone
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    w.totp_device = TOTPDevice.objects.create(user=w.lead2, name="Authenticator app", confirmed=True)
+    w.static_device = StaticDevice.objects.create(user=w.lead2, name="Backup codes", confirmed=True)
+    seen = {"ip_address": "198.51.100.9", "username": w.lead2.email, "user_agent": "matrix", "path_info": "/"}
+    w.access_attempt = AccessAttempt.objects.create(failures_since_start=1, get_data="", post_data="", **seen)
+    w.access_log = AccessLog.objects.create(attempt_time=timezone.now(), **seen)
+    w.access_failure = AccessFailureLog.objects.create(locked_out=False, **seen)
+
+
+# The Django admin (see tests/authz.py): every model's change page and every action.
+ADMIN_ROWS = [
+    admin_change_row("accounts.organisation", lambda w: w.company_a),
+    admin_change_row("accounts.user", lambda w: w.evaluator),
+    admin_action_row("accounts.user", "deactivate_selected", lambda w: [w.evaluator_other]),
+    admin_action_row("accounts.user", "reactivate_selected", lambda w: [w.evaluator_other]),
+    admin_change_row("accounts.membership", lambda w: w.evaluator.membership),
+    admin_change_row("accounts.apitoken", lambda w: w.lead_token),
+    admin_action_row("accounts.apitoken", "revoke_selected", lambda w: [w.lead_token]),
+    admin_change_row("otp_totp.totpdevice", lambda w: w.totp_device),
+    # Deleting a device or a lockout record asks for confirmation first (200); it is audited when confirmed.
+    admin_action_row("otp_totp.totpdevice", "delete_selected", lambda w: [w.totp_device], statuses=ADMIN_PAGE),
+    admin_change_row("otp_static.staticdevice", lambda w: w.static_device),
+    admin_action_row("otp_static.staticdevice", "delete_selected", lambda w: [w.static_device], statuses=ADMIN_PAGE),
+    admin_change_row("axes.accessattempt", lambda w: w.access_attempt),
+    admin_action_row("axes.accessattempt", "delete_selected", lambda w: [w.access_attempt], statuses=ADMIN_PAGE),
+    admin_change_row("axes.accesslog", lambda w: w.access_log),
+    admin_change_row("axes.accessfailurelog", lambda w: w.access_failure),
+]

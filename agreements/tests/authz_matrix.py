@@ -6,7 +6,16 @@ signature), ``point_a`` (open point on neg_a owned by liaison A), ``doc_a``
 (a document on agreement_a).
 """
 
-from tests.authz import ANY_MEMBER, API_ANONYMOUS, CASE_OBJECT, LOGIN_REDIRECT, Row, expect
+from tests.authz import (
+    ANY_MEMBER,
+    API_ANONYMOUS,
+    CASE_OBJECT,
+    LOGIN_REDIRECT,
+    Row,
+    admin_action_row,
+    admin_change_row,
+    expect,
+)
 
 # Company A's negotiation, which evaluators have no case under: the centre's negotiators and A's liaison see it.
 NEGOTIATION = expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=404, evaluator_other=404)
@@ -54,6 +63,13 @@ def build(w):
 
 def _neg(w):
     return {"reference": w.neg_a.reference}
+
+
+def _days_ahead(days: int) -> str:
+    """A date ``days`` from today: due dates must lie within the range the services accept."""
+    import datetime
+
+    return (datetime.date.today() + datetime.timedelta(days=days)).isoformat()
 
 
 ROWS = [
@@ -124,7 +140,7 @@ ROWS = [
         "agreements:open_point_edit",
         kwargs=lambda w: {"reference": w.neg_a.reference, "point_id": w.point_a.public_id},
         method="post",
-        data=lambda w: {"owner": str(w.lead.public_id), "due_date": "2030-02-01"},
+        data=lambda w: {"owner": str(w.lead.public_id), "due_date": _days_ahead(45)},
         expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=404, evaluator_other=404),
     ),
     Row("agreements:document_upload", kwargs=_neg, expect=NEGOTIATION),
@@ -152,7 +168,7 @@ ROWS = [
         "agreements:signature_due",
         kwargs=lambda w: {"reference": w.await_a.reference},
         method="post",
-        data={"signature_due": "2030-06-30"},
+        data=lambda w: {"signature_due": _days_ahead(60)},
         expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator=404, evaluator_other=404),
         note="move the signature due date",
     ),
@@ -187,7 +203,7 @@ ROWS = [
         "agreement-open-points",
         kwargs=_neg,
         method="post",
-        data=lambda w: {"title": "Logging", "owner": str(w.lead.public_id), "due_date": "2030-01-15"},
+        data=lambda w: {"title": "Logging", "owner": str(w.lead.public_id), "due_date": _days_ahead(30)},
         expect=expect(201, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404),
         note="raise an open point",
     ),
@@ -242,7 +258,7 @@ ROWS = [
         "agreement-signature-due",
         kwargs=lambda w: {"reference": w.await_a.reference},
         method="post",
-        data={"signature_due": "2030-06-30"},
+        data=lambda w: {"signature_due": _days_ahead(60)},
         expect=expect(
             403, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=404, evaluator_other=404, lead=200, admin_user=200
         ),
@@ -254,4 +270,47 @@ ROWS = [
         data={"signer_name": "Signer", "capacity": "General Counsel"},
         expect=API_NEGOTIATION,
     ),
+]
+
+
+def _signed_side_letter(w):
+    """An agreement with the centre's signature (made on first use, for the admin rows)."""
+    if not hasattr(w, "side_letter_signature"):
+        from django.utils import timezone
+
+        from agreements.models import AgreementStatus, Signature
+        from agreements.tests.factories import AgreementFactory
+
+        letter = AgreementFactory(organisation=w.company_a, status=AgreementStatus.AWAITING_SIGNATURE, title="Side")
+        w.side_letter_signature = Signature.objects.create(
+            agreement=letter,
+            side="centre",
+            signer=w.lead,
+            signer_name="Lead",
+            capacity="Director",
+            signed_at=timezone.now(),
+        )
+    return w.side_letter_signature
+
+
+def _entry(w):
+    if not hasattr(w, "entry_a"):
+        from agreements.tests.factories import NegotiationEntryFactory
+
+        w.entry_a = NegotiationEntryFactory(agreement=w.neg_a, author=w.lead)
+    return w.entry_a
+
+
+# The Django admin (see tests/authz.py): every model's change page and every action.
+ADMIN_ROWS = [
+    admin_change_row("agreements.agreement", lambda w: w.agreement_a),
+    admin_action_row("agreements.agreement", "open_negotiation_selected", lambda w: [w.neg_a]),
+    admin_action_row("agreements.agreement", "withdraw_selected", lambda w: [w.neg_a], {"note": "Matrix."}),
+    admin_action_row("agreements.agreement", "expire_selected", lambda w: [w.agreement_a]),
+    admin_action_row("agreements.agreement", "terminate_selected", lambda w: [w.agreement_a], {"note": "Matrix."}),
+    admin_change_row("agreements.agreementversion", lambda w: w.neg_a.versions.first()),
+    admin_change_row("agreements.negotiationentry", _entry),
+    admin_change_row("agreements.openpoint", lambda w: w.point_a),
+    admin_change_row("agreements.agreementdocument", lambda w: w.doc_a),
+    admin_change_row("agreements.signature", _signed_side_letter),
 ]

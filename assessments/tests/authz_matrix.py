@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.authz import ANY_MEMBER, API_ANONYMOUS, CASE_OBJECT, LOGIN_REDIRECT, Row, expect
+from tests.authz import (
+    ANY_MEMBER,
+    API_ANONYMOUS,
+    CASE_OBJECT,
+    LOGIN_REDIRECT,
+    Row,
+    admin_action_row,
+    admin_change_row,
+    expect,
+)
 
 A = LOGIN_REDIRECT
 
@@ -192,4 +201,33 @@ ROWS = [
         data={"consent": "true"},
         expect=api(COMPANY_ONLY),
     ),
+]
+
+
+def _reveal(w):
+    """A credential reveal of the live ticket (made on first use, for the admin rows)."""
+    if not hasattr(w, "reveal_live"):
+        from assessments.models import CredentialReveal
+        from assessments.services import ticket_reveal
+
+        ticket_reveal(actor=w.evaluator, ticket=w.ticket_live)
+        w.reveal_live = CredentialReveal.objects.filter(ticket=w.ticket_live).latest("revealed_at")
+    return w.reveal_live
+
+
+# The Django admin (see tests/authz.py): every model's change page and every action.
+ADMIN_ROWS = [
+    admin_change_row("assessments.modelsubmission", lambda w: w.case.submission),
+    admin_change_row("assessments.assessment", lambda w: w.case),
+    admin_action_row("assessments.assessment", "advance_selected", lambda w: [w.case]),
+    admin_action_row(
+        "assessments.assessment",
+        "complete_selected",
+        lambda w: [w.case],
+        {"outcome": "no_concerns", "note": "Matrix."},
+    ),
+    admin_action_row("assessments.assessment", "withdraw_selected", lambda w: [w.case], {"note": "Matrix."}),
+    admin_change_row("assessments.accessticket", lambda w: w.ticket_live),
+    admin_action_row("assessments.accessticket", "revoke_selected", lambda w: [w.ticket_live], {"note": "Matrix."}),
+    admin_change_row("assessments.credentialreveal", _reveal),
 ]

@@ -5,7 +5,17 @@ company A's case (written by ``evaluator``, released by ``lead``), evidence on
 the draft and on the released one.
 """
 
-from tests.authz import ANY_MEMBER, API_ANONYMOUS, CASE_INTERNAL, CASE_OBJECT, LOGIN_REDIRECT, Row, expect
+from tests.authz import (
+    ANY_MEMBER,
+    API_ANONYMOUS,
+    CASE_INTERNAL,
+    CASE_OBJECT,
+    LOGIN_REDIRECT,
+    Row,
+    admin_action_row,
+    admin_change_row,
+    expect,
+)
 
 # The team's own pages: the company and outsiders see nothing, admins see but do not act.
 TEAM_ACTION = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403)
@@ -190,3 +200,11 @@ def build(w):
 
     w.evidence_draft = evidence(w.f_draft)
     w.evidence_released = evidence(w.f_released)
+
+
+# The Django admin (see tests/authz.py): every model's change page and every action.
+ADMIN_ROWS = [
+    admin_change_row("findings.finding", lambda w: w.f_draft),
+    admin_action_row("findings.finding", "withdraw_selected", lambda w: [w.f_draft], {"note": "Matrix."}),
+    admin_change_row("findings.findingevidence", lambda w: w.evidence_draft),
+]

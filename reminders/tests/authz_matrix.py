@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from reminders.models import Notification
-from tests.authz import ANY_MEMBER, API_ANONYMOUS, LOGIN_REDIRECT, Row, expect
+from tests.authz import ANY_MEMBER, API_ANONYMOUS, LOGIN_REDIRECT, Row, admin_action_row, admin_change_row, expect
 
 
 def build(w):
@@ -82,4 +82,42 @@ ROWS = [
         expect=OWN_NOTIFICATION_API,
     ),
     Row("notification-read-all", method="post", expect=expect(200, anonymous=API_ANONYMOUS)),
+]
+
+
+def _failed_reminder(w):
+    """A reminder that gave up, and a failed digest (made on first use, for the admin rows)."""
+    if not hasattr(w, "reminder_failed"):
+        from reminders.models import DeliveryStatus, Digest, Reminder
+
+        w.reminder_failed = Reminder.objects.create(
+            deadline=w.deadline_a,
+            revision=w.deadline_a.revision,
+            offset_days=1,
+            recipient=w.evaluator,
+            send_at=timezone.now(),
+            status=DeliveryStatus.FAILED,
+            attempts=8,
+            last_error="SMTP down",
+        )
+        w.digest_failed = Digest.objects.create(
+            recipient=w.lead, kind=Digest.Kind.values[0], day=timezone.localdate(), status=DeliveryStatus.FAILED
+        )
+    return w.reminder_failed
+
+
+def _failed_digest(w):
+    _failed_reminder(w)
+    return w.digest_failed
+
+
+# The Django admin (see tests/authz.py): every model's change page and every action.
+ADMIN_ROWS = [
+    admin_change_row("reminders.deadline", lambda w: w.deadline_a),
+    admin_change_row("reminders.reminder", _failed_reminder),
+    admin_action_row("reminders.reminder", "retry_delivery", lambda w: [_failed_reminder(w)]),
+    admin_change_row("reminders.digest", _failed_digest),
+    admin_action_row("reminders.digest", "retry_delivery", lambda w: [_failed_digest(w)]),
+    admin_change_row("reminders.notification", lambda w: w.notification_a),
+    admin_change_row("reminders.reminderpreference", lambda w: w.liaison_a.reminder_preference),
 ]
