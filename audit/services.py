@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from audit.models import AuditEvent
+from reviewportal.control_characters import printable, printable_data
 
 # The mask shown instead of a secret; it is not a secret itself.
 SECRET_MASK = "••••••"  # noqa: S105  # nosec B105
@@ -81,16 +82,18 @@ def audit_record(
     same transaction as the change it records, so both land or neither does.
     """
     user = actor if getattr(actor, "is_authenticated", False) else None
+    # What a prober sent is recorded as evidence, so control characters are written out, not refused
+    # (a NUL cannot be stored in PostgreSQL, in a text column or in JSON).
     return AuditEvent.objects.create(
         actor=user,
         actor_email=getattr(user, "email", "") if user else "",
         action=action,
         object_type=object_type if object_type is not None else obj._meta.label_lower if obj is not None else "",
-        object_id=object_id if object_id is not None else _object_id(obj) if obj is not None else "",
-        object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:300],
+        object_id=printable(object_id if object_id is not None else _object_id(obj) if obj is not None else "")[:64],
+        object_repr=printable(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:300],
         case_ref=case_ref,
-        summary=summary[:500],
-        changes=mask_secrets(changes or {}),
+        summary=printable(summary)[:500],
+        changes=printable_data(mask_secrets(changes or {})),
         source_ip=source_ip or client_ip(request),
     )
 

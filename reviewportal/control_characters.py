@@ -107,3 +107,23 @@ def data_errors(data, *, max_depth: int) -> tuple[dict[str, list[str]], bool]:
             if message:
                 errors.setdefault(path or "non_field_errors", []).append(message)
     return errors, False
+
+
+def printable(value: str) -> str:
+    """``value`` with every control character but tab and newlines written out as ``\\xNN``.
+
+    For what is recorded rather than refused: a probe's address or a refused sign-in is kept
+    as evidence of what was sent, and a NUL could not be stored in PostgreSQL at all.
+    """
+    return _TEXT_CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", value)
+
+
+def printable_data(value):
+    """``printable`` applied to every string, key and value, of nested lists and dicts."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_data(key): printable_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable_data(item) for item in value]
+    return value

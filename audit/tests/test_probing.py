@@ -232,6 +232,15 @@ def test_a_malformed_sign_in_is_recorded(client, db, address, data, fields):
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).exists()
 
 
+def test_a_sign_in_with_control_characters_is_recorded_with_them_written_out(client, db, address):
+    # A NUL cannot be stored in PostgreSQL: the event keeps what was sent, written out.
+    response = client.post(reverse("login"), {"username": "a\x00b@c.test\x1b", "password": "x"}, REMOTE_ADDR=address)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    event = _probes().get()
+    assert event.object_id == "a\\x00b@c.test\\x1b"
+
+
 def test_a_wrong_password_is_a_failed_login_not_a_probe(client, evaluator, address):
     client.post(reverse("login"), {"username": evaluator.email, "password": "wrong"}, REMOTE_ADDR=address)
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count() == 1
