@@ -17,6 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
 from accounts.permissions import can
+from reviewportal.control_characters import validate_text
 from reviewportal.errors import RuleViolation
 
 
@@ -73,6 +74,13 @@ class PolicyModelAdmin(admin.ModelAdmin):
     form errors after the admin's transaction rolled everything back.
     Admins whose actions need a reason set ``action_form = NoteActionForm``.
     """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # The admin's text fields refuse control characters like every portal form does.
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(field, forms.CharField) and validate_text not in field.validators:
+            field.validators.append(validate_text)
+        return field
 
     def has_module_permission(self, request) -> bool:
         return can(request.user, "admin.access")

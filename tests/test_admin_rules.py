@@ -507,6 +507,12 @@ def test_organisation_kind_is_read_only_after_creation(admin_client, company_a, 
     assert Organisation.objects.get(pk=company_a.pk).kind == Organisation.Kind.DEVELOPER
 
 
+def test_an_organisation_name_with_a_control_character_is_refused_on_the_form(admin_client, company_a):
+    response = post_change(admin_client, change_url(company_a), name="Company\x0bA")
+    assert "control character U+000B" in page_text(response)
+    assert Organisation.objects.get(pk=company_a.pk).name == "Company A"
+
+
 def test_setting_a_password_in_the_admin_is_audited(admin_client, evaluator):
     url = reverse("admin:auth_user_password_change", args=[evaluator.pk])
     response = admin_client.post(
