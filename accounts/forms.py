@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 
 from accounts.models import User
-from reviewportal.forms import PortalForm, PortalModelForm, USWDSFormMixin
+from core.forms import PortalForm, PortalModelForm, USWDSFormMixin
 
 
 class EmailAuthenticationForm(USWDSFormMixin, AuthenticationForm):

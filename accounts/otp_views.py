@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import security
-from reviewportal.forms import PortalForm
+from core.forms import PortalForm
 
 
 class CodeForm(PortalForm):

@@ -30,7 +30,7 @@ from accounts.models import AGENCY_ROLES, ApiToken, Membership, Organisation, Ro
 from accounts.permissions import require
 from audit.models import AuditEvent
 from audit.services import audit_record
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
+from core.errors import RuleViolation, TransitionNotAllowed
 
 TOKEN_MARK = "rp"  # noqa: S105 - the fixed marker at the start of every token, not a secret
 PREFIX_BYTES = 6  # 12 hex characters: unique lookup key, not secret

@@ -20,7 +20,7 @@ from accounts.permissions import actor_for, get_object_for, scope
 from accounts.selectors import dashboard_for
 from accounts.services import api_token_create, api_token_max_days, api_token_revoke
 from audit.services import audit_probe
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
+from core.errors import RuleViolation, TransitionNotAllowed
 
 
 class LoginView(auth_views.LoginView):

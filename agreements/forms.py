@@ -15,9 +15,9 @@ from agreements.models import (
     NegotiationEntry,
     RiskConsequence,
 )
-from reviewportal import bounds
-from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
-from reviewportal.forms import PortalForm, USWDSFormMixin
+from core import bounds
+from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
+from core.forms import PortalForm, USWDSFormMixin
 
 TERM_HELP = {
     "max_window_days": f"How long evaluators may have access to a model, 1 to {MAX_WINDOW_DAYS} days.",

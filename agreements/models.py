@@ -14,10 +14,10 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 
-from reviewportal import bounds
-from reviewportal.bounds import BODY, NOTE, length_checks
-from reviewportal.choices import MAX_WINDOW_DAYS
-from reviewportal.files import StoredFile
+from core import bounds
+from core.bounds import BODY, NOTE, length_checks
+from core.choices import MAX_WINDOW_DAYS
+from core.files import StoredFile
 
 
 class AgreementStatus(models.TextChoices):

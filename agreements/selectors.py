@@ -19,7 +19,7 @@ from agreements.models import (
     OpenPointStatus,
     RiskConsequence,
 )
-from reviewportal.choices import AccessKind, RiskDomain
+from core.choices import AccessKind, RiskDomain
 
 
 def _overdue_points(today: datetime.date) -> QuerySet:

@@ -38,12 +38,12 @@ from agreements.models import (
 )
 from audit.models import AuditEvent
 from audit.services import audit_record, diff_fields
+from core import bounds
+from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
+from core.errors import RuleViolation, TransitionNotAllowed
+from core.files import AGREEMENT_DOCUMENT_KINDS, validate_upload
+from core.references import save_with_reference
 from reminders.services import deadline_sync
-from reviewportal import bounds
-from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
-from reviewportal.files import AGREEMENT_DOCUMENT_KINDS, validate_upload
-from reviewportal.references import save_with_reference
 
 # Terms may change only while the agreement is still being drafted or negotiated.
 TERMS_EDITABLE_STATUSES = (AgreementStatus.DRAFT, AgreementStatus.NEGOTIATING)
@@ -84,7 +84,7 @@ def terms_snapshot(agreement: Agreement) -> dict[str, Any]:
 def _clean_terms(terms: dict[str, Any], current: Agreement | None = None) -> dict[str, Any]:
     """Check the terms against the framework's rules; RuleViolation names every field at fault.
 
-    Dates are checked against their ranges (``reviewportal.bounds``) unless they are the
+    Dates are checked against their ranges (``core.bounds``) unless they are the
     ``current`` agreement's own, sent back unchanged.
     """
     errors: dict[str, list[str]] = {}

@@ -29,9 +29,9 @@ from agreements.forms import (
     TransitionForm,
 )
 from agreements.models import Agreement, AgreementDocument, OpenPoint, SignatureSide
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
-from reviewportal.files import file_response
-from reviewportal.forms import form_add_rule_violation
+from audit.downloads import file_response
+from core.errors import RuleViolation, TransitionNotAllowed
+from core.forms import form_add_rule_violation
 
 PAGE_SIZE = 20
 

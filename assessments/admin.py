@@ -29,8 +29,8 @@ from assessments.models import (
     ModelSubmission,
 )
 from audit.services import SECRET_MASK
+from core.choices import RiskDomain
 from reviewportal.admin_site import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
-from reviewportal.choices import RiskDomain
 
 
 @admin.register(ModelSubmission)

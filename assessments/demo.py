@@ -15,8 +15,8 @@ from django.utils import timezone
 from agreements.models import Agreement, AgreementStatus
 from assessments import services
 from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission, TicketStatus
-from reviewportal.choices import AccessKind
-from reviewportal.references import save_with_reference
+from core.choices import AccessKind
+from core.references import save_with_reference
 
 
 def _agreement(world, key: str, *, max_days: int) -> Agreement:

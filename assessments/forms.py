@@ -11,10 +11,10 @@ from accounts.permissions import scope
 from agreements.models import Agreement
 from assessments.models import AssessmentOutcome, Modality, ModelSubmission
 from assessments.services.cases import validate_window
-from reviewportal import bounds
-from reviewportal.choices import AccessKind, RiskDomain
-from reviewportal.errors import RuleViolation
-from reviewportal.forms import PortalForm, form_add_rule_violation
+from core import bounds
+from core.choices import AccessKind, RiskDomain
+from core.errors import RuleViolation
+from core.forms import PortalForm, form_add_rule_violation
 
 _DT_FORMAT = "%Y-%m-%dT%H:%M"
 

@@ -35,10 +35,10 @@ from assessments.forms import (
 )
 from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission, TicketStatus
 from assessments.services.tickets import ticket_revoke_consequence, ticket_revoke_refusal
-from reviewportal.choices import RiskDomain
-from reviewportal.errors import RuleViolation
-from reviewportal.forms import form_add_rule_violation
-from reviewportal.pagination import paginate
+from core.choices import RiskDomain
+from core.errors import RuleViolation
+from core.forms import form_add_rule_violation
+from core.pagination import paginate
 
 
 def _local(moment) -> str:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from audit.models import AuditEvent
-from reviewportal.control_characters import printable, printable_data
+from core.control_characters import printable, printable_data
 
 # The mask shown instead of a secret; it is not a secret itself.
 SECRET_MASK = "••••••"  # noqa: S105  # nosec B105

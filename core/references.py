@@ -16,9 +16,10 @@ stored, compared as an integer (never as text).
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Max, Model
 from django.db.models.functions import Cast, Substr
+from django.utils import timezone
 
 # One statement each, the same on PostgreSQL and SQLite (3.35+): the counter row is read and
 # written at once, so no second transaction can read it in between. Values are parameters.
@@ -60,3 +61,33 @@ def reference_number_next(*, model: type[Model], prefix: str, year: int) -> int:
             cursor.execute(_SEED, [prefix, year, first])
             row = cursor.fetchone()
     return row[0]
+
+
+# A number already held by a row written past the counter is skipped; this many in a row is a fault.
+_ATTEMPTS = 5
+
+
+def save_with_reference(obj: Model, prefix: str) -> Model:
+    """Save a new ``obj`` with the next ``PREFIX-YYYY-NNNN`` reference (more digits after 9999).
+
+    Call it inside the transaction that creates ``obj``: the counter row stays locked until
+    that transaction ends, and a rollback gives the number back.
+    """
+    year = timezone.now().year
+    # One transaction for the number and the row (a savepoint inside the caller's), so a failed
+    # save gives the number back even when the caller runs in autocommit.
+    with transaction.atomic():
+        for _ in range(_ATTEMPTS):
+            number = reference_number_next(model=type(obj), prefix=prefix, year=year)
+            obj.reference = reference_format(prefix, year, number)
+            try:
+                with transaction.atomic():
+                    obj.save(force_insert=True)
+                return obj
+            except IntegrityError:
+                # A row written past the counter (an import, a hand-made row) holds this number: take the next.
+                if type(obj)._default_manager.filter(reference=obj.reference).exists():
+                    obj.pk = None
+                    continue
+                raise
+        raise IntegrityError(f"Could not allocate a {prefix} reference after {_ATTEMPTS} attempts.")

@@ -9,12 +9,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core import bounds
+from core.choices import RiskDomain
+from core.files import EVIDENCE_KINDS, validate_upload
+from core.forms import PortalForm
 from findings.models import SEVERITY_RUBRIC, Severity
 from findings.services import MAX_FILES_PER_UPLOAD, default_response_due
-from reviewportal import bounds
-from reviewportal.choices import RiskDomain
-from reviewportal.files import EVIDENCE_KINDS, validate_upload
-from reviewportal.forms import PortalForm
 
 FILES_AGAIN = "Files are not kept when the form has errors: choose the file(s) again before saving."
 

@@ -15,9 +15,9 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 
-from reviewportal.bounds import BODY, NOTE, SUMMARY, TITLE, length_checks
-from reviewportal.choices import RiskDomain
-from reviewportal.files import StoredFile
+from core.bounds import BODY, NOTE, SUMMARY, TITLE, length_checks
+from core.choices import RiskDomain
+from core.files import StoredFile
 
 
 class Severity(models.TextChoices):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.permissions import can, scope
 from assessments.models import AccessTicket, Assessment, TicketStatus
+from core.choices import RiskDomain
 from findings.models import (
     RELEASED_STATUSES,
     SEVERITY_ORDER,
@@ -20,7 +21,6 @@ from findings.models import (
     Severity,
 )
 from findings.services import EDITABLE_STATUSES, REOPENABLE, RESOLVABLE, WITHDRAWABLE
-from reviewportal.choices import RiskDomain
 
 SEVERITY_RANK = Case(
     *[When(severity=value, then=Value(i)) for i, value in enumerate(SEVERITY_ORDER)],

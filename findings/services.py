@@ -21,6 +21,11 @@ from django.utils import timezone
 from accounts.permissions import require
 from assessments.models import Assessment, AssessmentStatus
 from audit.services import audit_record, diff_fields
+from core import bounds
+from core.choices import RiskDomain
+from core.errors import RuleViolation, TransitionNotAllowed
+from core.files import EVIDENCE_KINDS, validate_upload
+from core.references import save_with_reference
 from findings.deadlines import finding_deadline_specs
 from findings.models import (
     EvidenceSide,
@@ -31,11 +36,6 @@ from findings.models import (
     Severity,
 )
 from reminders.services import deadline_sync
-from reviewportal import bounds
-from reviewportal.choices import RiskDomain
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
-from reviewportal.files import EVIDENCE_KINDS, validate_upload
-from reviewportal.references import save_with_reference
 
 # Fields an evaluator writes; everything else changes only through a transition.
 EDITABLE_FIELDS = ("title", "risk_domain", "severity", "summary", "details", "reproduction_steps", "recommended_action")

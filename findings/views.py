@@ -18,13 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import get_object_for
 from assessments.models import Assessment
+from audit.downloads import file_response
+from core.choices import RiskDomain
+from core.errors import RuleViolation
+from core.forms import form_add_rule_violation
+from core.pagination import paginate
 from findings import forms, selectors, services
 from findings.models import Finding, FindingEvidence, FindingStatus, Severity
-from reviewportal.choices import RiskDomain
-from reviewportal.errors import RuleViolation
-from reviewportal.files import file_response
-from reviewportal.forms import form_add_rule_violation
-from reviewportal.pagination import paginate
 
 LIST_PAGE_SIZE = 25
 

@@ -1,7 +1,7 @@
 from django import forms
 
+from core.forms import PortalForm
 from reminders.models import EmailPreference
-from reviewportal.forms import PortalForm
 
 
 class PreferenceForm(PortalForm):

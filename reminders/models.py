@@ -21,7 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxLengthValidator
 from django.db import models
 
-from reviewportal.bounds import NOTE, length_checks
+from core.bounds import NOTE, length_checks
 
 
 class DeadlineKind(models.TextChoices):

@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts.permissions import require
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.errors import TransitionNotAllowed
 from reminders.deadlines import DeadlineSpec
 from reminders.emails import delivery_message_id, send_templated_email
 from reminders.models import (
@@ -48,7 +49,6 @@ from reminders.models import (
 )
 from reminders.queue import enqueue_on_commit, enqueue_once_on_commit
 from reminders.selectors import days_until
-from reviewportal.errors import TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
 from accounts.permissions import can
-from reviewportal.control_characters import validate_text
-from reviewportal.errors import RuleViolation
+from core.control_characters import validate_text
+from core.errors import RuleViolation
 
 
 class PortalAdminSite(admin.AdminSite):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import SAFE_METHODS
 
-from reviewportal.api import ErrorSerializer
+from core.api import ErrorSerializer
 
 
 class PortalAutoSchema(AutoSchema):

@@ -29,7 +29,7 @@ from accounts.security import (
 )
 from audit.services import audit_permission_denied
 from audit.signals import LOGOUT_REASON_ATTR
-from reviewportal.control_characters import field_errors, has_control_character
+from core.control_characters import field_errors, has_control_character
 
 API_PREFIX = "/api/"
 
@@ -115,7 +115,7 @@ class TwoFactorRequiredMiddleware(MiddlewareMixin):
         if match is not None and match.view_name in TWO_FACTOR_OPEN:
             return None
         if _is_api(request):
-            from reviewportal.api import error_body
+            from core.api import error_body
 
             message = "Two-factor verification is required for this session."
             audit_permission_denied(request=request, message=message)
@@ -160,8 +160,8 @@ class RejectControlCharactersMiddleware:
     session. On PostgreSQL a NUL would otherwise reach a lookup and fail with a DataError.
 
     It runs before SessionMiddleware (which reads the session cookie), so its pages show the
-    signed-out header. Submitted text is checked by the forms (reviewportal/forms.py) and the
-    API's parsers (reviewportal/api_defaults.py), where the message can sit beside the field.
+    signed-out header. Submitted text is checked by the forms (core/forms.py) and the
+    API's parsers (core/api_defaults.py), where the message can sit beside the field.
     """
 
     def __init__(self, get_response):

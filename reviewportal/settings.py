@@ -18,7 +18,7 @@ from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from reviewportal.env import env_bool, env_int, env_list, env_required, env_str
+from core.env import env_bool, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A developer checkout may keep its variables in .env (make install writes DEBUG=1 there);
@@ -115,8 +115,8 @@ TEMPLATES = [
         },
     },
 ]
-# Forms render with U.S. Web Design System markup (see reviewportal/forms.py).
-FORM_RENDERER = "reviewportal.forms.USWDSFormRenderer"
+# Forms render with U.S. Web Design System markup (see core/forms.py).
+FORM_RENDERER = "core.forms.USWDSFormRenderer"
 
 # --- Database -------------------------------------------------------------
 # SQLite is the embedded default; DATABASE_URL switches to PostgreSQL.
@@ -311,13 +311,13 @@ REST_FRAMEWORK = {
     ],
     # The stock parsers plus a JSON nesting limit and no control characters in any field.
     "DEFAULT_PARSER_CLASSES": [
-        "reviewportal.api_defaults.PortalJSONParser",
-        "reviewportal.api_defaults.PortalFormParser",
-        "reviewportal.api_defaults.PortalMultiPartParser",
+        "core.api_defaults.PortalJSONParser",
+        "core.api_defaults.PortalFormParser",
+        "core.api_defaults.PortalMultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "reviewportal.api_defaults.PortalPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api_defaults.PortalPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_THROTTLE_CLASSES": ["reviewportal.api_defaults.WriteRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["reviewportal.throttles.WriteRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "reviewportal.api_schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "reviewportal.api.exception_handler",
 }
@@ -352,8 +352,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Shared vocabularies get one schema name each, whatever the field is called.
     "ENUM_NAME_OVERRIDES": {
-        "AccessKindEnum": "reviewportal.choices.AccessKind",
-        "RiskDomainEnum": "reviewportal.choices.RiskDomain",
+        "AccessKindEnum": "core.choices.AccessKind",
+        "RiskDomainEnum": "core.choices.RiskDomain",
         "NegotiationEntryKindEnum": "agreements.models.EntryKind",
         "AgreementDocumentKindEnum": "agreements.models.DocumentKind",
         "FindingStatusEnum": "findings.models.FindingStatus",
@@ -401,7 +401,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 
 # Scripts only from this site, and only with the per-response nonce; no inline scripts or styles.
-# Downloads carry their own stricter policy (reviewportal/files.py).
+# Downloads carry their own stricter policy (audit/downloads.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

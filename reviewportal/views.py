@@ -60,7 +60,7 @@ def not_found(request, exception=None):
     the same body as a missing object, not an HTML page an API client cannot read.
     """
     if request.path.startswith("/api/"):
-        from reviewportal.api import error_body
+        from core.api import error_body
 
         return JsonResponse(error_body("Not found.", "not_found"), status=404)
     return page_not_found(request, exception)
@@ -77,7 +77,7 @@ def bad_request(request, exception=None, *, errors: dict[str, list[str]] | None 
     problems = [message for messages in errors.values() for message in messages]
     too_large = isinstance(exception, RequestDataTooBig)
     if request.path.startswith("/api/"):
-        from reviewportal.api import error_body, request_too_large_body
+        from core.api import error_body, request_too_large_body
 
         if too_large:
             return JsonResponse(request_too_large_body(), status=413)
@@ -91,7 +91,7 @@ def bad_request(request, exception=None, *, errors: dict[str, list[str]] | None 
 def server_error(request):
     """500: JSON in the API's error shape under /api/ (clients parse every error alike), the plain page elsewhere."""
     if request.path.startswith("/api/"):
-        from reviewportal.api import error_body
+        from core.api import error_body
 
         detail = "Something went wrong on our side. The error was recorded; please try again in a moment."
         return JsonResponse(error_body(detail, "server_error"), status=500)

@@ -17,8 +17,8 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
 from accounts.services import api_token_create
-from reviewportal.api import _flatten
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
+from core.api import flatten_errors as _flatten
+from core.errors import RuleViolation, TransitionNotAllowed
 
 ORGANISATIONS = "/api/v1/organisations/"
 

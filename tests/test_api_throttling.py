@@ -62,7 +62,7 @@ def test_each_token_has_its_own_budget(settings, evaluator):
 
 
 def test_writes_go_through_when_the_cache_is_down(settings, evaluator, monkeypatch):
-    from reviewportal.api_defaults import WriteRateThrottle
+    from reviewportal.throttles import WriteRateThrottle
 
     class DownCache:
         def get(self, *args, **kwargs):

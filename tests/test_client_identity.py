@@ -21,7 +21,7 @@ from accounts.models import Role
 from accounts.tests.factories import TEST_PASSWORD, UserFactory
 from audit.models import AuditEvent
 from audit.services import client_ip
-from reviewportal.api_defaults import WriteRateThrottle
+from reviewportal.throttles import WriteRateThrottle
 
 ROOT = Path(__file__).resolve().parent.parent
 PROXY = "10.0.0.2"  # the TLS proxy in front of the portal

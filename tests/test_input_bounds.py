@@ -2,7 +2,7 @@
 
 Dates: a planned date lies between today and a few years ahead; only records of
 what already happened may lie in the past. Texts: every text field has a
-maximum (reviewportal/bounds.py), refused by the form, the API and the database.
+maximum (core/bounds.py), refused by the form, the API and the database.
 Each refusal says what is allowed, keeps what was typed and writes nothing.
 """
 
@@ -24,12 +24,12 @@ from agreements.tests.factories import AgreementFactory
 from assessments import services as assessment_services
 from assessments.models import AccessTicket, Assessment, ModelSubmission, TicketStatus
 from assessments.tests.factories import ModelSubmissionFactory
+from core import bounds
+from core.errors import RuleViolation
 from findings import services as finding_services
 from findings.models import Finding, FindingComment, FindingStatus
 from findings.tests.factories import FindingFactory, released_finding
 from reminders.models import Deadline
-from reviewportal import bounds
-from reviewportal.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db
 

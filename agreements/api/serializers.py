@@ -21,8 +21,8 @@ from agreements.models import (
     Signature,
 )
 from agreements.services import TRANSITIONS
-from reviewportal import bounds
-from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
+from core import bounds
+from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 
 
 class ScopedSlugField(serializers.SlugRelatedField):

@@ -36,10 +36,11 @@ from agreements.api.serializers import (
     VersionSerializer,
 )
 from agreements.models import TERM_FIELDS, Agreement, AgreementDocument, OpenPoint, OpenPointStatus
-from reviewportal.api import ErrorSerializer
-from reviewportal.api_defaults import FileDownloadNegotiation, PortalMultiPartParser
-from reviewportal.errors import RuleViolation
-from reviewportal.files import AGREEMENT_DOCUMENT_KINDS, BINARY_KINDS, file_response
+from audit.downloads import file_response
+from core.api import ErrorSerializer
+from core.api_defaults import FileDownloadNegotiation, PortalMultiPartParser
+from core.errors import RuleViolation
+from core.files import AGREEMENT_DOCUMENT_KINDS, BINARY_KINDS
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` names the fields."),

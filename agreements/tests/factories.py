@@ -16,7 +16,7 @@ from agreements.models import (
     OpenPoint,
 )
 from agreements.services import terms_snapshot
-from reviewportal.references import save_with_reference
+from core.references import save_with_reference
 
 
 class AgreementFactory(factory.django.DjangoModelFactory):

@@ -16,8 +16,8 @@ from agreements.models import Agreement, AgreementStatus
 from agreements.tasks import expire_due_agreements
 from agreements.tests.factories import AgreementFactory
 from audit.models import AuditEvent
+from core.errors import RuleViolation, TransitionNotAllowed
 from reminders.models import Deadline, DeadlineKind
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
 
 LAST_DAY = datetime.date(2030, 3, 31)
 

@@ -21,8 +21,8 @@ from agreements.models import (
 from agreements.selectors import version_compare
 from agreements.tests.factories import AgreementFactory, NegotiationEntryFactory, OpenPointFactory
 from audit.models import AuditEvent
+from core.errors import RuleViolation, TransitionNotAllowed
 from reminders.models import Deadline, DeadlineKind
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
 
 ALL_STATUSES = [s.value for s in AgreementStatus]
 NEXT_WEEK = datetime.date.today() + datetime.timedelta(days=7)

@@ -11,8 +11,8 @@ from rest_framework import serializers
 from accounts.models import User
 from agreements.models import Agreement
 from assessments.models import AccessTicket, Assessment, AssessmentOutcome, Modality, ModelSubmission
-from reviewportal import bounds
-from reviewportal.choices import AccessKind, RiskDomain
+from core import bounds
+from core.choices import AccessKind, RiskDomain
 
 
 class PersonSerializer(serializers.ModelSerializer):

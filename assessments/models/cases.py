@@ -8,8 +8,8 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
-from reviewportal.bounds import BODY, length_checks
-from reviewportal.choices import MAX_WINDOW_DAYS
+from core.bounds import BODY, length_checks
+from core.choices import MAX_WINDOW_DAYS
 
 
 class AssessmentStatus(models.TextChoices):

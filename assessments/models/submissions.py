@@ -7,7 +7,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
-from reviewportal.bounds import NOTE, TITLE, VERSION, length_checks
+from core.bounds import NOTE, TITLE, VERSION, length_checks
 
 
 class Modality(models.TextChoices):

@@ -17,8 +17,8 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
-from reviewportal.bounds import CREDENTIAL_CIPHERTEXT, ENDPOINT, NOTE, length_checks
-from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind
+from core.bounds import CREDENTIAL_CIPHERTEXT, ENDPOINT, NOTE, length_checks
+from core.choices import MAX_WINDOW_DAYS, AccessKind
 
 
 class TicketStatus(models.TextChoices):

@@ -20,10 +20,10 @@ from assessments.models import (
 )
 from assessments.models.cases import ASSESSMENT_FLOW
 from audit.services import audit_record, diff_fields
-from reviewportal import bounds
-from reviewportal.choices import MAX_WINDOW_DAYS, RiskDomain
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
-from reviewportal.references import save_with_reference
+from core import bounds
+from core.choices import MAX_WINDOW_DAYS, RiskDomain
+from core.errors import RuleViolation, TransitionNotAllowed
+from core.references import save_with_reference
 
 
 def window_limit_days(agreement: Any) -> int:

@@ -12,9 +12,9 @@ from agreements.models import Agreement, AgreementStatus
 from assessments import deadlines
 from assessments.models import Modality, ModelSubmission
 from audit.services import audit_record
-from reviewportal import bounds
-from reviewportal.errors import RuleViolation
-from reviewportal.references import save_with_reference
+from core import bounds
+from core.errors import RuleViolation
+from core.references import save_with_reference
 
 
 def _clean_modalities(modalities: list[str]) -> list[str]:

@@ -23,10 +23,10 @@ from accounts.permissions import can, require
 from assessments import crypto, deadlines
 from assessments.models import AccessTicket, Assessment, CredentialReveal, TicketStatus
 from audit.services import SECRET_MASK, audit_record, client_ip
-from reviewportal import bounds
-from reviewportal.choices import MAX_WINDOW_DAYS, AccessKind
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
-from reviewportal.references import save_with_reference
+from core import bounds
+from core.choices import MAX_WINDOW_DAYS, AccessKind
+from core.errors import RuleViolation, TransitionNotAllowed
+from core.references import save_with_reference
 
 LIVE = (TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
 GRANTED = (TicketStatus.APPROVED, TicketStatus.PROVISIONED, TicketStatus.ACTIVE)

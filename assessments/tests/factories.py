@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from agreements.tests.factories import AgreementFactory
 from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission
-from reviewportal.choices import AccessKind
-from reviewportal.references import save_with_reference
+from core.choices import AccessKind
+from core.references import save_with_reference
 
 
 class ModelSubmissionFactory(factory.django.DjangoModelFactory):

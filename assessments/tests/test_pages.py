@@ -13,8 +13,8 @@ from agreements.tests.factories import AgreementFactory
 from assessments import services
 from assessments.models import AssessmentStatus, ModelSubmission
 from assessments.tests.factories import AccessTicketFactory, AssessmentFactory, ModelSubmissionFactory
+from core.errors import RuleViolation, TransitionNotAllowed
 from reminders.models import Deadline, DeadlineKind
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
 
 pytestmark = pytest.mark.django_db
 

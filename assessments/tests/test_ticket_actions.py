@@ -13,7 +13,7 @@ from assessments import services
 from assessments.models import AccessTicket, TicketStatus
 from assessments.tests.conftest import SECRET
 from audit.models import AuditEvent
-from reviewportal.errors import TransitionNotAllowed
+from core.errors import TransitionNotAllowed
 
 pytestmark = pytest.mark.django_db
 

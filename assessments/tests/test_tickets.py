@@ -18,8 +18,8 @@ from assessments.models import AccessTicket, CredentialReveal, TicketStatus
 from assessments.tasks import expire_access_tickets
 from assessments.tests.conftest import SECRET
 from audit.models import AuditEvent
+from core.errors import RuleViolation, TransitionNotAllowed
 from reminders.models import Deadline, DeadlineKind
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from agreements.tests.factories import AgreementFactory
 from assessments import services
 from assessments.models import Assessment
 from assessments.tests.factories import ModelSubmissionFactory
-from reviewportal.errors import RuleViolation
+from core.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import bounds
+from core.choices import RiskDomain
 from findings.models import Finding, FindingComment, FindingEvidence, Severity
 from findings.selectors import finding_files
-from reviewportal import bounds
-from reviewportal.choices import RiskDomain
 
 
 class FindingFileSerializer(serializers.ModelSerializer):

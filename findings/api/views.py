@@ -18,12 +18,12 @@ from rest_framework.response import Response
 
 from accounts.permissions import ScopedObjectMixin, get_object_for, scope
 from assessments.models import Assessment
+from audit.downloads import file_response
+from core.api_defaults import FileDownloadNegotiation, PortalJSONParser, PortalMultiPartParser
 from findings import services
 from findings.api import serializers as s
 from findings.models import Finding, FindingComment, FindingEvidence
 from findings.selectors import SEVERITY_RANK
-from reviewportal.api_defaults import FileDownloadNegotiation, PortalJSONParser, PortalMultiPartParser
-from reviewportal.files import file_response
 
 
 class FindingViewSet(

@@ -173,9 +173,9 @@ def _text_file():
 
 
 def build(w):
+    from core.files import EVIDENCE_KINDS, validate_upload
     from findings.models import EvidenceSide, FindingEvidence, FindingStatus
     from findings.tests.factories import FindingFactory, released_finding
-    from reviewportal.files import EVIDENCE_KINDS, validate_upload
 
     w.f_draft = FindingFactory(assessment=w.case, author=w.evaluator, title="Draft finding")
     w.f_in_review = FindingFactory(

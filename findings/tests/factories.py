@@ -1,8 +1,8 @@
 import factory
 from django.utils import timezone
 
+from core.references import save_with_reference
 from findings.models import Finding, FindingComment, FindingStatus, Severity
-from reviewportal.references import save_with_reference
 
 
 class FindingFactory(factory.django.DjangoModelFactory):

@@ -145,7 +145,7 @@ def test_liaison_of_another_company_gets_404_on_answer_and_files(case, evaluator
 
 
 def _attach(finding, user, side=EvidenceSide.CENTRE):
-    from reviewportal.files import EVIDENCE_KINDS, validate_upload
+    from core.files import EVIDENCE_KINDS, validate_upload
 
     upload = _txt()
     row = FindingEvidence(finding=finding, side=side)

@@ -9,11 +9,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.errors import RuleViolation, TransitionNotAllowed
 from findings import services
 from findings.models import Finding, FindingComment, FindingStatus
 from findings.tests.factories import FindingFactory, released_finding
 from reminders.models import Deadline, DeadlineKind
-from reviewportal.errors import RuleViolation, TransitionNotAllowed
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,9 @@ from accounts.tests.factories import OrganisationFactory
 from agreements.models import Agreement
 from agreements.tests.factories import AgreementFactory
 from core.models import ReferenceCounter
-from core.references import reference_number_next
+from core.references import reference_number_next, save_with_reference
 from findings.models import Finding
 from findings.tests.factories import FindingFactory
-from reviewportal.references import save_with_reference
 
 YEAR = timezone.now().year
 

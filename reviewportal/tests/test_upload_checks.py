@@ -20,9 +20,9 @@ from rest_framework.test import APIClient
 from agreements.demo import demo_pdf
 from agreements.models import AgreementDocument, AgreementStatus
 from agreements.tests.factories import AgreementFactory
+from core.files import StoredFile
 from findings.models import Finding, FindingEvidence
 from findings.tests.factories import FindingFactory
-from reviewportal.files import StoredFile
 
 pytestmark = pytest.mark.django_db
 

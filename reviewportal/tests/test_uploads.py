@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from agreements.tests.factories import AgreementDocumentFactory, pdf_bytes
 from audit.models import AuditEvent
-from reviewportal.files import AGREEMENT_DOCUMENT_KINDS, EVIDENCE_KINDS, validate_upload
+from core.files import AGREEMENT_DOCUMENT_KINDS, EVIDENCE_KINDS, validate_upload
 
 
 def test_an_html_file_renamed_pdf_is_refused():

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.services import api_token_create, api_token_max_days
-from reviewportal.errors import RuleViolation
+from core.errors import RuleViolation
 
 
 class Command(BaseCommand):

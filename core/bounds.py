@@ -24,8 +24,8 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
-from reviewportal.choices import MAX_WINDOW_DAYS
-from reviewportal.errors import RuleViolation
+from core.choices import MAX_WINDOW_DAYS
+from core.errors import RuleViolation
 
 # --- Text lengths, in characters --------------------------------------------------------
 

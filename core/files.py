@@ -1,4 +1,4 @@
-"""Uploaded files: checked by content, stored privately, served only after a policy check.
+"""Uploaded files: checked by content and stored privately (served by ``audit.downloads``).
 
 * ``validate_upload`` checks size and type *by content* (magic numbers via the
   ``filetype`` package; a PDF must also parse as one, with pypdf in strict
@@ -7,9 +7,9 @@
   file is read in chunks, never whole into memory.
 * ``StoredFile`` is the abstract model every uploaded file extends: random
   name outside any web root, original name, type, size, SHA-256, uploader.
-* ``file_response`` serves a stored file as an attachment with ``nosniff`` and
-  ``no-store``, and records the download in the audit trail. Callers fetch the
-  object through ``accounts.permissions.get_object_for`` first.
+
+Serving a download records it in the audit trail, so it lives a layer up, in
+``audit.downloads.file_response``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.http import FileResponse
 
 # Kind name → (MIME type, extension). Binary kinds are recognised by their magic numbers.
 BINARY_KINDS = {
@@ -242,24 +241,3 @@ class StoredFile(models.Model):
         self.size = info.size
         self.sha256 = info.sha256
         self.uploaded_by = user
-
-
-def file_response(request, stored: StoredFile, *, case_ref: str = "") -> FileResponse:
-    """Serve ``stored`` as a download and record it. The caller has already checked access."""
-    from audit.services import audit_record
-
-    audit_record(
-        actor=request.user,
-        action="download",
-        obj=stored,
-        request=request,
-        case_ref=case_ref,
-        summary=f"Downloaded {stored.original_name} (sha256 {stored.sha256[:12]}…)",
-    )
-    response = FileResponse(
-        stored.file.open("rb"), as_attachment=True, filename=stored.original_name, content_type=stored.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

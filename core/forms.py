@@ -12,8 +12,8 @@ from __future__ import annotations
 from django import forms
 from django.forms.renderers import TemplatesSetting
 
-from reviewportal.control_characters import validate_text
-from reviewportal.errors import RuleViolation
+from core.control_characters import validate_text
+from core.errors import RuleViolation
 
 _WIDGET_CLASSES: list[tuple[type, str]] = [
     (forms.CheckboxSelectMultiple, "usa-checkbox__input"),

@@ -9,8 +9,8 @@ carriage return in text boxes, so submitted text keeps those three; an
 address or a query parameter allows none.
 
 The checks live in one place each: ``reviewportal.middleware.RejectControlCharactersMiddleware``
-(addresses and query strings, for every page and endpoint), ``reviewportal.forms.USWDSFormMixin``
-(every field of every portal form) and the API's parsers in ``reviewportal.api_defaults`` (every
+(addresses and query strings, for every page and endpoint), ``core.forms.USWDSFormMixin``
+(every field of every portal form) and the API's parsers in ``core.api_defaults`` (every
 value and key of a JSON, form or multipart body).
 """
 
