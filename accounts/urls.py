@@ -4,7 +4,6 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("profile/", views.profile, name="profile"),
     path("profile/api-tokens/", views.api_tokens, name="api_tokens"),
     path("profile/api-tokens/<uuid:public_id>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),

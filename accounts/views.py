@@ -16,8 +16,7 @@ from accounts.forms import (
     ProfileForm,
 )
 from accounts.models import ApiToken
-from accounts.permissions import actor_for, get_object_for, scope
-from accounts.selectors import dashboard_for
+from accounts.permissions import get_object_for, scope
 from accounts.services import api_token_create, api_token_max_days, api_token_revoke
 from audit.services import audit_probe
 from core.errors import RuleViolation, TransitionNotAllowed
@@ -73,16 +72,6 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
-
-
-@login_required
-def dashboard(request):
-    actor = actor_for(request.user)
-    return render(
-        request,
-        "accounts/dashboard.html",
-        {"actor": actor, "panels": dashboard_for(request.user), "membership": request.user.membership_or_none},
-    )
 
 
 @login_required

@@ -5,12 +5,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from reviewportal import views
+from reviewportal.dashboard.views import dashboard
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the Django admin).
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    path("", dashboard, name="dashboard"),
     path("", include("accounts.urls")),
     path("accounts/2fa/", include("accounts.otp_urls")),
     path("agreements/", include("agreements.urls")),

@@ -1,10 +1,15 @@
-"""Role-aware navigation: each entry is shown only when the policy allows it."""
+"""Role-aware navigation: each entry is shown only when the policy allows it.
+
+It links every domain app and counts the header's notification badge, so it belongs to the
+composition root.
+"""
 
 from __future__ import annotations
 
 from django.urls import reverse
 
 from accounts.permissions import actor_for, can
+from reminders.selectors import unread_notification_count
 
 # (label, url name, policy action).
 NAV_ITEMS: list[tuple[str, str, str]] = [
@@ -28,8 +33,6 @@ def navigation(request) -> dict:
             continue
         url = reverse(url_name)
         items.append({"label": label, "url": url, "current": current.startswith(url)})
-    from reminders.selectors import unread_notification_count
-
     return {
         "nav_items": items,
         "show_admin_link": can(user, "admin.access"),

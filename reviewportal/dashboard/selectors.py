@@ -1,4 +1,7 @@
-"""Read-side queries for accounts: the dashboard each role lands on."""
+"""The dashboard each role lands on: one card per domain app, counted through the policy.
+
+It reads every app's models, so it lives in the composition root, above all of them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import Actor, actor_for, scope
+from agreements.models import Agreement, AgreementStatus
+from assessments.models import Assessment, AssessmentStatus, ModelSubmission
+from assessments.models.tickets import AccessTicket, TicketStatus
+from findings.models import Finding, FindingStatus
+from reminders.models import Deadline
 
 
 @dataclass
@@ -49,12 +57,6 @@ def dashboard_for(user) -> list[DashboardPanel]:
     Every count is one aggregate query over a scoped queryset, so the page costs the same
     whatever the number of records.
     """
-    from agreements.models import Agreement, AgreementStatus
-    from assessments.models import Assessment, AssessmentStatus, ModelSubmission
-    from assessments.models.tickets import AccessTicket, TicketStatus
-    from findings.models import Finding, FindingStatus
-    from reminders.models import Deadline
-
     actor = actor_for(user)
     if actor is None:
         return []
