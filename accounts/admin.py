@@ -18,11 +18,11 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from accounts import services
+from accounts.admin_base import PolicyModelAdmin, ReadOnlyPolicyAdmin
 from accounts.models import ApiToken, Membership, Organisation, User
 from accounts.permissions import can
 from audit.models import AuditEvent
 from audit.services import SECRET_MASK, audit_record
-from reviewportal.admin_site import PolicyModelAdmin, ReadOnlyPolicyAdmin
 
 
 class MembershipInline(admin.StackedInline):

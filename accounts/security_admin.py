@@ -15,7 +15,7 @@ from django.contrib import admin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reviewportal.admin_site import ReadOnlyPolicyAdmin
+from accounts.admin_base import ReadOnlyPolicyAdmin
 
 
 class _ViewAndDeleteAdmin(ReadOnlyPolicyAdmin):

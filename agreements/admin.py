@@ -9,6 +9,7 @@ stay in the portal, where their forms ask for what they need.
 
 from django.contrib import admin
 
+from accounts.admin_base import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin
 from accounts.permissions import can
 from agreements import services
 from agreements.models import (
@@ -20,7 +21,6 @@ from agreements.models import (
     OpenPoint,
     Signature,
 )
-from reviewportal.admin_site import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 
+from accounts.admin_base import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
 from accounts.models import Organisation, Role, User
 from accounts.permissions import can
 from assessments import services
@@ -30,7 +31,6 @@ from assessments.models import (
 )
 from audit.services import SECRET_MASK
 from core.choices import RiskDomain
-from reviewportal.admin_site import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
 
 
 @admin.register(ModelSubmission)

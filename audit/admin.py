@@ -9,10 +9,10 @@ from django.urls import path
 from django.utils import timezone
 
 from accounts import security_admin
-from accounts.permissions import can
+from accounts.admin_base import ReadOnlyPolicyAdmin
+from accounts.permissions import can, require
 from audit.models import AuditEvent
 from audit.services import audit_export_csv
-from reviewportal.admin_site import ReadOnlyPolicyAdmin
 
 
 def _csv_response(content: str) -> HttpResponse:
@@ -56,6 +56,7 @@ class AuditEventAdmin(ReadOnlyPolicyAdmin):
 
     @admin.action(description="Export selected events as CSV", permissions=["view"])
     def export_selected_csv(self, request, queryset):
+        require(request.user, "audit.export")
         content = audit_export_csv(
             actor=request.user, events=queryset.iterator(), request=request, description="selected events"
         )

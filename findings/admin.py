@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_base import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
 from accounts.permissions import can
 from audit.models import AuditEvent
 from findings import services
 from findings.models import Finding, FindingComment, FindingEvidence
-from reviewportal.admin_site import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
 
 
 class EvidenceInline(ReadOnlyTabularInline):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from accounts.admin_base import ReadOnlyPolicyAdmin
 from core.errors import RuleViolation
 from reminders.models import Deadline, Digest, Notification, Reminder, ReminderPreference
 from reminders.services import delivery_retry
-from reviewportal.admin_site import ReadOnlyPolicyAdmin
 
 
 class ReminderInline(admin.TabularInline):
