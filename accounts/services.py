@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -84,14 +85,32 @@ def user_reactivate(*, actor: Any, user: User, request=None) -> User:
     return _set_active(actor=actor, user=user, active=True, request=request)
 
 
+# What another app needs a role for. Accounts sits below the apps that hand out work by role
+# (a case has a lead), so each of them adds its check here when it loads (AppConfig.ready()).
+RoleChangeGuard = Callable[..., None]
+_role_change_guards: list[RoleChangeGuard] = []
+
+
+def role_change_guard_register(guard: RoleChangeGuard) -> None:
+    """Have ``membership_change_role`` call ``guard(membership=..., role=...)`` before a role changes.
+
+    The guard gets the locked membership, still holding its current role, and the role asked
+    for; it raises ``RuleViolation`` (on ``role``) to refuse, and the role stays as it was.
+    Registering the same guard twice has no further effect.
+    """
+    if guard not in _role_change_guards:
+        _role_change_guards.append(guard)
+
+
 def membership_change_role(*, actor: Any, membership: Membership, role: str, request=None) -> Membership:
     """Change the role a person holds in their organisation. Programme admins only.
 
     Refused (``RuleViolation`` on ``role``) for one's own role, for a role
     that does not belong to the organisation's kind (centre roles at the
-    centre, the liaison role at a company), and for a lead who still leads
-    an open case (name another lead for it first). The organisation itself
-    never changes: someone who joins another organisation gets a new account.
+    centre, the liaison role at a company), and by any registered role
+    change guard (a lead who still leads an open case must hand it to
+    another lead first). The organisation itself never changes: someone who
+    joins another organisation gets a new account.
     """
     require(actor, "user.manage", membership.user)
     if role not in Role.values:
@@ -113,22 +132,8 @@ def membership_change_role(*, actor: Any, membership: Membership, role: str, req
         if role == Role.LIAISON and organisation.kind == Organisation.Kind.AGENCY:
             message = f"The liaison role is for a company's staff. {person.email} belongs to the centre."
             raise RuleViolation(message, errors={"role": [message]})
-        if old == Role.LEAD_EVALUATOR:
-            # Imported here: accounts sits below assessments, and this is the one rule that looks up.
-            from assessments.models import CLOSED_ASSESSMENT_STATUSES, Assessment
-
-            led = list(
-                Assessment.objects.filter(lead=person)
-                .exclude(status__in=CLOSED_ASSESSMENT_STATUSES)
-                .order_by("reference")
-                .values_list("reference", flat=True)
-            )
-            if led:
-                message = (
-                    f"{person.email} leads the open case{'s' if len(led) > 1 else ''} {', '.join(led)}: "
-                    "name another lead first."
-                )
-                raise RuleViolation(message, errors={"role": [message]})
+        for guard in _role_change_guards:
+            guard(membership=locked, role=role)
         locked.role = role
         locked.save(update_fields=["role"])
         audit_record(

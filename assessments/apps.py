@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = "Submissions, assessments and access"
+
+    def ready(self) -> None:
+        # Register this app's rules and scopers with the permission policy.
+        from assessments import rules  # noqa: F401
+        from assessments.services.roles import role_change_guards_register
+
+        # A case needs its lead: accounts asks this app before it takes the lead role from someone.
+        role_change_guards_register()
