@@ -6,7 +6,5 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        # Sign-in events come from Django's auth signals; the account-security module registers
-        # its deploy checks and session bookkeeping on the same signals.
-        from accounts import security  # noqa: F401
+        # Sign-in events come from Django's auth signals; the deploy check on the database role.
         from audit import checks, signals  # noqa: F401

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from django.utils.deprecation import MiddlewareMixin
 
-from accounts.permissions import OutOfScope
+from audit.services import audit_out_of_scope
+from core.errors import OutOfScope
 
 
 class AuditProbeMiddleware(MiddlewareMixin):
     def process_exception(self, request, exception):
         if isinstance(exception, OutOfScope):
-            exception.record(request)
+            audit_out_of_scope(request=request, error=exception)
         return None

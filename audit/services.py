@@ -16,6 +16,7 @@ from django.db.models import Model
 
 from audit.models import AuditEvent
 from core.control_characters import printable, printable_data
+from core.errors import OutOfScope
 
 # The mask shown instead of a secret; it is not a secret itself.
 SECRET_MASK = "••••••"  # noqa: S105  # nosec B105
@@ -199,6 +200,13 @@ def audit_probe(*, request, kind: str, reference: str = "", summary: str) -> Aud
     )
 
 
+def audit_out_of_scope(*, request, error: OutOfScope) -> AuditEvent | None:
+    """Record a lookup of a record that exists outside the asker's scope as a probe (``audit_probe``)."""
+    return audit_probe(
+        request=request, kind=error.kind, reference=error.reference, summary="Out-of-scope record asked for"
+    )
+
+
 EXPORT_COLUMNS = (
     "occurred_at",
     "actor_email",
@@ -233,12 +241,10 @@ def _csv_cell(value: Any) -> str:
 def audit_export_csv(*, actor: Any, events: Iterable[AuditEvent], request=None, description: str = "") -> str:
     """The ``events`` as CSV text (UTC times, formulas neutralised); the export itself is audited.
 
-    Only programme admins may export (``audit.export``); the caller passes the
-    events it shows them, already filtered.
+    Only programme admins may export: the caller asks the policy for ``audit.export``
+    first (this layer sits below the policy) and passes the events it shows them,
+    already filtered.
     """
-    from accounts.permissions import require
-
-    require(actor, "audit.export")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)

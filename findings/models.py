@@ -3,7 +3,7 @@
 A finding moves ``draft → in_review → released → company_responded →
 resolved`` (or ``withdrawn``). Only ``findings.services`` changes the status;
 the company sees a finding only from ``released`` on (see
-``RELEASED_STATUSES`` and the scoper in ``accounts/permissions.py``).
+``RELEASED_STATUSES`` and the scoper in ``findings/rules.py``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from audit.selectors import audit_history_for
+from assessments.selectors import audit_history_for
 
 register = template.Library()
 

@@ -10,8 +10,8 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from accounts.tests.factories import TEST_PASSWORD
+from assessments.selectors import audit_history_for
 from audit.models import AuditEvent
-from audit.selectors import audit_history_for
 from audit.services import SECRET_MASK, audit_record, mask_secrets
 
 
@@ -262,7 +262,7 @@ def test_history_partial_renders_the_events(case_history, rf, lead):
 
     request = rf.get("/")
     request.user = lead
-    html = Template("{% load audit_tags %}{% audit_history ref %}").render(
+    html = Template("{% load assessment_tags %}{% audit_history ref %}").render(
         Context({"request": request, "ref": case_history.reference})
     )
     assert "History" in html

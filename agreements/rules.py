@@ -1,0 +1,127 @@
+"""The policy's rules and scopers for agreements and their negotiation record.
+
+Programme admins and lead evaluators negotiate agreements; evaluators see the agreements behind
+the cases they work on; a liaison sees their company's own. Registered with the engine
+(``accounts.permissions``) when the app loads (``AgreementsConfig.ready``).
+
+Cases live in a higher app, so this module cannot say which agreements an evaluator's cases
+reach: that app registers it with ``agreement_reach``. With nothing registered, evaluators see
+no agreement (the policy fails closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.permissions import Actor, rule, scoper
+from agreements.models import Agreement
+
+Reach = Callable[[Actor], QuerySet]
+
+_REACHES: list[Reach] = []
+
+
+def agreement_reach(fn: Reach) -> Reach:
+    """Register ``fn(actor)``: the ids (a ``values()`` queryset) of the agreements an evaluator
+    reaches through a higher app's objects, such as the cases they lead or work on."""
+    _REACHES.append(fn)
+    return fn
+
+
+def _reached_by_evaluator(actor: Actor) -> Q | None:
+    reached = Q()
+    for reach in _REACHES:
+        reached |= Q(pk__in=reach(actor))
+    return reached or None
+
+
+@scoper("agreements.agreement")
+def _agreements(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin or actor.is_lead:
+        return qs
+    if actor.is_evaluator:
+        reached = _reached_by_evaluator(actor)
+        return qs.filter(reached) if reached is not None else qs.none()
+    if actor.is_liaison:
+        return qs.filter(organisation_id=actor.organisation_id)
+    return qs.none()
+
+
+@rule("agreement.create")
+def _agreement_create(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin or actor.is_lead
+
+
+def _visible_agreements(actor: Actor) -> QuerySet:
+    return _agreements(Agreement.objects.all(), actor)
+
+
+# The negotiation record is seen by whoever sees its agreement.
+@scoper("agreements.agreementversion")
+@scoper("agreements.negotiationentry")
+@scoper("agreements.meeting")
+@scoper("agreements.openpoint")
+@scoper("agreements.agreementdocument")
+@scoper("agreements.signature")
+def _agreement_children(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin or actor.is_lead:
+        return qs
+    return qs.filter(agreement__in=_visible_agreements(actor).values("pk"))
+
+
+def _own_company(actor: Actor, agreement: Any) -> bool:
+    """A liaison acting on their own organisation's agreement."""
+    return actor.is_liaison and agreement is not None and agreement.organisation_id == actor.organisation_id
+
+
+def _sees_agreement(actor: Actor, agreement: Any) -> bool:
+    if agreement is None:
+        return False
+    if actor.is_admin or actor.is_lead:
+        return True
+    if actor.is_liaison:
+        return _own_company(actor, agreement)
+    if actor.is_evaluator:
+        return _visible_agreements(actor).filter(pk=agreement.pk).exists()
+    return False
+
+
+@rule("agreement.view", "agreement.document_download")
+def _agreement_view(actor: Actor, obj: Any) -> bool:
+    return _sees_agreement(actor, obj)
+
+
+# Only centre negotiators change the agreed terms, move the status and the signature due date,
+# and keep the minutes.
+@rule("agreement.edit_terms", "agreement.transition", "agreement.signature_due", "agreement.meeting")
+def _agreement_negotiate(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin or actor.is_lead
+
+
+@rule("agreement.terminate")
+def _agreement_terminate(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin
+
+
+# Both sides put proposals, comments, open points and drafts on the record.
+@rule("agreement.propose", "agreement.comment", "agreement.open_point", "agreement.document_upload")
+def _agreement_both_sides(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin or actor.is_lead or _own_company(actor, obj)
+
+
+@rule("agreement.sign")
+def _agreement_sign(actor: Actor, obj: Any) -> bool:
+    # The centre signs through a programme admin or lead; the company through its own liaison.
+    return actor.is_admin or actor.is_lead or _own_company(actor, obj)
+
+
+@rule("open_point.resolve", "open_point.edit")
+def _open_point_manage(actor: Actor, obj: Any) -> bool:
+    if obj is None:
+        return False
+    if actor.is_admin or actor.is_lead:
+        return True
+    return obj.owner_id == actor.user_id and _own_company(actor, obj.agreement)

@@ -1,0 +1,139 @@
+"""The policy's rules and scopers for findings, their evidence and comments, and assessment reports.
+
+The centre team of an assessment (its lead and evaluators) sees all its findings; programme admins
+see every finding; a company liaison sees only findings of their own organisation that were
+released to it, never drafts, reviews or withdrawn ones, and never internal comments. Releasing
+needs a lead on the case who is not the author (two-person rule). Rules check the actor; services
+check the state. Registered with the engine (``accounts.permissions``) when the app loads
+(``FindingsConfig.ready``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.permissions import Actor, rule, scoper
+from assessments.rules import case_assessments, case_company_q, of_own_company, on_case
+
+_FINDING_RELEASED = ("released", "company_responded", "resolved")
+
+
+def _finding_of_own_company(actor: Actor, finding: Any) -> bool:
+    return (
+        actor.is_liaison
+        and finding is not None
+        and finding.status in _FINDING_RELEASED
+        and of_own_company(actor, finding.assessment)
+    )
+
+
+def _on_finding_case(actor: Actor, finding: Any) -> bool:
+    return (actor.is_lead or actor.is_evaluator) and finding is not None and on_case(actor, finding.assessment)
+
+
+def _finding_rows(qs: QuerySet, actor: Actor, prefix: str = "", **liaison_filters: Any) -> QuerySet:
+    """Rows tied to a finding (reached through ``prefix``): the case team sees its cases' rows,
+    a liaison only rows of their company's released findings (plus ``liaison_filters``)."""
+    if actor.is_admin:
+        return qs
+    if actor.is_lead or actor.is_evaluator:
+        # A subquery rather than a join, so finding lists need no DISTINCT and counts stay right.
+        return qs.filter(**{f"{prefix}assessment_id__in": case_assessments(actor).values("pk")})
+    if actor.is_liaison:
+        return qs.filter(
+            case_company_q(actor, f"{prefix}assessment__"),
+            **{f"{prefix}status__in": _FINDING_RELEASED},
+            **liaison_filters,
+        )
+    return qs.none()
+
+
+@scoper("findings.finding")
+def _findings(qs: QuerySet, actor: Actor) -> QuerySet:
+    return _finding_rows(qs, actor)
+
+
+@scoper("findings.findingevidence")
+def _finding_evidence(qs: QuerySet, actor: Actor) -> QuerySet:
+    return _finding_rows(qs, actor, "finding__")
+
+
+@scoper("findings.findingcomment")
+def _finding_comments(qs: QuerySet, actor: Actor) -> QuerySet:
+    # Internal comments never leave the centre.
+    return _finding_rows(qs, actor, "finding__", internal=False)
+
+
+@rule("finding.create")
+def _finding_create(actor: Actor, assessment: Any) -> bool:
+    # Without an assessment (the API's list-level check) any evaluator may try; the service checks the case.
+    if not (actor.is_lead or actor.is_evaluator):
+        return False
+    return assessment is None or on_case(actor, assessment)
+
+
+@rule("finding.edit", "finding.submit_for_review", "finding.resolve", "finding.reopen", "finding.comment_internal")
+def _finding_team_work(actor: Actor, finding: Any) -> bool:
+    return _on_finding_case(actor, finding)
+
+
+@rule("finding.release")
+def _finding_release(actor: Actor, finding: Any) -> bool:
+    # Two-person rule: a lead on the case who did not write the finding.
+    return (
+        actor.is_lead
+        and finding is not None
+        and finding.author_id != actor.user_id
+        and on_case(actor, finding.assessment)
+    )
+
+
+@rule("finding.withdraw")
+def _finding_withdraw(actor: Actor, finding: Any) -> bool:
+    if actor.is_admin:
+        return True
+    if finding is None or not (actor.is_lead or actor.is_evaluator):
+        return False
+    # The author may withdraw their own finding; a lead on the case may withdraw any.
+    return on_case(actor, finding.assessment) and (actor.is_lead or finding.author_id == actor.user_id)
+
+
+@rule("finding.respond")
+def _finding_respond(actor: Actor, finding: Any) -> bool:
+    return _finding_of_own_company(actor, finding)
+
+
+@rule("finding.comment")
+def _finding_comment(actor: Actor, finding: Any) -> bool:
+    return _on_finding_case(actor, finding) or _finding_of_own_company(actor, finding)
+
+
+@rule("finding.evidence_download")
+def _finding_evidence_download(actor: Actor, evidence: Any) -> bool:
+    if evidence is None:
+        return False
+    if actor.is_admin:
+        return True
+    return _on_finding_case(actor, evidence.finding) or _finding_of_own_company(actor, evidence.finding)
+
+
+# --- Assessment reports -------------------------------------------------------------
+
+
+@rule("assessment.report")
+def _assessment_report(actor: Actor, assessment: Any) -> bool:
+    if actor.is_admin:
+        return True
+    return (actor.is_lead or actor.is_evaluator) and on_case(actor, assessment)
+
+
+@rule("assessment.report_company")
+def _assessment_report_company(actor: Actor, assessment: Any) -> bool:
+    # The "released findings only" report: the centre team, and the company the assessment concerns.
+    if actor.is_admin:
+        return True
+    if actor.is_liaison:
+        return of_own_company(actor, assessment)
+    return (actor.is_lead or actor.is_evaluator) and on_case(actor, assessment)
