@@ -14,7 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import Role, User
-from agreements.models import Agreement, AgreementStatus, OpenPoint, SignatureSide
+from agreements.models import Agreement, OpenPoint, SignatureSide
 from reminders.deadlines import DeadlineSpec
 from reminders.models import DeadlineKind
 
@@ -39,7 +39,7 @@ def company_liaisons(agreement: Agreement) -> list[User]:
 
 def agreement_deadline_specs(agreement: Agreement) -> list[DeadlineSpec]:
     """The signature deadline, while the agreement awaits a signature that is still missing."""
-    if agreement.status != AgreementStatus.AWAITING_SIGNATURE or agreement.signature_due is None:
+    if not agreement.awaits_signature or agreement.signature_due is None:
         return []
     signed_sides = set(agreement.signatures.values_list("side", flat=True))
     recipients: list[User] = []

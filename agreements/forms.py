@@ -15,6 +15,7 @@ from agreements.models import (
     NegotiationEntry,
     RiskConsequence,
 )
+from agreements.states import AGREEMENT_MOVES
 from core import bounds
 from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 from core.forms import PortalForm, USWDSFormMixin
@@ -130,7 +131,7 @@ class TransitionForm(ScopedPortalForm):
             del self.fields["signature_due"]
         else:
             self.fields["signature_due"].required = True
-        if transition not in ("withdraw", "terminate"):
+        if not AGREEMENT_MOVES[transition].needs_reason:
             del self.fields["reason"]
         else:
             self.fields["reason"].required = True

@@ -2,8 +2,9 @@
 
 This module holds the agreement and its structured terms; the negotiation
 record (proposals, meetings, open points, versions, documents, signatures)
-lives beside it. Rules about who may change what, and when, live in
-``agreements/services.py`` and ``accounts/permissions.py``.
+lives beside it. Its statuses and moves are defined in ``agreements/states.py``
+(and may be imported from here); the services in ``agreements/services/`` make
+every change, after asking the policy.
 """
 
 from __future__ import annotations
@@ -14,23 +15,11 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 
+from agreements.states import OPEN_AGREEMENT_STATUSES, SIGNING_STATUSES, AgreementStatus
 from core import bounds
 from core.bounds import BODY, NOTE, length_checks
 from core.choices import MAX_WINDOW_DAYS
 from core.files import StoredFile
-
-
-class AgreementStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    NEGOTIATING = "negotiating", "Negotiating"
-    AWAITING_SIGNATURE = "awaiting_signature", "Awaiting signature"
-    ACTIVE = "active", "Active"
-    EXPIRED = "expired", "Expired"
-    TERMINATED = "terminated", "Terminated"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-OPEN_AGREEMENT_STATUSES = (AgreementStatus.DRAFT, AgreementStatus.NEGOTIATING, AgreementStatus.AWAITING_SIGNATURE)
 
 
 class RiskConsequence(models.TextChoices):
@@ -112,6 +101,10 @@ class Agreement(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_AGREEMENT_STATUSES
+
+    @property
+    def awaits_signature(self) -> bool:
+        return self.status in SIGNING_STATUSES
 
 
 # The structured terms, in the order they are shown and compared. A change of any
@@ -264,7 +257,8 @@ class OpenPoint(models.Model):
                 condition=models.Q(status__in=[s.value for s in OpenPointStatus]), name="open_point_status_valid"
             ),
             models.CheckConstraint(
-                condition=models.Q(status="open") | (models.Q(resolved_at__isnull=False) & ~models.Q(resolution="")),
+                condition=models.Q(status=OpenPointStatus.OPEN)
+                | (models.Q(resolved_at__isnull=False) & ~models.Q(resolution="")),
                 name="open_point_resolved_has_resolution",
             ),
             *length_checks("openpoint", {"description": NOTE, "resolution": NOTE}),

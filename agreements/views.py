@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Organisation
 from accounts.permissions import can, get_object_for, require, scope
 from agreements import selectors, services
+from agreements.actions import agreement_actions_for, available_transitions
 from agreements.forms import (
     AgreementCreateForm,
     AgreementFilterForm,
@@ -29,6 +30,7 @@ from agreements.forms import (
     TransitionForm,
 )
 from agreements.models import Agreement, AgreementDocument, OpenPoint, SignatureSide
+from agreements.states import AGREEMENT_MOVES, TERMS_EDITABLE_STATUSES
 from audit.downloads import file_response
 from core.errors import RuleViolation, TransitionNotAllowed
 from core.forms import form_add_rule_violation
@@ -141,8 +143,8 @@ def agreement_detail(request, reference: str):
         "documents": agreement.documents.select_related("uploaded_by"),
         "signature_rows": [(label, signatures.get(value)) for value, label in SignatureSide.choices],
         "versions": agreement.versions.select_related("created_by"),
-        "transitions": services.available_transitions(user, agreement),
-        **services.agreement_actions_for(user=user, agreement=agreement, signed_sides=set(signatures)),
+        "transitions": available_transitions(user, agreement),
+        **agreement_actions_for(user=user, agreement=agreement, signed_sides=set(signatures)),
         "today": timezone.localdate(),
     }
     return render(request, "agreements/detail.html", context)
@@ -152,7 +154,7 @@ def agreement_detail(request, reference: str):
 @require_http_methods(["GET", "POST"])
 def agreement_edit_terms(request, reference: str):
     agreement = _agreement(request, reference, "agreement.edit_terms")
-    if agreement.status not in services.TERMS_EDITABLE_STATUSES:
+    if agreement.status not in TERMS_EDITABLE_STATUSES:
         messages.error(
             request,
             f"The terms can change only while the agreement is draft or negotiating; it is "
@@ -190,7 +192,7 @@ def agreement_edit_terms(request, reference: str):
 def agreement_transition(request, reference: str, transition: str):
     if transition not in services.TRANSITIONS:
         raise Http404("No such transition.")
-    agreement = _agreement(request, reference, services.MOVES[transition].permission)
+    agreement = _agreement(request, reference, AGREEMENT_MOVES[transition].action)
     form = TransitionForm(request.POST or None, transition=transition)
 
     def save(data):

@@ -36,6 +36,7 @@ from agreements.api.serializers import (
     VersionSerializer,
 )
 from agreements.models import TERM_FIELDS, Agreement, AgreementDocument, OpenPoint, OpenPointStatus
+from agreements.states import AGREEMENT_MOVES
 from audit.downloads import file_response
 from core.api import ErrorSerializer
 from core.api_defaults import FileDownloadNegotiation, PortalMultiPartParser
@@ -109,7 +110,7 @@ class AgreementViewSet(
         "create": "agreement.create",
         "partial_update": "agreement.edit_terms",
         "transition": "agreement.transition",
-        "sign": "agreement.sign",
+        "sign": AGREEMENT_MOVES["sign"].action,
         "signature_due": "agreement.signature_due",
         "add_entry": "agreement.propose",
         "add_open_point": "agreement.open_point",

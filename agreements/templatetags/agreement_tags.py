@@ -2,18 +2,21 @@
 
 from django import template
 
+from agreements.models import OpenPointStatus
+from agreements.states import AgreementStatus
+
 register = template.Library()
 
 _STATUS_CLASSES = {
-    "draft": "portal-tag--neutral",
-    "negotiating": "portal-tag--info",
-    "awaiting_signature": "portal-tag--warning",
-    "active": "portal-tag--success",
-    "expired": "portal-tag--neutral",
-    "terminated": "portal-tag--error",
-    "withdrawn": "portal-tag--neutral",
-    "open": "portal-tag--warning",
-    "resolved": "portal-tag--success",
+    AgreementStatus.DRAFT: "portal-tag--neutral",
+    AgreementStatus.NEGOTIATING: "portal-tag--info",
+    AgreementStatus.AWAITING_SIGNATURE: "portal-tag--warning",
+    AgreementStatus.ACTIVE: "portal-tag--success",
+    AgreementStatus.EXPIRED: "portal-tag--neutral",
+    AgreementStatus.TERMINATED: "portal-tag--error",
+    AgreementStatus.WITHDRAWN: "portal-tag--neutral",
+    OpenPointStatus.OPEN: "portal-tag--warning",
+    OpenPointStatus.RESOLVED: "portal-tag--success",
 }
 
 

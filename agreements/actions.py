@@ -1,0 +1,46 @@
+"""What a person may do on an agreement now, for the buttons of its page.
+
+Read from the same state machine (``agreements.states``) and the same policy
+actions the services check, so a page offers exactly what would succeed.
+The services decide; this only answers "show the button?".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.permissions import can
+from agreements.models import Agreement
+from agreements.services.signatures import signature_side_for
+from agreements.states import AGREEMENT_MOVES, STATUS_MOVES, TERMS_EDITABLE_STATUSES
+
+
+def available_transitions(user: Any, agreement: Agreement) -> list[tuple[str, str]]:
+    """(name, label) of the status moves ``user`` could make now, in the order of the buttons."""
+    moves = [(name, AGREEMENT_MOVES[name]) for name in STATUS_MOVES]
+    return [
+        (name, move.label)
+        for name, move in moves
+        if move.starts_from(agreement.status) and can(user, move.action, agreement)
+    ]
+
+
+def agreement_actions_for(*, user: Any, agreement: Agreement, signed_sides: set[str]) -> dict[str, bool]:
+    """Which term, signature and record actions ``user`` may take now, from the same states the
+    services accept (``signed_sides``: the sides that have signed, already loaded by the caller)."""
+    sign = AGREEMENT_MOVES["sign"]
+    awaiting = agreement.awaits_signature
+    side = signature_side_for(user)
+    is_open = agreement.is_open
+    return {
+        "can_edit_terms": agreement.status in TERMS_EDITABLE_STATUSES and can(user, "agreement.edit_terms", agreement),
+        "can_sign": sign.starts_from(agreement.status)
+        and side is not None
+        and side not in signed_sides
+        and can(user, sign.action, agreement),
+        "can_change_signature_due": awaiting and can(user, "agreement.signature_due", agreement),
+        "can_propose": is_open and can(user, "agreement.propose", agreement),
+        "can_meeting": is_open and can(user, "agreement.meeting", agreement),
+        "can_open_point": is_open and can(user, "agreement.open_point", agreement),
+        "can_upload": can(user, "agreement.document_upload", agreement),
+    }
