@@ -6,5 +6,7 @@ class RemindersConfig(AppConfig):
     verbose_name = "Deadlines and reminders"
 
     def ready(self) -> None:
-        # Register this app's rules and scopers with the permission policy.
-        from reminders import rules  # noqa: F401
+        # Register this app's rules and scopers with the permission policy, and its Celery tasks in
+        # every process, not only the worker's: the services publish them by name, and in eager mode
+        # (tests, development without a worker) they run in this process.
+        from reminders import rules, tasks  # noqa: F401

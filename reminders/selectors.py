@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -74,10 +75,13 @@ def preference_of(user: Any) -> ReminderPreference:
     )
 
 
+def hash_calendar_token(token: str) -> str:
+    """What is stored of a calendar feed token, and looked up when the feed is asked for."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def user_for_calendar_token(token: str) -> Any | None:
     """The active user whose calendar feed token this is, or None."""
-    from reminders.services import hash_calendar_token
-
     if not token or len(token) > 100:
         return None
     preference = (

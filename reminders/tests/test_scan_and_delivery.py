@@ -165,7 +165,8 @@ def test_a_failed_send_releases_the_claim_and_the_retry_sends_once(evaluator):
         make_deadline(due_at=DUE, recipients=[evaluator])
         reminders_scan()
     reminder = Reminder.objects.get()
-    with mock.patch("reminders.services.send_templated_email", side_effect=ConnectionRefusedError("SMTP down")):
+    smtp_down = ConnectionRefusedError("SMTP down")
+    with mock.patch("reminders.services.delivery.send_templated_email", side_effect=smtp_down):
         with pytest.raises(ConnectionRefusedError):
             reminder_deliver(reminder_id=reminder.pk)
     reminder.refresh_from_db()
@@ -196,7 +197,7 @@ def test_the_celery_task_retries_a_transient_failure_and_delivers_once(evaluator
             raise ConnectionResetError("connection reset")
         return real_send(**kwargs)
 
-    with mock.patch("reminders.services.send_templated_email", side_effect=flaky):
+    with mock.patch("reminders.services.delivery.send_templated_email", side_effect=flaky):
         deliver_reminder.apply(args=[reminder.pk], throw=False)  # eager: the retry runs in-process
     reminder.refresh_from_db()
     assert reminder.status == DeliveryStatus.SENT
