@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -67,6 +68,19 @@ def _as_datetime(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
+# More of a case's story, from the apps above this one (findings adds the case's findings when it
+# loads). Each source is called as ``source(user=..., assessment=...)`` and returns the entries
+# that user may see.
+TimelineSource = Callable[..., Iterable[TimelineEntry]]
+_timeline_sources: list[TimelineSource] = []
+
+
+def timeline_source_register(source: TimelineSource) -> None:
+    """Add ``source``'s entries to every case timeline; registering it twice has no further effect."""
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
+
+
 def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEntry]:
     """The dated story of a case: window, tickets and findings the user may see, release, today."""
     entries = [
@@ -102,7 +116,8 @@ def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEn
                     "ticket",
                 )
             )
-    entries.extend(_finding_entries(user=user, assessment=assessment))
+    for source in _timeline_sources:
+        entries.extend(source(user=user, assessment=assessment))
     release = assessment.submission.intended_release_date
     if release:
         entries.append(TimelineEntry(_as_datetime(release), "Planned release of the model", kind="release"))
@@ -111,17 +126,6 @@ def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEn
             TimelineEntry(assessment.closed_at, f"Case {assessment.get_status_display().lower()}", kind="event")
         )
     return sorted(entries, key=lambda e: e.when)
-
-
-def _finding_entries(*, user: Any, assessment: Assessment) -> list[TimelineEntry]:
-    """Findings on the timeline, through the policy's scope (a liaison sees only released ones)."""
-    from findings.models import Finding  # findings depend on assessments, not the other way round
-
-    entries = []
-    visible = scope(Finding.objects.filter(assessment=assessment), user)
-    for finding in visible.order_by("created_at")[:50]:
-        entries.append(TimelineEntry(finding.created_at, f"Finding: {finding.title}", kind="finding"))
-    return entries
 
 
 def days_left(assessment: Assessment) -> int | None:

@@ -7,5 +7,9 @@ class FindingsConfig(AppConfig):
     verbose_name = "Findings"
 
     def ready(self) -> None:
-        # Register this app's rules and scopers with the permission policy.
-        from findings import rules  # noqa: F401
+        from assessments.selectors import timeline_source_register
+        from findings import rules  # noqa: F401 - registers this app's rules and scopers with the policy
+        from findings.selectors import assessment_timeline_findings
+
+        # A case's timeline lists its findings: assessments, below findings, gets them this way.
+        timeline_source_register(assessment_timeline_findings)

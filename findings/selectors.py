@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.permissions import can, scope
 from assessments.models import AccessTicket, Assessment, TicketStatus
+from assessments.selectors import TimelineEntry
 from core.choices import RiskDomain
 from findings.models import (
     RELEASED_STATUSES,
@@ -168,3 +169,12 @@ def assessment_report(*, assessment: Assessment, released_only: bool) -> Assessm
         generated_at=timezone.now(),
         risk_domain_labels=[RiskDomain(d).label for d in assessment.risk_domains or [] if d in RiskDomain.values],
     )
+
+
+def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> list[TimelineEntry]:
+    """The case's findings on its timeline, through the policy's scope (a liaison sees only released ones)."""
+    visible = scope(Finding.objects.filter(assessment=assessment), user)
+    return [
+        TimelineEntry(finding.created_at, f"Finding: {finding.title}", kind="finding")
+        for finding in visible.order_by("created_at")[:50]
+    ]
