@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from assessments.models import AccessTicket, Assessment, ModelSubmission
+from assessments.states import CLOSED_ASSESSMENT_STATUSES
 from reminders.deadlines import DeadlineSpec
 from reminders.models import DeadlineKind
 from reminders.services import deadline_sync
@@ -55,7 +56,7 @@ def assessment_specs(assessment: Assessment) -> list[DeadlineSpec]:
 
 def ticket_specs(ticket: AccessTicket) -> list[DeadlineSpec]:
     # Only access that has been granted can expire; requests and ended tickets have no deadline.
-    if ticket.status not in ("approved", "provisioned", "active") or ticket.access_ends_at is None:
+    if not ticket.is_granted or ticket.access_ends_at is None:
         return []
     organisation_id = ticket.assessment.submission.organisation_id
     return [
@@ -76,7 +77,8 @@ def submission_specs(submission: ModelSubmission) -> list[DeadlineSpec]:
     if submission.intended_release_date is None:
         return []
     people: dict[int, User] = {}
-    for assessment in submission.assessments.exclude(status__in=["completed", "withdrawn"]).select_related("lead"):
+    open_cases = submission.assessments.exclude(status__in=CLOSED_ASSESSMENT_STATUSES).select_related("lead")
+    for assessment in open_cases:
         for person in _case_people(assessment):
             people[person.pk] = person
     if not people:

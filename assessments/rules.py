@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.permissions import Actor, liaison_of, rule, scoper
 from agreements.rules import agreement_reach
 from assessments.models import Assessment
+from assessments.states import UNGRANTED_TICKET_STATUSES
 
 # --- The case team and the company of a case ---------------------------------------
 
@@ -172,7 +173,7 @@ def _tickets(qs: QuerySet, actor: Actor) -> QuerySet:
         return qs.filter(case_q(actor, "assessment__"))
     if actor.is_liaison:
         # The company sees a ticket once the centre has approved it (requests and rejections are internal).
-        return qs.filter(case_company_q(actor, "assessment__")).exclude(status__in=["requested", "rejected"])
+        return qs.filter(case_company_q(actor, "assessment__")).exclude(status__in=UNGRANTED_TICKET_STATUSES)
     return qs.none()
 
 

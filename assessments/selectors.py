@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.permissions import actor_for, scope
 from assessments.models import AccessTicket, Assessment, CredentialReveal, ModelSubmission
+from assessments.states import UNGRANTED_TICKET_STATUSES, TicketStatus
 from audit.models import AuditEvent
 
 
@@ -92,7 +93,7 @@ def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEn
         entries.append(
             TimelineEntry(ticket.requested_at, f"{ticket.reference} requested", ticket.get_kind_display(), "ticket")
         )
-        if ticket.starts_at and ticket.status not in ("requested", "rejected"):
+        if ticket.starts_at and ticket.status not in UNGRANTED_TICKET_STATUSES:
             entries.append(
                 TimelineEntry(
                     ticket.starts_at, f"{ticket.reference} access begins", ticket.get_kind_display(), "ticket"
@@ -107,7 +108,7 @@ def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEn
                     "ticket",
                 )
             )
-        elif ticket.ends_at and ticket.status not in ("requested",):
+        elif ticket.ends_at and ticket.status != TicketStatus.REQUESTED:
             entries.append(
                 TimelineEntry(
                     min(ticket.ends_at, assessment.window_end),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import can, get_object_for, require
 from assessments import selectors, services
+from assessments.actions import assessment_actions_for, next_step, ticket_actions_for
 from assessments.forms import (
     AssessmentForm,
     CloseForm,
@@ -238,12 +239,8 @@ def assessment_detail(request, reference: str):
             "tickets": tickets,
             "timeline": selectors.assessment_timeline(user=user, assessment=assessment),
             "days_left": selectors.days_left(assessment),
-            "can_view_internal": can(user, "assessment.view_internal", assessment),
-            "can_manage": can(user, "assessment.manage", assessment) and not assessment.is_closed,
-            "can_transition": can(user, "assessment.transition", assessment) and not assessment.is_closed,
-            "can_request_ticket": can(user, "ticket.request", assessment) and not assessment.is_closed,
-            "next_status": assessment.next_status,
-            "next_status_label": AssessmentStatus(assessment.next_status).label if assessment.next_status else "",
+            "next_step": next_step(assessment),
+            **assessment_actions_for(user=user, assessment=assessment),
         },
     )
 
@@ -363,7 +360,7 @@ def ticket_detail(request, reference: str):
             "ticket": ticket,
             "assessment": ticket.assessment,
             "reveals": selectors.reveals_for(user=user, ticket=ticket),
-            **services.ticket_actions_for(user=user, ticket=ticket),
+            **ticket_actions_for(user=user, ticket=ticket),
         },
     )
 
@@ -451,7 +448,7 @@ def ticket_revoke(request, reference: str):
     if refusal:
         messages.error(request, refusal)
         return redirect(ticket.get_absolute_url())
-    access_given = ticket.status != TicketStatus.APPROVED
+    access_given = ticket.is_live
     form = ReasonForm(request.POST or None)
     return _ticket_form_page(
         request,

@@ -20,6 +20,7 @@ from agreements.models import Agreement
 from assessments import services
 from assessments.api import serializers as s
 from assessments.models import AccessTicket, Assessment, ModelSubmission
+from assessments.states import ASSESSMENT_MOVES, TICKET_MOVES
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input: {detail, errors: {field: [messages]}}"),
@@ -81,9 +82,10 @@ class AssessmentViewSet(
     policy_actions = {
         "create": "assessment.create",
         "partial_update": "assessment.manage",
+        # The action every step forward of ASSESSMENT_MOVES asks; which step, the service checks.
         "advance": "assessment.transition",
-        "close": "assessment.transition",
-        "withdraw": "assessment.transition",
+        "close": ASSESSMENT_MOVES["complete"].action,
+        "withdraw": ASSESSMENT_MOVES["withdraw"].action,
     }
     filterset_fields = ["status", "outcome"]
     search_fields = ["reference", "submission__model_name"]
@@ -217,11 +219,11 @@ class AccessTicketViewSet(ScopedObjectMixin, mixins.CreateModelMixin, viewsets.R
     lookup_field = "reference"
     policy_actions = {
         "create": "ticket.request",
-        "approve": "ticket.approve",
-        "reject": "ticket.approve",
-        "provision": "ticket.provision",
+        "approve": TICKET_MOVES["approve"].action,
+        "reject": TICKET_MOVES["reject"].action,
+        "provision": TICKET_MOVES["provision"].action,
         "reveal": "ticket.reveal",
-        "revoke": "ticket.revoke",
+        "revoke": TICKET_MOVES["revoke"].action,
         "extend": "ticket.extend",
         "extension": "ticket.consent_extension",
     }

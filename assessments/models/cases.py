@@ -1,3 +1,8 @@
+"""The assessment case: a submission assessed by a team within a time-boxed window.
+
+Its statuses and moves are defined in ``assessments/states.py`` (and may be imported from here).
+"""
+
 from __future__ import annotations
 
 import uuid
@@ -8,28 +13,9 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
+from assessments.states import ASSESSMENT_FLOW, CLOSED_ASSESSMENT_STATUSES, AssessmentStatus
 from core.bounds import BODY, length_checks
 from core.choices import MAX_WINDOW_DAYS
-
-
-class AssessmentStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    ACCESS_PENDING = "access_pending", "Access pending"
-    IN_PROGRESS = "in_progress", "In progress"
-    REPORTING = "reporting", "Reporting"
-    COMPLETED = "completed", "Completed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-CLOSED_ASSESSMENT_STATUSES = (AssessmentStatus.COMPLETED, AssessmentStatus.WITHDRAWN)
-
-# The forward path of a case; withdrawal is possible from any open state.
-ASSESSMENT_FLOW = {
-    AssessmentStatus.SCHEDULED: AssessmentStatus.ACCESS_PENDING,
-    AssessmentStatus.ACCESS_PENDING: AssessmentStatus.IN_PROGRESS,
-    AssessmentStatus.IN_PROGRESS: AssessmentStatus.REPORTING,
-    AssessmentStatus.REPORTING: AssessmentStatus.COMPLETED,
-}
 
 
 class AssessmentOutcome(models.TextChoices):
@@ -82,7 +68,7 @@ class Assessment(models.Model):
                 condition=models.Q(status__in=[s.value for s in AssessmentStatus]), name="assessment_status_valid"
             ),
             models.CheckConstraint(
-                condition=~models.Q(status="completed") | ~models.Q(outcome=""),
+                condition=~models.Q(status=AssessmentStatus.COMPLETED) | ~models.Q(outcome=""),
                 name="assessment_completed_has_outcome",
             ),
             *length_checks("assessment", {"outcome_rationale": BODY, "internal_notes": BODY}),
@@ -97,6 +83,10 @@ class Assessment(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_ASSESSMENT_STATUSES
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == AssessmentStatus.WITHDRAWN
 
     @property
     def next_status(self) -> str | None:

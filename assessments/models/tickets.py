@@ -3,8 +3,9 @@
 Tickets are never deleted. Expired, revoked and rejected tickets stay in the
 history with who ended them, when and why. The credential the company
 provides is stored only encrypted (see ``assessments.crypto``) and is read
-only by ``assessments.services.tickets.ticket_reveal``, which records every
-reveal.
+only by ``ticket_reveal`` (``assessments/services/ticket_access.py``), which
+records every reveal. Its statuses and moves are defined in
+``assessments/states.py`` (and may be imported from here).
 """
 
 from __future__ import annotations
@@ -17,24 +18,15 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
+from assessments.states import (
+    ENDED_TICKET_STATUSES,
+    GRANTED_TICKET_STATUSES,
+    LIVE_TICKET_STATUSES,
+    UNGRANTED_TICKET_STATUSES,
+    TicketStatus,
+)
 from core.bounds import CREDENTIAL_CIPHERTEXT, ENDPOINT, NOTE, length_checks
 from core.choices import MAX_WINDOW_DAYS, AccessKind
-
-
-class TicketStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved"
-    PROVISIONED = "provisioned", "Provisioned"
-    ACTIVE = "active", "Active"
-    EXPIRED = "expired", "Expired"
-    REJECTED = "rejected", "Rejected"
-    REVOKED = "revoked", "Revoked"
-
-
-# Once in one of these states a ticket never changes again.
-ENDED_TICKET_STATUSES = (TicketStatus.EXPIRED, TicketStatus.REJECTED, TicketStatus.REVOKED)
-# States in which the company has handed over access (a credential may exist).
-LIVE_TICKET_STATUSES = (TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
 
 
 class AccessTicket(models.Model):
@@ -120,12 +112,13 @@ class AccessTicket(models.Model):
             ),
             # Approved and later states always carry the approved period.
             models.CheckConstraint(
-                condition=models.Q(status__in=["requested", "rejected"])
+                condition=models.Q(status__in=[s.value for s in UNGRANTED_TICKET_STATUSES])
                 | models.Q(starts_at__isnull=False, ends_at__isnull=False),
                 name="ticket_approved_has_period",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status__in=["expired", "rejected", "revoked"]) | models.Q(ended_at__isnull=False),
+                condition=~models.Q(status__in=[s.value for s in ENDED_TICKET_STATUSES])
+                | models.Q(ended_at__isnull=False),
                 name="ticket_ended_has_time",
             ),
             *length_checks(
@@ -143,7 +136,9 @@ class AccessTicket(models.Model):
         indexes = [
             # The expiry scan: live tickets whose end has passed.
             models.Index(
-                fields=["ends_at"], condition=models.Q(status__in=["provisioned", "active"]), name="ticket_live_end_idx"
+                fields=["ends_at"],
+                condition=models.Q(status__in=[s.value for s in LIVE_TICKET_STATUSES]),
+                name="ticket_live_end_idx",
             )
         ]
 
@@ -167,6 +162,16 @@ class AccessTicket(models.Model):
     @property
     def is_ended(self) -> bool:
         return self.status in ENDED_TICKET_STATUSES
+
+    @property
+    def is_live(self) -> bool:
+        """The company has handed over access (a credential may exist)."""
+        return self.status in LIVE_TICKET_STATUSES
+
+    @property
+    def is_granted(self) -> bool:
+        """Access was granted and has not ended."""
+        return self.status in GRANTED_TICKET_STATUSES
 
     @property
     def has_pending_extension(self) -> bool:

@@ -10,15 +10,15 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import require
-from agreements.models import AgreementStatus
 from assessments import deadlines
-from assessments.models import (
-    Assessment,
-    AssessmentOutcome,
+from assessments.models import Assessment, AssessmentOutcome, ModelSubmission
+from assessments.states import (
+    ADVANCE_MOVES,
+    ASSESSMENT_MOVES,
+    ENDED_TICKET_STATUSES,
+    GRANTED_TICKET_STATUSES,
     AssessmentStatus,
-    ModelSubmission,
 )
-from assessments.models.cases import ASSESSMENT_FLOW
 from audit.services import audit_record, diff_fields
 from core import bounds
 from core.choices import MAX_WINDOW_DAYS, RiskDomain
@@ -105,7 +105,7 @@ def assessment_create(
         message = "The lead must be a lead evaluator."
         raise RuleViolation(message, errors={"lead": [message]})
     agreement = submission.agreement
-    if agreement.status != AgreementStatus.ACTIVE:
+    if not agreement.is_active:
         message = f"Agreement {agreement.reference} is not active: no new assessment can be opened under it."
         raise RuleViolation(message, errors={"submission": [message]})
     bounds.check_dates(
@@ -190,7 +190,7 @@ def assessment_update(
             )
         deadlines.sync_assessment(assessment)
         # A shorter window shortens the access of every ticket.
-        for ticket in assessment.tickets.filter(status__in=["approved", "provisioned", "active"]):
+        for ticket in assessment.tickets.filter(status__in=GRANTED_TICKET_STATUSES):
             deadlines.sync_ticket(ticket)
     return assessment
 
@@ -233,17 +233,16 @@ def assessment_change_lead(*, actor: Any, assessment: Assessment, lead: User, re
     return assessment
 
 
-def assessment_advance(*, actor: Any, assessment: Assessment, to_status: str, request=None) -> Assessment:
-    """Move a case one step forward: scheduled → access_pending → in_progress → reporting.
+def _advance(*, actor: Any, assessment: Assessment, name: str | None, to_status: str, request=None) -> Assessment:
+    """Make the forward move ``name`` (one of ADVANCE_MOVES), which ends in ``to_status``.
 
-    Completion goes through ``assessment_close`` (it needs an outcome) and
-    withdrawal through ``assessment_withdraw``.
+    ``name`` is None when no step forward ends there; that is refused like a move
+    from the wrong status, after the actor is checked.
     """
     require(actor, "assessment.transition", assessment)
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-        expected = ASSESSMENT_FLOW.get(assessment.status)
-        if to_status == AssessmentStatus.COMPLETED or expected is None or to_status != expected:
+        if name is None or not ASSESSMENT_MOVES[name].starts_from(assessment.status):
             raise TransitionNotAllowed(
                 f"{assessment.reference} is {assessment.get_status_display().lower()}: it cannot move to "
                 f"{AssessmentStatus(to_status).label.lower() if to_status in AssessmentStatus.values else to_status}"
@@ -265,10 +264,42 @@ def assessment_advance(*, actor: Any, assessment: Assessment, to_status: str, re
     return assessment
 
 
+def _step(name: str, *, actor: Any, assessment: Assessment, request=None) -> Assessment:
+    return _advance(
+        actor=actor, assessment=assessment, name=name, to_status=ASSESSMENT_MOVES[name].target, request=request
+    )
+
+
+def assessment_await_access(*, actor: Any, assessment: Assessment, request=None) -> Assessment:
+    """scheduled → access_pending: the team is ready and waits for model access."""
+    return _step("await_access", actor=actor, assessment=assessment, request=request)
+
+
+def assessment_start(*, actor: Any, assessment: Assessment, request=None) -> Assessment:
+    """access_pending → in_progress: the team is testing."""
+    return _step("start", actor=actor, assessment=assessment, request=request)
+
+
+def assessment_start_reporting(*, actor: Any, assessment: Assessment, request=None) -> Assessment:
+    """in_progress → reporting: testing is over; the team writes up."""
+    return _step("start_reporting", actor=actor, assessment=assessment, request=request)
+
+
+def assessment_advance(*, actor: Any, assessment: Assessment, to_status: str, request=None) -> Assessment:
+    """Move a case one step forward to ``to_status``: scheduled → access_pending → in_progress → reporting.
+
+    Dispatches to the step that ends there. Completion goes through
+    ``assessment_close`` (it needs an outcome) and withdrawal through
+    ``assessment_withdraw``.
+    """
+    name = next((n for n in ADVANCE_MOVES if ASSESSMENT_MOVES[n].target == to_status), None)
+    return _advance(actor=actor, assessment=assessment, name=name, to_status=to_status, request=request)
+
+
 def _end_open_tickets(*, actor: Any, assessment: Assessment, reason: str, request=None) -> None:
     from assessments.services.tickets import ticket_close_for_case
 
-    for ticket in assessment.tickets.exclude(status__in=["expired", "rejected", "revoked"]):
+    for ticket in assessment.tickets.exclude(status__in=ENDED_TICKET_STATUSES):
         ticket_close_for_case(actor=actor, ticket=ticket, reason=reason, request=request)
 
 
@@ -300,7 +331,8 @@ def _close_case(
 
 def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, rationale: str, request=None) -> Assessment:
     """Complete a case in reporting with an outcome and a written rationale; open access ends with it."""
-    require(actor, "assessment.transition", assessment)
+    move = ASSESSMENT_MOVES["complete"]
+    require(actor, move.action, assessment)
     errors: dict[str, list[str]] = {}
     if outcome not in AssessmentOutcome.values:
         errors["outcome"] = ["Choose an outcome."]
@@ -311,7 +343,7 @@ def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, ration
         raise RuleViolation("The outcome needs a choice and a written rationale.", errors=errors)
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-        if assessment.status != AssessmentStatus.REPORTING:
+        if not move.starts_from(assessment.status):
             raise TransitionNotAllowed(
                 f"{assessment.reference} is {assessment.get_status_display().lower()}: only a case in "
                 "reporting can be completed."
@@ -321,29 +353,30 @@ def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, ration
         return _close_case(
             assessment,
             actor=actor,
-            status=AssessmentStatus.COMPLETED,
+            status=move.target,
             summary=f"Completed: {assessment.get_outcome_display()}",
-            changes={"status": {"from": "reporting", "to": "completed"}, "outcome": {"from": "", "to": outcome}},
+            changes={"status": {"from": assessment.status, "to": move.target}, "outcome": {"from": "", "to": outcome}},
             request=request,
         )
 
 
 def assessment_withdraw(*, actor: Any, assessment: Assessment, reason: str, request=None) -> Assessment:
     """Withdraw an open case (with a reason); every open ticket ends with it."""
-    require(actor, "assessment.transition", assessment)
+    move = ASSESSMENT_MOVES["withdraw"]
+    require(actor, move.action, assessment)
     if not (reason or "").strip():
         raise RuleViolation("Say why the assessment is withdrawn.", errors={"reason": ["Say why it is withdrawn."]})
     bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-        if assessment.is_closed:
+        if not move.starts_from(assessment.status):
             raise TransitionNotAllowed(f"{assessment.reference} is already {assessment.get_status_display().lower()}.")
         assessment.outcome_rationale = reason.strip()
         return _close_case(
             assessment,
             actor=actor,
-            status=AssessmentStatus.WITHDRAWN,
+            status=move.target,
             summary=f"Withdrawn: {reason.strip()[:200]}",
-            changes={"status": {"from": assessment.status, "to": "withdrawn"}},
+            changes={"status": {"from": assessment.status, "to": move.target}},
             request=request,
         )

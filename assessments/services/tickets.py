@@ -1,10 +1,10 @@
-"""Model-access tickets: request, decision, provisioning, reveal, extension, and the end of access.
+"""Model-access tickets: request, decision, provisioning, revocation, extension.
 
 ``requested → approved → provisioned → active → expired``, or ``rejected``
-(from requested) or ``revoked`` (by either side). Access ends at the
-earlier of the approved end and the assessment window end: the periodic
-``tickets_update_due`` expires tickets on time, and ``ticket_reveal`` checks
-the time itself, so a late task never lets an ended credential be shown.
+(from requested) or ``revoked`` (by either side); the moves are defined in
+``assessments.states.TICKET_MOVES``. Revealing the credential and the clock
+that starts and ends access are in ``ticket_access``, which shares the
+helpers below.
 
 The credential is sealed with ``assessments.crypto`` as soon as it arrives,
 audited only as a mask, and destroyed when access ends.
@@ -16,64 +16,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.permissions import can, require
+from accounts.permissions import require
 from assessments import crypto, deadlines
-from assessments.models import AccessTicket, Assessment, CredentialReveal, TicketStatus
-from audit.services import SECRET_MASK, audit_record, client_ip
+from assessments.models import AccessTicket, Assessment
+from assessments.states import GRANTED_TICKET_STATUSES, TICKET_MOVES, TicketStatus
+from audit.services import SECRET_MASK, audit_record
 from core import bounds
 from core.choices import MAX_WINDOW_DAYS, AccessKind
 from core.errors import RuleViolation, TransitionNotAllowed
 from core.references import save_with_reference
+from core.states import Move
 
-LIVE = (TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
-GRANTED = (TicketStatus.APPROVED, TicketStatus.PROVISIONED, TicketStatus.ACTIVE)
-# Only what was granted can be revoked; a request was never granted, so the lead rejects it instead.
-REVOCABLE = GRANTED
-
-
-def ticket_actions_for(*, user: Any, ticket: AccessTicket) -> dict[str, bool]:
-    """Which of the services below ``user`` may call on ``ticket`` now: the policy and the same
-    states the services accept, in one place, so pages offer exactly what would succeed."""
-    pending = ticket.has_pending_extension
-    return {
-        "can_decide": ticket.status == TicketStatus.REQUESTED and can(user, "ticket.approve", ticket),
-        "can_provision": ticket.status == TicketStatus.APPROVED and can(user, "ticket.provision", ticket),
-        "can_reveal": ticket.status in LIVE and can(user, "ticket.reveal", ticket),
-        "can_revoke": ticket.status in REVOCABLE and can(user, "ticket.revoke", ticket),
-        # Whether revoking ends access the company gave, or only withdraws an approval (the button's words).
-        "access_given": ticket.status in LIVE,
-        "can_extend": ticket.status in GRANTED and not pending and can(user, "ticket.extend", ticket),
-        "can_consent": ticket.status in GRANTED and pending and can(user, "ticket.consent_extension", ticket),
-    }
-
-
-def ticket_revoke_refusal(ticket: AccessTicket) -> str | None:
-    """Why ``ticket`` cannot be revoked in its state (None when it can): the revoke page refuses with it."""
-    if ticket.status == TicketStatus.REQUESTED:
-        return (
-            f"Ticket {ticket.reference} is a request: no access was granted, so there is nothing to revoke. "
-            "The case lead approves or rejects a request."
-        )
-    if ticket.status not in REVOCABLE:
-        return str(_not_from(ticket, "revoked"))
-    return None
-
-
-def ticket_revoke_consequence(ticket: AccessTicket) -> str:
-    """What revoking ``ticket`` does, in words true to its state (an approval has no credential yet)."""
-    if ticket.status == TicketStatus.APPROVED:
-        what = (
-            "The approval is withdrawn: the company will not provide this access. "
-            "No credential was given, so there is none to destroy."
-        )
-    elif ticket.has_credential:
-        what = "Access ends now and the stored credential is destroyed."
-    else:
-        what = "Access ends now."
-    return f"{what} The ticket stays in the history with your reason."
+APPROVE = TICKET_MOVES["approve"]
+REJECT = TICKET_MOVES["reject"]
+PROVISION = TICKET_MOVES["provision"]
+REVOKE = TICKET_MOVES["revoke"]
 
 
 def _fmt(moment: datetime) -> str:
@@ -147,24 +106,23 @@ def _end_with_reason(
     *,
     actor: Any,
     reason: str,
-    status: str,
-    allowed_from: tuple[str, ...],
+    move: Move,
     refused: str,
     label: str,
     request=None,
     decides: bool = False,
 ) -> AccessTicket:
-    """End a ticket someone chose to end (reject, revoke): lock, check the state, then ``_finish``.
+    """End a ticket someone chose to end (the ``move`` reject or revoke): lock, check the state, then ``_finish``.
 
     ``refused`` completes the 409 message.
     """
     with transaction.atomic():
         ticket = _locked(ticket)
-        if ticket.status not in allowed_from:
+        if not move.starts_from(ticket.status):
             raise _not_from(ticket, refused)
         return _finish(
             ticket,
-            status=status,
+            status=move.target,
             actor=actor,
             reason=reason,
             summary=f"{label}: {reason[:200]}",
@@ -259,11 +217,11 @@ def ticket_approve(
     request=None,
 ) -> AccessTicket:
     """The case lead approves a request, optionally shortening the period (never lengthening it)."""
-    require(actor, "ticket.approve", ticket, message="Only the case lead may decide, and never on their own request.")
+    require(actor, APPROVE.action, ticket, message="Only the case lead may decide, and never on their own request.")
     bounds.check_lengths(note=(note.strip(), bounds.NOTE))
     with transaction.atomic():
         ticket = _locked(ticket)
-        if ticket.status != TicketStatus.REQUESTED:
+        if not APPROVE.starts_from(ticket.status):
             raise _not_from(ticket, "approved (only a request can be)")
         starts_at = starts_at or ticket.wanted_from
         ends_at = ends_at or ticket.wanted_to
@@ -281,7 +239,7 @@ def ticket_approve(
         if ends_at <= timezone.now():
             raise RuleViolation("That period is already over.", errors={"ends_at": ["That period is already over."]})
         before = ticket.status
-        ticket.status = TicketStatus.APPROVED
+        ticket.status = APPROVE.target
         ticket.starts_at, ticket.ends_at = starts_at, ends_at
         ticket.decided_by, ticket.decided_at, ticket.decision_note = actor, timezone.now(), note.strip()
         ticket.save()
@@ -303,7 +261,7 @@ def ticket_approve(
 
 def ticket_reject(*, actor: Any, ticket: AccessTicket, reason: str, request=None) -> AccessTicket:
     """The case lead turns a request down, with a reason kept in the history."""
-    require(actor, "ticket.approve", ticket, message="Only the case lead may decide, and never on their own request.")
+    require(actor, REJECT.action, ticket, message="Only the case lead may decide, and never on their own request.")
     if not (reason or "").strip():
         raise RuleViolation("Say why the request is rejected.", errors={"reason": ["Say why it is rejected."]})
     bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))
@@ -311,8 +269,7 @@ def ticket_reject(*, actor: Any, ticket: AccessTicket, reason: str, request=None
         ticket,
         actor=actor,
         reason=reason.strip(),
-        status=TicketStatus.REJECTED,
-        allowed_from=(TicketStatus.REQUESTED,),
+        move=REJECT,
         refused="rejected (only a request can be)",
         label="Rejected",
         decides=True,
@@ -337,7 +294,7 @@ def ticket_provision(
     The credential is encrypted before it is stored; the audit trail records
     only that one was given.
     """
-    require(actor, "ticket.provision", ticket)
+    require(actor, PROVISION.action, ticket)
     endpoint, instructions = (endpoint or "").strip(), (instructions or "").strip()
     credential = (credential or "").strip()
     if not endpoint:
@@ -353,12 +310,12 @@ def ticket_provision(
     bounds.check_credential(credential)
     with transaction.atomic():
         ticket = _locked(ticket)
-        if ticket.status != TicketStatus.APPROVED:
+        if not PROVISION.starts_from(ticket.status):
             raise _not_from(ticket, "provisioned (only an approved ticket can be)")
         if ticket.access_ends_at <= timezone.now():
             raise TransitionNotAllowed(f"The approved period of {ticket.reference} is already over.")
         before = ticket.status
-        ticket.status = TicketStatus.PROVISIONED
+        ticket.status = PROVISION.target
         ticket.endpoint, ticket.instructions = endpoint, instructions
         ticket.credential_ciphertext = crypto.seal(credential)
         ticket.provisioned_by, ticket.provisioned_at = actor, timezone.now()
@@ -371,74 +328,39 @@ def ticket_provision(
     return ticket
 
 
-# --- Reveal --------------------------------------------------------------------------
-
-
-def _expire(ticket: AccessTicket, *, now: datetime, request=None) -> None:
-    ends = ticket.access_ends_at
-    which = "assessment window" if ticket.assessment.window_end <= ticket.ends_at else "approved period"
-    _finish(
-        ticket,
-        status=TicketStatus.EXPIRED,
-        actor=None,
-        reason=f"Access ended with the {which} at {_fmt(ends)}.",
-        summary=f"Expired: the {which} ended",
-        request=request,
-    )
-
-
-def ticket_reveal(*, actor: Any, ticket: AccessTicket, request=None) -> str:
-    """Show the credential to a team member, once per call, and record who, when and from where.
-
-    Refused when the ticket is not live, before the period starts, and after
-    access has ended: in that last case the ticket is expired on the spot
-    (a late expiry task never lets an ended credential be shown).
-    """
-    require(actor, "ticket.reveal", ticket, message="Only the evaluators on this case may reveal the credential.")
-    now = timezone.now()
-    ended_late = False
-    with transaction.atomic():
-        ticket = _locked(ticket)
-        if ticket.status in LIVE and now >= ticket.access_ends_at:
-            _expire(ticket, now=now, request=request)
-            ended_late = True
-        else:
-            if ticket.status not in LIVE:
-                raise _not_from(ticket, "revealed (only provisioned access can be)")
-            if now < ticket.starts_at:
-                raise TransitionNotAllowed(f"Access under {ticket.reference} begins at {_fmt(ticket.starts_at)}.")
-            if not ticket.credential_ciphertext:
-                raise RuleViolation("No credential was provided for this ticket; see the instructions.")
-            if ticket.status == TicketStatus.PROVISIONED:
-                ticket.status, ticket.activated_at = TicketStatus.ACTIVE, now
-                ticket.save(update_fields=["status", "activated_at", "updated_at"])
-                _audit(
-                    ticket,
-                    actor=actor,
-                    action="transition",
-                    summary="Access in use",
-                    changes=_status_change(TicketStatus.PROVISIONED, TicketStatus.ACTIVE),
-                    request=request,
-                )
-            user_agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
-            CredentialReveal.objects.create(
-                ticket=ticket, revealed_by=actor, source_ip=client_ip(request), user_agent=user_agent
-            )
-            _audit(ticket, actor=actor, action="reveal", summary="Credential revealed", request=request)
-            secret = crypto.unseal(ticket.credential_ciphertext)
-    if ended_late:
-        # Raised after the commit, so the expiry stays recorded.
-        raise TransitionNotAllowed(f"Access under {ticket.reference} ended at {_fmt(ticket.ended_at)}.")
-    return secret
-
-
 # --- Revocation and extension ----------------------------------------------------------
+
+
+def ticket_revoke_refusal(ticket: AccessTicket) -> str | None:
+    """Why ``ticket`` cannot be revoked in its state (None when it can): the revoke page refuses with it."""
+    if ticket.status == TicketStatus.REQUESTED:
+        return (
+            f"Ticket {ticket.reference} is a request: no access was granted, so there is nothing to revoke. "
+            "The case lead approves or rejects a request."
+        )
+    if not REVOKE.starts_from(ticket.status):
+        return str(_not_from(ticket, "revoked"))
+    return None
+
+
+def ticket_revoke_consequence(ticket: AccessTicket) -> str:
+    """What revoking ``ticket`` does, in words true to its state (an approval has no credential yet)."""
+    if ticket.status == TicketStatus.APPROVED:
+        what = (
+            "The approval is withdrawn: the company will not provide this access. "
+            "No credential was given, so there is none to destroy."
+        )
+    elif ticket.has_credential:
+        what = "Access ends now and the stored credential is destroyed."
+    else:
+        what = "Access ends now."
+    return f"{what} The ticket stays in the history with your reason."
 
 
 def ticket_revoke(*, actor: Any, ticket: AccessTicket, reason: str, request=None) -> AccessTicket:
     """Either side ends access that was granted (approved, provisioned or active), with a reason kept
     in the history. A request is refused: it was never granted, and the case lead rejects it instead."""
-    require(actor, "ticket.revoke", ticket)
+    require(actor, REVOKE.action, ticket)
     if not (reason or "").strip():
         raise RuleViolation("Say why access is revoked.", errors={"reason": ["Say why access is revoked."]})
     bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))
@@ -451,8 +373,7 @@ def ticket_revoke(*, actor: Any, ticket: AccessTicket, reason: str, request=None
             ticket,
             actor=actor,
             reason=reason.strip(),
-            status=TicketStatus.REVOKED,
-            allowed_from=REVOCABLE,
+            move=REVOKE,
             refused="revoked",
             label="Revoked",
             request=request,
@@ -464,7 +385,8 @@ def ticket_close_for_case(*, actor: Any, ticket: AccessTicket, reason: str, requ
     ticket = _locked(ticket)
     if ticket.is_ended:
         return ticket
-    status = TicketStatus.REJECTED if ticket.status == TicketStatus.REQUESTED else TicketStatus.REVOKED
+    # A request is rejected; access that was granted is revoked.
+    status = REJECT.target if REJECT.starts_from(ticket.status) else REVOKE.target
     return _finish(ticket, status=status, actor=actor, reason=reason, summary=reason, request=request)
 
 
@@ -479,7 +401,7 @@ def ticket_request_extension(
     bounds.check_dates(until=(until, bounds.ACCESS_PERIOD))
     with transaction.atomic():
         ticket = _locked(ticket)
-        if ticket.status not in GRANTED:
+        if ticket.status not in GRANTED_TICKET_STATUSES:
             raise _not_from(ticket, "extended")
         if ticket.has_pending_extension:
             raise TransitionNotAllowed(f"Ticket {ticket.reference} already has an extension waiting for consent.")
@@ -514,7 +436,7 @@ def ticket_decide_extension(
     bounds.check_lengths(note=(note.strip(), bounds.NOTE))
     with transaction.atomic():
         ticket = _locked(ticket)
-        if ticket.status not in GRANTED or not ticket.has_pending_extension:
+        if ticket.status not in GRANTED_TICKET_STATUSES or not ticket.has_pending_extension:
             raise TransitionNotAllowed(f"Ticket {ticket.reference} has no extension waiting for consent.")
         until = ticket.extension_requested_to
         changes: dict[str, Any] = {"extension_requested_to": {"from": until.isoformat(), "to": None}}
@@ -538,53 +460,3 @@ def ticket_decide_extension(
         )
         deadlines.sync_ticket(ticket)
     return ticket
-
-
-# --- Time -------------------------------------------------------------------------------
-
-
-def tickets_update_due(*, now: datetime | None = None) -> dict[str, int]:
-    """Expire every ticket whose access has ended; mark provisioned tickets active once their period starts.
-
-    Idempotent: each ticket is re-read under a row lock and only changed if it
-    is still due, so overlapping runs do nothing twice.
-    """
-    now = now or timezone.now()
-    expired = activated = 0
-    candidates = AccessTicket.objects.filter(status__in=GRANTED).filter(
-        Q(ends_at__lte=now)
-        | Q(assessment__window_end__lte=now)
-        | Q(status=TicketStatus.PROVISIONED, starts_at__lte=now)
-    )
-    for pk in candidates.values_list("pk", flat=True):
-        with transaction.atomic():
-            ticket = AccessTicket.objects.select_for_update().select_related("assessment__submission").get(pk=pk)
-            if ticket.status in GRANTED and now >= ticket.access_ends_at:
-                _expire(ticket, now=now)
-                expired += 1
-            elif ticket.status == TicketStatus.PROVISIONED and ticket.starts_at <= now:
-                ticket.status, ticket.activated_at = TicketStatus.ACTIVE, now
-                ticket.save(update_fields=["status", "activated_at", "updated_at"])
-                _audit(
-                    ticket,
-                    actor=None,
-                    action="transition",
-                    summary="Access period began",
-                    changes=_status_change(TicketStatus.PROVISIONED, TicketStatus.ACTIVE),
-                )
-                activated += 1
-    return {"expired": expired, "activated": activated}
-
-
-def ticket_credentials_reencrypt() -> int:
-    """Re-seal every stored credential under the newest key (after a key was put in front). Returns the count."""
-    count = 0
-    for pk in AccessTicket.objects.exclude(credential_ciphertext="").values_list("pk", flat=True):
-        with transaction.atomic():
-            ticket = AccessTicket.objects.select_for_update().get(pk=pk)
-            if not ticket.credential_ciphertext:
-                continue
-            ticket.credential_ciphertext = crypto.reseal(ticket.credential_ciphertext)
-            ticket.save(update_fields=["credential_ciphertext", "updated_at"])
-            count += 1
-    return count
