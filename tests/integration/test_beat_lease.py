@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from reviewportal.beat_lock import BeatLease
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -51,10 +52,23 @@ def test_a_standby_beat_takes_over_when_the_active_one_stops_renewing(redis_clie
 
 def test_renewal_keeps_the_lease_and_a_lost_lease_stops_the_beat(redis_client, key):
     lease = BeatLease(redis_client, key=key, ttl_seconds=0.6)
+    renewals: list[bool] = []
+    renew = lease.renew
+
+    def counted_renew() -> bool:
+        held = renew()
+        renewals.append(held)
+        return held
+
+    lease.renew = counted_renew
     assert lease.try_acquire()
+    acquired = time.monotonic()
     lost, stop = threading.Event(), threading.Event()
     lease.keep_renewing(on_lost=lost.set, stop=stop)
-    time.sleep(1.5)  # well past one lifetime: still held thanks to renewal
+    # Renewed every third of a lifetime: six renewals take it two lifetimes on, well past the first.
+    wait_for(lambda: len(renewals) >= 6, what="six renewals of the lease", timeout=10)
+    assert time.monotonic() - acquired > 0.6
+    assert all(renewals)  # still held thanks to renewal
     assert lease.current_holder() == lease.holder and not lost.is_set()
     redis_client.delete(key)  # e.g. Redis flushed, or another beat's lease took its place
     assert lost.wait(timeout=3)

@@ -18,8 +18,8 @@ once: as many emails and notifications as reminders, no more.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -27,6 +27,8 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import transaction
 from django.utils import timezone
+
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -95,16 +97,53 @@ def celery_app(redis_url, settings):
         app.close()
 
 
-def _wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
+class TaskTracker:
+    """Counts, per task id, the messages published and the runs finished, in this process.
+
+    The worker runs in this process too, so a retry (a new message with the same id) and
+    every delivery a scan enqueues are seen. When every published message has had its run,
+    nothing is queued, waiting for a retry or running: the system is quiet.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.published: Counter[str] = Counter()
+        self.finished: Counter[str] = Counter()
+
+    def on_publish(self, sender=None, headers=None, body=None, **kwargs):
+        task_id = (headers or {}).get("id") or (body or {}).get("id")
+        with self.lock:
+            self.published[task_id] += 1
+
+    def on_finish(self, sender=None, task_id=None, **kwargs):
+        with self.lock:
+            self.finished[task_id] += 1
+
+    def all_ran(self) -> bool:
+        with self.lock:
+            return bool(self.published) and all(self.finished[i] >= n for i, n in self.published.items())
+
+    def pending(self) -> dict[str, int]:
+        with self.lock:
+            return {i: n - self.finished[i] for i, n in self.published.items() if self.finished[i] < n}
 
 
-def test_each_due_reminder_is_delivered_exactly_once(postgres_required, celery_app, evaluator, liaison_a):
+@pytest.fixture
+def task_tracker(celery_app):
+    from celery.signals import before_task_publish, task_postrun
+
+    tracker = TaskTracker()
+    # Counted before the message leaves, so a run can never be seen before its message.
+    before_task_publish.connect(tracker.on_publish, weak=False)
+    task_postrun.connect(tracker.on_finish, weak=False)
+    try:
+        yield tracker
+    finally:
+        before_task_publish.disconnect(tracker.on_publish)
+        task_postrun.disconnect(tracker.on_finish)
+
+
+def test_each_due_reminder_is_delivered_exactly_once(postgres_required, celery_app, task_tracker, evaluator, liaison_a):
     from reminders import tasks
     from reminders.models import DeliveryStatus, Notification, Reminder
     from reminders.services import reminders_scan
@@ -137,6 +176,7 @@ def test_each_due_reminder_is_delivered_exactly_once(postgres_required, celery_a
     # The scan twice through the queue and twice directly, all at the same time.
     tasks.scan.delay()
     tasks.scan.delay()
+
     def scan_in_own_thread():
         try:
             reminders_scan()
@@ -149,12 +189,18 @@ def test_each_due_reminder_is_delivered_exactly_once(postgres_required, celery_a
     for thread in direct:
         thread.join(timeout=30)
 
-    assert _wait_for(lambda: Reminder.objects.filter(status=DeliveryStatus.SENT).count() == expected), list(
-        Reminder.objects.values_list("status", "attempts", "last_error")
+    wait_for(
+        lambda: Reminder.objects.filter(status=DeliveryStatus.SENT).count() == expected,
+        what=f"{expected} reminders to be sent",
+        details=lambda: list(Reminder.objects.values_list("status", "attempts", "last_error")),
     )
     # Late duplicates (messages still queued, retries) must find nothing more to send.
     tasks.scan.delay()
-    time.sleep(2)
+    wait_for(
+        task_tracker.all_ran,
+        what="the worker to run every task published (the late scan, queued duplicates, retries)",
+        details=lambda: f"Published but not yet run (task id: messages): {task_tracker.pending()}",
+    )
 
     assert Reminder.objects.count() == expected
     assert Reminder.objects.filter(status=DeliveryStatus.SENT).count() == expected
