@@ -123,6 +123,19 @@ def client_for(client):
     return login
 
 
+@pytest.fixture
+def api():
+    """``api(user)`` returns a DRF test client authenticated as ``user``."""
+    from rest_framework.test import APIClient
+
+    def as_user(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return as_user
+
+
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:

@@ -5,23 +5,12 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from rest_framework.test import APIClient
 
 from agreements.models import Agreement, AgreementStatus
 from agreements.tests.factories import AgreementFactory, NegotiationEntryFactory, OpenPointFactory
 
 LIST = "/api/v1/agreements/"
 NEXT_WEEK = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
-
-
-@pytest.fixture
-def api():
-    def as_user(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 def _refs(response) -> set[str]:

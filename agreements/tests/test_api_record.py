@@ -7,21 +7,10 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from agreements.models import AgreementDocument, AgreementStatus, Meeting
 from agreements.tests.factories import AgreementDocumentFactory, AgreementFactory, pdf_bytes
 from audit.models import AuditEvent
-
-
-@pytest.fixture
-def api():
-    def as_user(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 @pytest.fixture

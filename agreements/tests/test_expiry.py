@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from agreements import services
 from agreements.models import Agreement, AgreementStatus
 from agreements.tasks import expire_due_agreements
+from agreements.tests.conftest import SIGNATURE_DUE
 from agreements.tests.factories import AgreementFactory
 from audit.models import AuditEvent
 from core.errors import RuleViolation, TransitionNotAllowed
@@ -148,22 +149,8 @@ def test_expiry_is_scheduled_with_celery_beat():
 
 # --- Signature due date -----------------------------------------------------------------
 
-SOON = datetime.date.today() + datetime.timedelta(days=7)
+SOON = SIGNATURE_DUE  # when the ``awaiting`` agreement is due to be signed
 LATER = datetime.date.today() + datetime.timedelta(days=21)
-
-
-@pytest.fixture
-def awaiting(company_a, lead):
-    agreement = AgreementFactory(
-        organisation=company_a,
-        status=AgreementStatus.NEGOTIATING,
-        created_by=lead,
-        effective_date=None,
-        expiry_date=None,
-    )
-    services.agreement_submit_for_signature(actor=lead, agreement=agreement, signature_due=SOON)
-    agreement.refresh_from_db()
-    return agreement
 
 
 def _signature_deadline(agreement: Agreement) -> Deadline:

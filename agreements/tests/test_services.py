@@ -124,20 +124,6 @@ def test_signature_due_date_in_the_past_is_a_field_error(company_a, lead):
 # --- Signatures ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def awaiting(company_a, lead, liaison_a):
-    agreement = AgreementFactory(
-        organisation=company_a,
-        status=AgreementStatus.NEGOTIATING,
-        created_by=lead,
-        effective_date=None,
-        expiry_date=None,
-    )
-    services.agreement_submit_for_signature(actor=lead, agreement=agreement, signature_due=NEXT_WEEK)
-    agreement.refresh_from_db()
-    return agreement
-
-
 def test_one_signature_leaves_the_agreement_awaiting_the_other_side(awaiting, liaison_a):
     services.agreement_sign(actor=liaison_a, agreement=awaiting, signer_name="Alex Alpha", capacity="General Counsel")
     awaiting.refresh_from_db()
