@@ -5,23 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rest_framework.test import APIClient
 
 from assessments.models import AccessTicket, CredentialReveal
 from assessments.tests.conftest import SECRET
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api():
-    def as_user(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 def _refs(response):
@@ -85,7 +74,9 @@ def test_ticket_lifecycle_through_the_api(api, case, lead, evaluator, liaison_a)
     assert provisioned.status_code == 200 and provisioned.json()["has_credential"] is True
     assert SECRET not in provisioned.content.decode()
     for url in ("/api/v1/access-tickets/", f"/api/v1/access-tickets/{ref}/"):
-        assert SECRET not in api(evaluator).get(url).content.decode()
+        response = api(evaluator).get(url)
+        assert response.status_code == 200 and ref in response.content.decode(), url
+        assert SECRET not in response.content.decode()
     revealed = api(evaluator).post(f"/api/v1/access-tickets/{ref}/reveal/")
     assert revealed.status_code == 200 and revealed.json()["credential"] == SECRET
     assert "no-store" in revealed["Cache-Control"]

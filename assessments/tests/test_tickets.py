@@ -204,10 +204,13 @@ def test_reveal_needs_a_post(client_for, provisioned, evaluator):
 
 
 def test_ticket_page_and_list_never_show_the_credential(client_for, provisioned, evaluator, liaison_a):
+    assert services.ticket_reveal(actor=evaluator, ticket=provisioned) == SECRET  # there is a secret to leak
     for user in (evaluator, liaison_a):
         client = client_for(user)
         for url in (provisioned.get_absolute_url(), reverse("assessments:ticket_list")):
-            assert SECRET not in client.get(url).content.decode()
+            response = client.get(url)
+            assert response.status_code == 200 and provisioned.reference in response.text, (url, user)
+            assert SECRET not in response.content.decode()
 
 
 @pytest.mark.parametrize("who", ["liaison_a", "admin_user", "lead2"])
@@ -219,7 +222,8 @@ def test_people_outside_the_team_cannot_reveal(provisioned, who, request):
 
 def test_credential_never_reaches_the_log(caplog, client_for, provisioned, evaluator):
     with caplog.at_level("DEBUG"):
-        client_for(evaluator).post(reverse("assessments:ticket_reveal", args=[provisioned.reference]))
+        response = client_for(evaluator).post(reverse("assessments:ticket_reveal", args=[provisioned.reference]))
+    assert response.status_code == 200 and SECRET in response.content.decode()  # the reveal happened
     assert SECRET not in caplog.text
 
 
@@ -347,6 +351,7 @@ def test_tickets_are_never_deleted_through_the_admin(client_for, admin_user, pro
     assert SECRET not in page.content.decode() and _raw_credential_column(provisioned) not in page.content.decode()
     assert client.get(reverse("admin:assessments_accessticket_delete", args=[provisioned.pk])).status_code == 403
     changelist = client.get(reverse("admin:assessments_accessticket_changelist"))
+    assert changelist.status_code == 200 and provisioned.reference in changelist.text
     assert SECRET not in changelist.content.decode()
 
 
