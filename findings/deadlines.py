@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from accounts.models import Role, User
-from findings.models import Finding, FindingStatus
+from findings.models import Finding
 from reminders.deadlines import DeadlineSpec
 from reminders.models import DeadlineKind
 
@@ -16,7 +16,7 @@ def finding_deadline_specs(finding: Finding) -> list[DeadlineSpec]:
     Once the company responds, or the finding is resolved or withdrawn, the
     list is empty and ``deadline_sync`` closes the deadline.
     """
-    if finding.status != FindingStatus.RELEASED or finding.response_due_at is None:
+    if not finding.awaits_response or finding.response_due_at is None:
         return []
     assessment = finding.assessment
     organisation = assessment.submission.organisation

@@ -1,9 +1,11 @@
 """Evaluator findings on an assessment, their evidence files and comment thread.
 
 A finding moves ``draft → in_review → released → company_responded →
-resolved`` (or ``withdrawn``). Only ``findings.services`` changes the status;
-the company sees a finding only from ``released`` on (see
-``RELEASED_STATUSES`` and the scoper in ``findings/rules.py``).
+resolved`` (or ``withdrawn``); its statuses and moves are defined in
+``findings/states.py`` (and may be imported from here). Only
+``findings.services`` changes the status; the company sees a finding only
+from ``released`` on (``RELEASED_STATUSES``, read by the scoper in
+``findings/rules.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils import timezone
 from core.bounds import BODY, NOTE, SUMMARY, TITLE, length_checks
 from core.choices import RiskDomain
 from core.files import StoredFile
+from findings.states import RELEASED_STATUSES, FindingStatus
 
 
 class Severity(models.TextChoices):
@@ -41,19 +44,6 @@ SEVERITY_RUBRIC: dict[str, str] = {
 }
 # Most severe first: the order of reports, panels and the default list sort.
 SEVERITY_ORDER = [s.value for s in Severity]
-
-
-class FindingStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    RELEASED = "released", "Released to company"
-    COMPANY_RESPONDED = "company_responded", "Company responded"
-    RESOLVED = "resolved", "Resolved"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-# The statuses in which the company may see a finding.
-RELEASED_STATUSES = (FindingStatus.RELEASED, FindingStatus.COMPANY_RESPONDED, FindingStatus.RESOLVED)
 
 
 class FindingQuerySet(models.QuerySet):
@@ -161,6 +151,23 @@ class Finding(models.Model):
     @property
     def is_released(self) -> bool:
         return self.status in RELEASED_STATUSES
+
+    @property
+    def is_in_review(self) -> bool:
+        return self.status == FindingStatus.IN_REVIEW
+
+    @property
+    def awaits_response(self) -> bool:
+        """Released and waiting for the company's answer."""
+        return self.status == FindingStatus.RELEASED
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status == FindingStatus.RESOLVED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == FindingStatus.WITHDRAWN
 
     @property
     def severity_rubric(self) -> str:

@@ -16,15 +16,14 @@ from django.db.models import QuerySet
 
 from accounts.permissions import Actor, rule, scoper
 from assessments.rules import case_assessments, case_company_q, of_own_company, on_case
-
-_FINDING_RELEASED = ("released", "company_responded", "resolved")
+from findings.states import RELEASED_STATUSES
 
 
 def _finding_of_own_company(actor: Actor, finding: Any) -> bool:
     return (
         actor.is_liaison
         and finding is not None
-        and finding.status in _FINDING_RELEASED
+        and finding.status in RELEASED_STATUSES
         and of_own_company(actor, finding.assessment)
     )
 
@@ -44,7 +43,7 @@ def _finding_rows(qs: QuerySet, actor: Actor, prefix: str = "", **liaison_filter
     if actor.is_liaison:
         return qs.filter(
             case_company_q(actor, f"{prefix}assessment__"),
-            **{f"{prefix}status__in": _FINDING_RELEASED},
+            **{f"{prefix}status__in": RELEASED_STATUSES},
             **liaison_filters,
         )
     return qs.none()

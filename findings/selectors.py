@@ -9,8 +9,9 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.permissions import can, scope
-from assessments.models import AccessTicket, Assessment, TicketStatus
+from assessments.models import AccessTicket, Assessment
 from assessments.selectors import TimelineEntry
+from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
 from core.choices import RiskDomain
 from findings.models import (
     RELEASED_STATUSES,
@@ -21,7 +22,6 @@ from findings.models import (
     FindingStatus,
     Severity,
 )
-from findings.services import EDITABLE_STATUSES, REOPENABLE, RESOLVABLE, WITHDRAWABLE
 
 SEVERITY_RANK = Case(
     *[When(severity=value, then=Value(i)) for i, value in enumerate(SEVERITY_ORDER)],
@@ -93,7 +93,7 @@ def assessment_finding_summary(*, user: Any, assessment: Assessment) -> FindingS
         by_severity=_counts(qs, "severity", Severity.choices),
         by_domain=[c for c in _counts(qs, "risk_domain", RiskDomain.choices) if c[2]],
         total=len(findings),
-        overdue=sum(1 for f in findings if f.status == FindingStatus.RELEASED and f.response_due_at < now),
+        overdue=sum(1 for f in findings if f.awaits_response and f.response_due_at < now),
         can_create=can(user, "finding.create", assessment),
     )
 
@@ -107,26 +107,7 @@ def finding_files(*, user: Any, finding: Finding) -> list[FindingEvidence]:
     return list(scope(FindingEvidence.objects.filter(finding=finding), user).select_related("uploaded_by"))
 
 
-def available_actions(user: Any, finding: Finding) -> dict[str, bool]:
-    """Which buttons to show on a finding: the policy allows it and the status permits it."""
-    status = finding.status
-    return {
-        "edit": status in EDITABLE_STATUSES and can(user, "finding.edit", finding),
-        "submit": status == FindingStatus.DRAFT and can(user, "finding.submit_for_review", finding),
-        "release": status == FindingStatus.IN_REVIEW and can(user, "finding.release", finding),
-        "respond": status == FindingStatus.RELEASED and can(user, "finding.respond", finding),
-        "resolve": status in RESOLVABLE and can(user, "finding.resolve", finding),
-        "reopen": status in REOPENABLE and can(user, "finding.reopen", finding),
-        "withdraw": status in WITHDRAWABLE and can(user, "finding.withdraw", finding),
-        "comment": status != FindingStatus.WITHDRAWN and can(user, "finding.comment", finding),
-        "comment_internal": can(user, "finding.comment_internal", finding),
-    }
-
-
 # --- The assessment report -------------------------------------------------------------
-
-# Tickets that show access was actually given (requests and rejections are not access).
-ACCESS_GIVEN_STATUSES = (TicketStatus.PROVISIONED, TicketStatus.ACTIVE, TicketStatus.EXPIRED, TicketStatus.REVOKED)
 
 
 @dataclass
@@ -157,9 +138,9 @@ def assessment_report(*, assessment: Assessment, released_only: bool) -> Assessm
         for value, label in Severity.choices
         if any(f.severity == value for f in findings)
     ]
-    access = list(
-        AccessTicket.objects.filter(assessment=assessment, status__in=ACCESS_GIVEN_STATUSES).order_by("starts_at")
-    )
+    # Only access actually given: requests and rejections are not access.
+    given = AccessTicket.objects.filter(assessment=assessment, status__in=ACCESS_GIVEN_TICKET_STATUSES)
+    access = list(given.order_by("starts_at"))
     return AssessmentReport(
         assessment=assessment,
         released_only=released_only,

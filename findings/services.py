@@ -1,7 +1,8 @@
 """Writes of the findings app: one function per change, each checking the actor and the state.
 
 Every function checks the actor through the policy (``require``), checks the
-current status (``TransitionNotAllowed`` naming the states), writes, records
+current status against its move in ``findings.states.FINDING_MOVES``
+(``TransitionNotAllowed`` naming the states), writes, records
 an audit event with the assessment's reference as ``case_ref``, and keeps the
 response deadline in step (``deadline_sync``), all in one transaction. Forms,
 API views and the admin call these and nothing else.
@@ -19,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import require
-from assessments.models import Assessment, AssessmentStatus
+from assessments.models import Assessment
 from audit.services import audit_record, diff_fields
 from core import bounds
 from core.choices import RiskDomain
@@ -27,19 +28,12 @@ from core.errors import RuleViolation, TransitionNotAllowed
 from core.files import EVIDENCE_KINDS, validate_upload
 from core.references import save_with_reference
 from findings.deadlines import finding_deadline_specs
-from findings.models import (
-    EvidenceSide,
-    Finding,
-    FindingComment,
-    FindingEvidence,
-    FindingStatus,
-    Severity,
-)
+from findings.models import EvidenceSide, Finding, FindingComment, FindingEvidence, Severity
+from findings.states import EDITABLE_STATUSES, FINDING_MOVES, FindingStatus
 from reminders.services import deadline_sync
 
 # Fields an evaluator writes; everything else changes only through a transition.
 EDITABLE_FIELDS = ("title", "risk_domain", "severity", "summary", "details", "reproduction_steps", "recommended_action")
-EDITABLE_STATUSES = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW)
 # Evidence is added while the centre still works on a finding; the company attaches files to its answer.
 MAX_FILES_PER_UPLOAD = 10
 # The longest each text of a finding may be.
@@ -195,7 +189,7 @@ def finding_create(
 ) -> Finding:
     """Record a draft finding on ``assessment`` by an evaluator or lead on its team."""
     require(actor, "finding.create", assessment, "Only the assessment's lead and team can record findings on it.")
-    if assessment.status == AssessmentStatus.WITHDRAWN:
+    if assessment.is_withdrawn:
         raise TransitionNotAllowed(f"{assessment.reference} was withdrawn; findings can no longer be recorded on it.")
     data = {
         "title": title,
@@ -293,18 +287,19 @@ def finding_evidence_add(
 
 def finding_submit_for_review(*, actor: Any, finding: Finding, request=None) -> Finding:
     """draft → in_review: the author (or a colleague) asks a lead to review it."""
+    move = FINDING_MOVES["submit_for_review"]
     with transaction.atomic():
         finding = _locked_for(
             actor,
             finding,
-            "finding.submit_for_review",
+            move.action,
             "Only the assessment's team can submit this finding.",
-            allowed=[FindingStatus.DRAFT],
+            allowed=move.sources,
             verb="submitted for review",
         )
         return _transition(
             finding,
-            to=FindingStatus.IN_REVIEW,
+            to=move.target,
             actor=actor,
             request=request,
             summary="Submitted for review",
@@ -322,19 +317,20 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
     Sets the response due date (default ``FINDING_RESPONSE_DAYS`` from now),
     which becomes a deadline for the company's liaisons.
     """
+    move = FINDING_MOVES["release"]
     due = _future_due(response_due_at)
     with transaction.atomic():
         finding = _locked_for(
             actor,
             finding,
-            "finding.release",
+            move.action,
             "A finding is released by a lead evaluator on the assessment who is not its author.",
-            allowed=[FindingStatus.IN_REVIEW],
+            allowed=move.sources,
             verb="released",
         )
         return _transition(
             finding,
-            to=FindingStatus.RELEASED,
+            to=move.target,
             actor=actor,
             request=request,
             summary=f"Released to the company; response due {due:%Y-%m-%d}",
@@ -361,13 +357,14 @@ def finding_respond(
         company_response=(response.strip(), bounds.BODY),
         planned_mitigation=((planned_mitigation or "").strip(), bounds.BODY),
     )
+    move = FINDING_MOVES["respond"]
     with transaction.atomic():
         finding = _locked_for(
             actor,
             finding,
-            "finding.respond",
+            move.action,
             "Only the company's liaison can answer this finding.",
-            allowed=[FindingStatus.RELEASED],
+            allowed=move.sources,
             verb="answered",
         )
         _attach_files(
@@ -375,7 +372,7 @@ def finding_respond(
         )
         return _transition(
             finding,
-            to=FindingStatus.COMPANY_RESPONDED,
+            to=move.target,
             actor=actor,
             request=request,
             summary="The company responded",
@@ -388,26 +385,22 @@ def finding_respond(
         )
 
 
-RESOLVABLE = (FindingStatus.RELEASED, FindingStatus.COMPANY_RESPONDED)
-REOPENABLE = (FindingStatus.COMPANY_RESPONDED, FindingStatus.RESOLVED)
-WITHDRAWABLE = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW, FindingStatus.RELEASED, FindingStatus.COMPANY_RESPONDED)
-
-
 def finding_resolve(*, actor: Any, finding: Finding, note: str = "", request=None) -> Finding:
     """released / company_responded → resolved: the centre accepts the answer (or closes it)."""
+    move = FINDING_MOVES["resolve"]
     bounds.check_lengths(note=((note or "").strip(), bounds.NOTE))
     with transaction.atomic():
         finding = _locked_for(
             actor,
             finding,
-            "finding.resolve",
+            move.action,
             "Only the assessment's team can resolve this finding.",
-            allowed=RESOLVABLE,
+            allowed=move.sources,
             verb="resolved",
         )
         return _transition(
             finding,
-            to=FindingStatus.RESOLVED,
+            to=move.target,
             actor=actor,
             request=request,
             summary="Resolved",
@@ -425,20 +418,21 @@ def finding_reopen(
     if not (note or "").strip():
         raise RuleViolation("Say what the company should answer.", errors={"note": ["Say what you ask the company."]})
     bounds.check_lengths(note=(note.strip(), bounds.NOTE))
+    move = FINDING_MOVES["reopen"]
     due = _future_due(response_due_at)
     with transaction.atomic():
         finding = _locked_for(
             actor,
             finding,
-            "finding.reopen",
+            move.action,
             "Only the assessment's team can reopen this finding.",
-            allowed=REOPENABLE,
+            allowed=move.sources,
             verb="reopened",
         )
         FindingComment.objects.create(finding=finding, author=actor, body=note.strip(), internal=False)
         return _transition(
             finding,
-            to=FindingStatus.RELEASED,
+            to=move.target,
             actor=actor,
             request=request,
             summary=f"Asked the company again; response due {due:%Y-%m-%d}",
@@ -450,19 +444,20 @@ def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request=None)
     """Any open status → withdrawn, with the reason (the author, a lead on the case or an admin)."""
     if not (reason or "").strip():
         raise RuleViolation("Give the reason for withdrawing.", errors={"reason": ["Give a reason."]})
+    move = FINDING_MOVES["withdraw"]
     bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))
     with transaction.atomic():
         finding = _locked_for(
             actor,
             finding,
-            "finding.withdraw",
+            move.action,
             "Only the author, a lead on the assessment or an admin can withdraw it.",
-            allowed=WITHDRAWABLE,
+            allowed=move.sources,
             verb="withdrawn",
         )
         return _transition(
             finding,
-            to=FindingStatus.WITHDRAWN,
+            to=move.target,
             actor=actor,
             request=request,
             summary="Withdrawn",

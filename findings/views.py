@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Role
 from accounts.permissions import get_object_for
 from assessments.models import Assessment
 from audit.downloads import file_response
@@ -24,7 +25,9 @@ from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
 from core.pagination import paginate
 from findings import forms, selectors, services
-from findings.models import Finding, FindingEvidence, FindingStatus, Severity
+from findings.actions import finding_actions_for
+from findings.models import Finding, FindingEvidence, Severity
+from findings.states import EDITABLE_STATUSES, FINDING_MOVES, FindingStatus
 
 LIST_PAGE_SIZE = 25
 
@@ -55,6 +58,8 @@ def finding_list(request):
             "statuses": FindingStatus.choices,
             "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
             "is_filtered": any(request.GET.get(k) for k in ("severity", "risk_domain", "status", "overdue", "q")),
+            # A company's liaison sees only what the centre released to it.
+            "sees_released_only": request.user.role == Role.LIAISON,
         },
     )
 
@@ -83,17 +88,17 @@ def finding_create(request, assessment_reference: str):
 @require_GET
 def finding_detail(request, reference: str):
     finding = _finding(request, reference)
-    actions = selectors.available_actions(request.user, finding)
+    actions = finding_actions_for(user=request.user, finding=finding)
     return render(
         request,
         "findings/detail.html",
         {
             "finding": finding,
             "assessment": finding.assessment,
-            "actions": actions,
+            **actions,
             "comments": selectors.finding_thread(user=request.user, finding=finding),
             "files": selectors.finding_files(user=request.user, finding=finding),
-            "comment_form": forms.CommentForm(allow_internal=actions["comment_internal"]),
+            "comment_form": forms.CommentForm(allow_internal=actions["can_comment_internal"]),
         },
     )
 
@@ -102,7 +107,7 @@ def finding_detail(request, reference: str):
 @require_http_methods(["GET", "POST"])
 def finding_edit(request, reference: str):
     finding = _finding(request, reference, "finding.edit")
-    if finding.status not in services.EDITABLE_STATUSES:
+    if finding.status not in EDITABLE_STATUSES:
         messages.error(request, f"{finding.reference} is “{finding.get_status_display()}” and can no longer be edited.")
         return redirect("findings:detail", reference=finding.reference)
     initial = {name: getattr(finding, name) for name in services.EDITABLE_FIELDS}
@@ -123,31 +128,37 @@ def finding_edit(request, reference: str):
 # --- Transitions: a confirmation page (GET) and the change (POST) -------------------------
 
 TRANSITIONS = {
-    # name → (policy action, form, title, button, help)
+    # page name → (move, form, title, button, help)
     "submit": (
-        "finding.submit_for_review",
+        FINDING_MOVES["submit_for_review"],
         None,
         "Submit for review",
         "Submit for review",
         "A lead evaluator other than the author reviews it and releases it to the company.",
     ),
     "release": (
-        "finding.release",
+        FINDING_MOVES["release"],
         forms.ReleaseForm,
         "Release to the company",
         "Release to the company",
         "The company's liaisons will see this finding and must respond by the due date.",
     ),
-    "resolve": ("finding.resolve", forms.ResolveForm, "Resolve", "Resolve", "Close the finding: the answer suffices."),
+    "resolve": (
+        FINDING_MOVES["resolve"],
+        forms.ResolveForm,
+        "Resolve",
+        "Resolve",
+        "Close the finding: the answer suffices.",
+    ),
     "reopen": (
-        "finding.reopen",
+        FINDING_MOVES["reopen"],
         forms.ReopenForm,
         "Ask the company again",
         "Ask again",
         "The finding goes back to the company with your question and a new due date.",
     ),
     "withdraw": (
-        "finding.withdraw",
+        FINDING_MOVES["withdraw"],
         forms.WithdrawForm,
         "Withdraw",
         "Withdraw the finding",
@@ -176,8 +187,8 @@ def _run_transition(name: str, request, finding: Finding, data: dict) -> Finding
 @login_required
 @require_http_methods(["GET", "POST"])
 def finding_transition(request, reference: str, transition: str):
-    action, form_class, title, button, help_text = TRANSITIONS[transition]
-    finding = _finding(request, reference, action)
+    move, form_class, title, button, help_text = TRANSITIONS[transition]
+    finding = _finding(request, reference, move.action)
     form = form_class(request.POST or None) if form_class else None
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
@@ -200,7 +211,7 @@ def finding_transition(request, reference: str, transition: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def finding_respond(request, reference: str):
-    finding = _finding(request, reference, "finding.respond")
+    finding = _finding(request, reference, FINDING_MOVES["respond"].action)
     form = forms.ResponseForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -224,7 +235,7 @@ def finding_respond(request, reference: str):
 @require_POST
 def finding_comment(request, reference: str):
     finding = _finding(request, reference, "finding.comment")
-    allow_internal = selectors.available_actions(request.user, finding)["comment_internal"]
+    allow_internal = finding_actions_for(user=request.user, finding=finding)["can_comment_internal"]
     form = forms.CommentForm(request.POST, allow_internal=allow_internal)
     if form.is_valid():
         try:

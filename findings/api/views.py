@@ -24,6 +24,7 @@ from findings import services
 from findings.api import serializers as s
 from findings.models import Finding, FindingComment, FindingEvidence
 from findings.selectors import SEVERITY_RANK
+from findings.states import FINDING_MOVES
 
 
 class FindingViewSet(
@@ -46,12 +47,12 @@ class FindingViewSet(
         "create": "finding.create",
         "update": "finding.edit",
         "partial_update": "finding.edit",
-        "submit": "finding.submit_for_review",
-        "release": "finding.release",
-        "resolve": "finding.resolve",
-        "reopen": "finding.reopen",
-        "withdraw": "finding.withdraw",
-        "respond": "finding.respond",
+        "submit": FINDING_MOVES["submit_for_review"].action,
+        "release": FINDING_MOVES["release"].action,
+        "resolve": FINDING_MOVES["resolve"].action,
+        "reopen": FINDING_MOVES["reopen"].action,
+        "withdraw": FINDING_MOVES["withdraw"].action,
+        "respond": FINDING_MOVES["respond"].action,
         "add_comment": "finding.comment",
         "evidence": "finding.edit",
         # "file" (download) is checked against the file itself, with "finding.evidence_download".

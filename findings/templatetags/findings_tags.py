@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from accounts.models import Role
 from accounts.permissions import can
 from findings.markdown import render_markdown
 from findings.selectors import assessment_finding_summary
@@ -40,4 +41,6 @@ def findings_panel(context, assessment):
         "summary": assessment_finding_summary(user=user, assessment=assessment),
         "can_report": can(user, "assessment.report", assessment),
         "can_report_company": can(user, "assessment.report_company", assessment),
+        # A company's liaison sees only what the centre released to it.
+        "sees_released_only": user.role == Role.LIAISON,
     }

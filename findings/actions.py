@@ -1,0 +1,34 @@
+"""What a person may do on a finding now, for the buttons of its page.
+
+Read from the same state machine (``findings.states``) and the same policy
+actions the services check, so a page offers exactly what would succeed.
+The services decide; this only answers "show the button?".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.permissions import can
+from core.states import Move
+from findings.models import Finding
+from findings.states import EDITABLE_STATUSES, FINDING_MOVES
+
+
+def _may(user: Any, move: Move, finding: Finding) -> bool:
+    return move.starts_from(finding.status) and can(user, move.action, finding)
+
+
+def finding_actions_for(*, user: Any, finding: Finding) -> dict[str, bool]:
+    """Which buttons to show on ``finding``: the policy allows it and the status permits it."""
+    return {
+        "can_edit": finding.status in EDITABLE_STATUSES and can(user, "finding.edit", finding),
+        "can_submit": _may(user, FINDING_MOVES["submit_for_review"], finding),
+        "can_release": _may(user, FINDING_MOVES["release"], finding),
+        "can_respond": _may(user, FINDING_MOVES["respond"], finding),
+        "can_resolve": _may(user, FINDING_MOVES["resolve"], finding),
+        "can_reopen": _may(user, FINDING_MOVES["reopen"], finding),
+        "can_withdraw": _may(user, FINDING_MOVES["withdraw"], finding),
+        "can_comment": not finding.is_withdrawn and can(user, "finding.comment", finding),
+        "can_comment_internal": can(user, "finding.comment_internal", finding),
+    }

@@ -1,0 +1,55 @@
+"""The finding's state machine: its statuses, the groups of them the code asks about, and its moves.
+
+``draft → in_review → released → company_responded → resolved``, back to
+``released`` when the centre asks again, or ``withdrawn`` from any open status.
+The services in ``findings.services`` make each move; ``findings.actions``
+offers a button for a move only when its service would accept it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from core.states import Move
+
+
+class FindingStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    RELEASED = "released", "Released to company"
+    COMPANY_RESPONDED = "company_responded", "Company responded"
+    RESOLVED = "resolved", "Resolved"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# The centre still works on it: its text may change and evidence may be added.
+EDITABLE_STATUSES = (FindingStatus.DRAFT, FindingStatus.IN_REVIEW)
+# The company may see it (the policy's scoper and the company's report).
+RELEASED_STATUSES = (FindingStatus.RELEASED, FindingStatus.COMPANY_RESPONDED, FindingStatus.RESOLVED)
+# Not yet settled: it may still be withdrawn.
+OPEN_FINDING_STATUSES = (*EDITABLE_STATUSES, FindingStatus.RELEASED, FindingStatus.COMPANY_RESPONDED)
+
+FINDING_MOVES: dict[str, Move] = {
+    # The author (or a colleague on the case) asks a lead to review it.
+    "submit_for_review": Move(
+        "Submit for review", (FindingStatus.DRAFT,), FindingStatus.IN_REVIEW, "finding.submit_for_review"
+    ),
+    # A lead on the case who is not the author (two-person rule).
+    "release": Move("Release to the company", (FindingStatus.IN_REVIEW,), FindingStatus.RELEASED, "finding.release"),
+    # The company's liaison answers.
+    "respond": Move(
+        "Respond to this finding", (FindingStatus.RELEASED,), FindingStatus.COMPANY_RESPONDED, "finding.respond"
+    ),
+    "resolve": Move(
+        "Resolve", (FindingStatus.RELEASED, FindingStatus.COMPANY_RESPONDED), FindingStatus.RESOLVED, "finding.resolve"
+    ),
+    # The centre asks the company again, saying what it asks.
+    "reopen": Move(
+        "Ask the company again",
+        (FindingStatus.COMPANY_RESPONDED, FindingStatus.RESOLVED),
+        FindingStatus.RELEASED,
+        "finding.reopen",
+        needs_reason=True,
+    ),
+    "withdraw": Move("Withdraw", OPEN_FINDING_STATUSES, FindingStatus.WITHDRAWN, "finding.withdraw", needs_reason=True),
+}
