@@ -1,6 +1,8 @@
 """The dashboard each role lands on: one card per domain app, counted through the policy.
 
-It reads every app's models, so it lives in the composition root, above all of them.
+It reads every app's models, so it lives in the composition root, above all of them. What each
+person must act on is counted from the start states of the moves they would make
+(``<app>/states.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import Actor, actor_for, scope
-from agreements.models import Agreement, AgreementStatus
-from assessments.models import Assessment, AssessmentStatus, ModelSubmission
-from assessments.models.tickets import AccessTicket, TicketStatus
-from findings.models import Finding, FindingStatus
+from agreements.models import Agreement
+from agreements.states import AgreementStatus
+from assessments.models import AccessTicket, Assessment, ModelSubmission
+from assessments.states import LIVE_TICKET_STATUSES, TICKET_MOVES, AssessmentStatus, TicketStatus
+from findings.models import Finding
+from findings.states import FINDING_MOVES, FindingStatus
 from reminders.models import Deadline
 
 
@@ -108,16 +112,16 @@ def dashboard_for(user) -> list[DashboardPanel]:
     tickets = scope(AccessTicket.objects.all(), user)
     count, details = _by_status(tickets, TicketStatus.choices)
     if actor.is_liaison:
-        to_act = ("Waiting for you to provision", tickets.filter(status=TicketStatus.APPROVED))
+        to_act = ("Waiting for you to provision", tickets.filter(status__in=TICKET_MOVES["provision"].sources))
     elif actor.is_lead:
         to_act = (
             "Requests waiting for your decision",
-            tickets.filter(status=TicketStatus.REQUESTED, assessment__lead_id=actor.user_id).exclude(
+            tickets.filter(status__in=TICKET_MOVES["approve"].sources, assessment__lead_id=actor.user_id).exclude(
                 requested_by_id=actor.user_id
             ),
         )
     else:
-        to_act = ("Live access", tickets.filter(status__in=[TicketStatus.PROVISIONED, TicketStatus.ACTIVE]))
+        to_act = ("Live access", tickets.filter(status__in=LIVE_TICKET_STATUSES))
     panels.append(
         DashboardPanel(
             title="Model access",
@@ -136,22 +140,23 @@ def dashboard_for(user) -> list[DashboardPanel]:
     findings = scope(Finding.objects.all(), user)
     count, details = _by_status(findings, FindingStatus.choices)
     if actor.is_liaison:
-        to_act = ("Waiting for your answer", findings.filter(status=FindingStatus.RELEASED))
+        to_act = ("Waiting for your answer", findings.filter(status__in=FINDING_MOVES["respond"].sources))
         description = "Findings the centre released to your company."
     elif actor.is_lead:
         to_act = (
             "In review, yours to release",
-            findings.filter(status=FindingStatus.IN_REVIEW).exclude(author_id=actor.user_id),
+            findings.filter(status__in=FINDING_MOVES["release"].sources).exclude(author_id=actor.user_id),
         )
         description = "Findings on the assessments you lead or work on."
     elif actor.is_admin:
         to_act = (
             "Company answers overdue",
-            findings.filter(status=FindingStatus.RELEASED, response_due_at__lt=timezone.now()),
+            findings.filter(status__in=FINDING_MOVES["respond"].sources, response_due_at__lt=timezone.now()),
         )
         description = "Findings across all assessments."
     else:
-        to_act = ("Your drafts", findings.filter(status=FindingStatus.DRAFT, author_id=actor.user_id))
+        drafts = findings.filter(status__in=FINDING_MOVES["submit_for_review"].sources, author_id=actor.user_id)
+        to_act = ("Your drafts", drafts)
         description = "Findings on the assessments you work on."
     panels.append(
         DashboardPanel(
