@@ -256,7 +256,7 @@ def test_the_page_checks_catch_a_csp_violation_and_a_script_error(visitor, evalu
         tab.shot("inline script blocked")
 
     tab.problems.clear()
-    tab.page.evaluate("setTimeout(() => { throw new Error('boom from a page script'); })")
-    tab.page.wait_for_timeout(100)
+    with tab.page.expect_event("pageerror"):  # the error is thrown after evaluate returns
+        tab.page.evaluate("setTimeout(() => { throw new Error('boom from a page script'); })")
     with pytest.raises(AssertionError, match="boom from a page script"):
         tab.assert_clean("after a script error")
