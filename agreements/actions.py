@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.permissions import can
-from agreements.models import Agreement
+from agreements.models import Agreement, OpenPoint
 from agreements.services.signatures import signature_side_for
 from agreements.states import AGREEMENT_MOVES, STATUS_MOVES, TERMS_EDITABLE_STATUSES
 
@@ -43,4 +43,12 @@ def agreement_actions_for(*, user: Any, agreement: Agreement, signed_sides: set[
         "can_meeting": is_open and can(user, "agreement.meeting", agreement),
         "can_open_point": is_open and can(user, "agreement.open_point", agreement),
         "can_upload": can(user, "agreement.document_upload", agreement),
+    }
+
+
+def open_point_actions_for(*, user: Any, point: OpenPoint) -> dict[str, bool]:
+    """Whether ``user`` may resolve or change ``point`` now: only while it is open."""
+    return {
+        "can_resolve": point.is_open and can(user, "open_point.resolve", point),
+        "can_edit": point.is_open and can(user, "open_point.edit", point),
     }

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Organisation
 from accounts.permissions import can, get_object_for, require, scope
 from agreements import selectors, services
-from agreements.actions import agreement_actions_for, available_transitions
+from agreements.actions import agreement_actions_for, available_transitions, open_point_actions_for
 from agreements.forms import (
     AgreementCreateForm,
     AgreementFilterForm,
@@ -133,8 +133,7 @@ def agreement_detail(request, reference: str):
     signatures = {s.side: s for s in agreement.signatures.select_related("signer")}
     points = list(agreement.open_points.select_related("owner", "resolved_by"))
     for point in points:
-        point.user_can_resolve = point.is_open and can(user, "open_point.resolve", point)
-        point.user_can_edit = point.is_open and can(user, "open_point.edit", point)
+        point.actions = open_point_actions_for(user=user, point=point)
     context = {
         "agreement": agreement,
         "terms": selectors.current_terms(agreement),
