@@ -7,10 +7,9 @@ them; on SQLite they are skipped unless REQUIRE_SERVICES=1 makes that a failure.
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts.tests.factories import OrganisationFactory
@@ -20,6 +19,7 @@ from core.models import ReferenceCounter
 from core.references import reference_number_next, save_with_reference
 from findings.models import Finding
 from findings.tests.factories import FindingFactory
+from tests.waiting import wait_for
 
 YEAR = timezone.now().year
 
@@ -121,20 +121,40 @@ def test_the_data_migration_seeds_counters_from_stored_references(case, evaluato
 # --- Two transactions at once, on PostgreSQL -------------------------------------------
 
 
+def _another_transaction_waits_for_mine() -> bool:
+    """True when another connection is waiting for a lock this connection's transaction holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+            " AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
+        )
+        return cursor.fetchone()[0]
+
+
 def _create_in_two_transactions_at_once(organisation) -> tuple[list[str], list[BaseException]]:
     """Two threads, each on its own connection, open a transaction, meet at a barrier, then both
-    create an agreement; each holds its transaction open a moment before committing."""
+    create an agreement; the first to take a number keeps its transaction open until the other
+    is waiting for it, so the second allocation really happens against an uncommitted number."""
     barrier = threading.Barrier(2, timeout=10)
     references: list[str] = []
     errors: list[BaseException] = []
+    ended: list[str] = []  # the threads whose transaction is over, committed or not
     lock = threading.Lock()
 
     def create() -> None:
         try:
-            with transaction.atomic():
-                barrier.wait()
-                agreement = save_with_reference(AgreementFactory.build(organisation=organisation), "AGR")
-                time.sleep(0.3)  # the other thread is allocating now, against this uncommitted number
+            try:
+                with transaction.atomic():
+                    barrier.wait()
+                    agreement = save_with_reference(AgreementFactory.build(organisation=organisation), "AGR")
+                    wait_for(
+                        lambda: _another_transaction_waits_for_mine() or len(ended) == 1,
+                        what="the other transaction to wait for the number this one holds (or to end)",
+                        timeout=10,
+                    )
+            finally:
+                with lock:
+                    ended.append(threading.current_thread().name)
             with lock:
                 references.append(agreement.reference)
         except BaseException as exc:  # noqa: BLE001 - handed to the test thread, which fails on it
