@@ -95,6 +95,15 @@ def agreement_b(company_b):
 
 
 @pytest.fixture
+def negotiation(company_a, lead):
+    """An agreement with company A that ``lead`` is negotiating."""
+    from agreements.models import AgreementStatus
+    from agreements.tests.factories import AgreementFactory
+
+    return AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING, created_by=lead)
+
+
+@pytest.fixture
 def case(agreement_a, lead, evaluator):
     """Company A's model under assessment, led by ``lead`` with ``evaluator`` on the team."""
     from assessments.tests.factories import AssessmentFactory, ModelSubmissionFactory

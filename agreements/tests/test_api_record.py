@@ -8,14 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from agreements.models import AgreementDocument, AgreementStatus, Meeting
-from agreements.tests.factories import AgreementDocumentFactory, AgreementFactory, pdf_bytes
+from agreements.models import AgreementDocument, Meeting
+from agreements.tests.factories import AgreementDocumentFactory, pdf_bytes
 from audit.models import AuditEvent
-
-
-@pytest.fixture
-def negotiation(company_a, lead):
-    return AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING, created_by=lead)
 
 
 def _url(agreement, tail: str) -> str:

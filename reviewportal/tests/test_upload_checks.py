@@ -18,8 +18,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from agreements.demo import demo_pdf
-from agreements.models import AgreementDocument, AgreementStatus
-from agreements.tests.factories import AgreementFactory
+from agreements.models import AgreementDocument
 from core.files import StoredFile
 from findings.models import Finding, FindingEvidence
 from findings.tests.factories import FindingFactory
@@ -47,11 +46,6 @@ def _api(user) -> APIClient:
 
 def _file(name: str, content: bytes, content_type: str = "text/plain") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type=content_type)
-
-
-@pytest.fixture
-def negotiation(company_a, lead):
-    return AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING, created_by=lead)
 
 
 def _finding_form(**extra) -> dict:
