@@ -341,7 +341,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Agreements, model submissions, assessments, access tickets, findings, deadlines and notifications. "
         "Authenticate with `Authorization: Bearer <token>` (a personal API token) or a portal session. "
-        "Every error answers `{\"detail\": str, \"code\": str, \"errors\": {field: [str]}}`; "
+        'Every error answers `{"detail": str, "code": str, "errors": {field: [str]}}`; '
         "see the README section 'REST API' for pagination, filtering and lookups by reference."
     ),
     "VERSION": "1.0.0",

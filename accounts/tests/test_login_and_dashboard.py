@@ -108,15 +108,20 @@ def test_dashboard_shows_company_b_nothing_of_company_a(client_for, case, liaiso
     AccessTicketFactory(assessment=case, status="approved", starts_at=case.window_start, ends_at=case.window_end)
     panels = _panels(client_for(liaison_b), liaison_b)
     assert {title: p.count for title, p in panels.items()} == {
-        "Agreements": 0, "Model submissions": 0, "Assessments": 0, "Model access": 0, "Findings": 0,
+        "Agreements": 0,
+        "Model submissions": 0,
+        "Assessments": 0,
+        "Model access": 0,
+        "Findings": 0,
         "Deadlines this week": 0,
     }
     # The same ticket is on company A's dashboard, waiting to be provisioned.
     assert _panels(client_for(liaison_a), liaison_a)["Model access"].count == 1
 
 
-def test_dashboard_query_count_does_not_grow_with_records(client_for, case, lead, evaluator,
-                                                          django_assert_max_num_queries):
+def test_dashboard_query_count_does_not_grow_with_records(
+    client_for, case, lead, evaluator, django_assert_max_num_queries
+):
     from findings.tests.factories import FindingFactory
 
     for _ in range(15):

@@ -237,8 +237,12 @@ def test_access_request_form_prefills_a_period_inside_the_window(client_for, cas
 
 def test_provision_page_states_the_period_in_the_viewers_time_zone(client_for, case, lead, evaluator, liaison_a):
     ticket = services.ticket_request(
-        actor=evaluator, assessment=case, kind="hosted_api", justification="Red-team it.",
-        wanted_from=case.window_start + timedelta(hours=1), wanted_to=case.window_end,
+        actor=evaluator,
+        assessment=case,
+        kind="hosted_api",
+        justification="Red-team it.",
+        wanted_from=case.window_start + timedelta(hours=1),
+        wanted_to=case.window_end,
     )
     services.ticket_approve(actor=lead, ticket=ticket)
     liaison_a.time_zone = "Europe/London"

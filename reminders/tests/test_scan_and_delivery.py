@@ -302,10 +302,7 @@ def test_reminder_text_names_the_date_in_the_recipients_zone(evaluator, liaison_
     make_deadline(due_at=DUE, recipients=[evaluator, liaison_a], title="Access window of ASM-2026-0001 ends")
     scan_and_deliver(DUE - timedelta(days=3))
     scan_and_deliver(DUE + timedelta(hours=2))
-    texts = {
-        (n.recipient.email, n.title): n.body
-        for n in Notification.objects.select_related("recipient")
-    }
+    texts = {(n.recipient.email, n.title): n.body for n in Notification.objects.select_related("recipient")}
     assert texts[(evaluator.email, "Due in 3 days: Access window of ASM-2026-0001 ends")] == (
         "Assessment window ends: 20 Mar 2026, 13:00 EDT."
     )
