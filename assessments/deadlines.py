@@ -7,6 +7,7 @@ Services call the ``sync_*`` helpers inside their own transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time
 
 from django.urls import reverse
@@ -100,6 +101,24 @@ def submission_specs(submission: ModelSubmission) -> list[DeadlineSpec]:
 def sync_assessment(assessment: Assessment) -> None:
     deadline_sync(owner=assessment, specs=assessment_specs(assessment))
     sync_submission(assessment.submission)
+
+
+# Deadlines owned by apps above this one that are escalated to a case's lead (a finding's response
+# due date) register here, so a change of lead moves them in the same transaction.
+_lead_followers: list[Callable[[Assessment], None]] = []
+
+
+def lead_follower_register(follower: Callable[[Assessment], None]) -> None:
+    """Call ``follower(assessment)`` whenever a case changes lead; registering it twice has no further effect."""
+    if follower not in _lead_followers:
+        _lead_followers.append(follower)
+
+
+def sync_after_lead_change(assessment: Assessment) -> None:
+    """The case's own deadlines and every registered follower's, for the new lead."""
+    sync_assessment(assessment)
+    for follower in _lead_followers:
+        follower(assessment)
 
 
 def sync_ticket(ticket: AccessTicket) -> None:

@@ -7,9 +7,13 @@ class FindingsConfig(AppConfig):
     verbose_name = "Findings"
 
     def ready(self) -> None:
+        from assessments.deadlines import lead_follower_register
         from assessments.selectors import timeline_source_register
         from findings import rules  # noqa: F401 - registers this app's rules and scopers with the policy
+        from findings.deadlines import sync_case_findings
         from findings.selectors import assessment_timeline_findings
 
         # A case's timeline lists its findings: assessments, below findings, gets them this way.
         timeline_source_register(assessment_timeline_findings)
+        # A finding's response deadline escalates to the case's lead: a new lead takes it over.
+        lead_follower_register(sync_case_findings)

@@ -6,8 +6,10 @@ from django.urls import reverse
 
 from accounts.models import Role, User
 from findings.models import Finding
+from findings.states import FindingStatus
 from reminders.deadlines import DeadlineSpec
 from reminders.models import DeadlineKind
+from reminders.services import deadline_sync
 
 
 def finding_deadline_specs(finding: Finding) -> list[DeadlineSpec]:
@@ -34,3 +36,11 @@ def finding_deadline_specs(finding: Finding) -> list[DeadlineSpec]:
             escalate_to=list(escalate_to),
         )
     ]
+
+
+def sync_case_findings(assessment) -> None:
+    """Re-derive the response deadlines of a case's findings that await an answer (after a change of lead)."""
+    for finding in Finding.objects.filter(assessment=assessment, status=FindingStatus.RELEASED).select_related(
+        "assessment__submission__organisation", "assessment__lead"
+    ):
+        deadline_sync(owner=finding, specs=finding_deadline_specs(finding))

@@ -229,7 +229,7 @@ def assessment_change_lead(*, actor: Any, assessment: Assessment, lead: User, re
             changes={"lead": {"from": before, "to": lead.email}},
             request=request,
         )
-        deadlines.sync_assessment(assessment)
+        deadlines.sync_after_lead_change(assessment)
     return assessment
 
 

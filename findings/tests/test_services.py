@@ -102,6 +102,21 @@ def test_the_database_refuses_a_finding_released_by_its_author(case, lead):
         finding.save()
 
 
+def test_a_new_lead_takes_over_the_escalation_of_the_case_findings_awaiting_an_answer(
+    case, evaluator, lead, lead2, liaison_a, admin_user
+):
+    from assessments.services import assessment_change_lead
+
+    finding = _in_review(case, author=evaluator)
+    services.finding_release(actor=lead, finding=finding)
+    deadline = Deadline.objects.get(kind=DeadlineKind.FINDING_RESPONSE_DUE, owner_id=finding.pk, is_open=True)
+    assert set(deadline.escalate_to.all()) == {lead, admin_user}
+    assessment_change_lead(actor=admin_user, assessment=case, lead=lead2)
+    deadline = Deadline.objects.get(kind=DeadlineKind.FINDING_RESPONSE_DUE, owner_id=finding.pk, is_open=True)
+    assert set(deadline.escalate_to.all()) == {lead2, admin_user}
+    assert list(deadline.recipients.all()) == [liaison_a]
+
+
 @time_machine.travel("2026-03-02 15:00 +0000", tick=False)
 def test_lead_releases_with_default_due_date_and_a_deadline_for_the_liaisons(
     case, evaluator, lead, liaison_a, liaison_b, admin_user, settings
