@@ -63,6 +63,16 @@ class Finding(models.Model):
     title = models.CharField(max_length=TITLE)
     risk_domain = models.CharField(max_length=32, choices=RiskDomain.choices)
     severity = models.CharField(max_length=16, choices=Severity.choices, db_index=True)
+    # The severity's place in SEVERITY_ORDER (0 = critical), computed and stored by the database so
+    # that "most severe first" is an indexed sort and no write path can let it drift from severity.
+    severity_order = models.GeneratedField(
+        expression=models.Case(
+            *[models.When(severity=value, then=models.Value(i)) for i, value in enumerate(SEVERITY_ORDER)],
+            default=models.Value(len(SEVERITY_ORDER)),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
     summary = models.TextField(
         help_text="Two or three sentences the company and the report lead with.",
         max_length=SUMMARY,
@@ -76,7 +86,8 @@ class Finding(models.Model):
     )
     reproduction_steps = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     recommended_action = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
-    status = models.CharField(max_length=20, choices=FindingStatus.choices, default=FindingStatus.DRAFT, db_index=True)
+    # Indexed by finding_status_sort_idx, which leads with it.
+    status = models.CharField(max_length=20, choices=FindingStatus.choices, default=FindingStatus.DRAFT)
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_findings")
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -84,7 +95,7 @@ class Finding(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="released_findings"
     )
     released_at = models.DateTimeField(null=True, blank=True)
-    response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    response_due_at = models.DateTimeField(null=True, blank=True)  # indexed by finding_due_sort_idx
 
     # The company's answer.
     company_response = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
@@ -143,7 +154,16 @@ class Finding(models.Model):
                 },
             ),
         ]
-        indexes = [models.Index(fields=["assessment", "status"])]
+        indexes = [
+            models.Index(fields=["assessment", "status"]),
+            # The list's sorts, alone and under each filter it offers (severity filters on severity_order).
+            models.Index(fields=["severity_order", "-created_at"], name="finding_severity_sort_idx"),
+            models.Index(fields=["status", "severity_order", "-created_at"], name="finding_status_sort_idx"),
+            models.Index(fields=["risk_domain", "severity_order", "-created_at"], name="finding_domain_sort_idx"),
+            models.Index(fields=["assessment", "severity_order", "-created_at"], name="finding_case_sort_idx"),
+            models.Index(fields=["created_at"], name="finding_created_idx"),
+            models.Index(fields=["response_due_at", "-created_at"], name="finding_due_sort_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.title}"

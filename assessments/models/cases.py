@@ -36,9 +36,8 @@ class Assessment(models.Model):
     risk_domains = models.JSONField(default=list, blank=True)
     window_start = models.DateTimeField()
     window_end = models.DateTimeField(db_index=True)
-    status = models.CharField(
-        max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.SCHEDULED, db_index=True
-    )
+    # Indexed by assessment_status_sort_idx, which leads with it.
+    status = models.CharField(max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.SCHEDULED)
     outcome = models.CharField(max_length=40, choices=AssessmentOutcome.choices, blank=True)
     outcome_rationale = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -72,6 +71,11 @@ class Assessment(models.Model):
                 name="assessment_completed_has_outcome",
             ),
             *length_checks("assessment", {"outcome_rationale": BODY, "internal_notes": BODY}),
+        ]
+        indexes = [
+            # The list's sort (latest window first), alone and under its status filter.
+            models.Index(fields=["-window_start"], name="assessment_window_sort_idx"),
+            models.Index(fields=["status", "-window_start"], name="assessment_status_sort_idx"),
         ]
 
     def __str__(self) -> str:

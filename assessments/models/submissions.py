@@ -44,6 +44,8 @@ class ModelSubmission(models.Model):
             ),
             *length_checks("modelsubmission", {"notes": NOTE}),
         ]
+        # The list's sort (newest first).
+        indexes = [models.Index(fields=["-created_at"], name="submission_created_sort_idx")]
 
     def __str__(self) -> str:
         return f"{self.model_name} {self.model_version}"
