@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.permissions import actor_for, scope
@@ -16,18 +17,79 @@ from assessments.models import AccessTicket, Assessment, CredentialReveal, Model
 from assessments.states import UNGRANTED_TICKET_STATUSES, TicketStatus
 from audit.models import AuditEvent
 
+# What the list pages show of each row; the long texts stay in the database.
+SUBMISSION_LIST_FIELDS = (
+    "public_id",
+    "reference",
+    "organisation__name",
+    "model_name",
+    "model_version",
+    "modalities",
+    "intended_release_date",
+    "created_at",
+)
+ASSESSMENT_LIST_FIELDS = (
+    "public_id",
+    "reference",
+    "submission__model_name",
+    "submission__model_version",
+    "submission__organisation__name",
+    "lead__full_name",
+    "lead__email",
+    "window_start",
+    "window_end",
+    "status",
+)
+# A ticket as its list, the case's panel and the case's timeline show it (never the credential).
+TICKET_LIST_FIELDS = (
+    "public_id",
+    "reference",
+    "assessment__reference",
+    "assessment__window_end",
+    "assessment__submission__model_name",
+    "assessment__submission__model_version",
+    "assessment__submission__organisation__name",
+    "kind",
+    "status",
+    "requested_by__full_name",
+    "requested_by__email",
+    "requested_at",
+    "wanted_from",
+    "wanted_to",
+    "starts_at",
+    "ends_at",
+    "ended_at",
+    "end_reason",
+)
+
+
+def _assessment_count() -> Coalesce:
+    # A correlated count, evaluated for the rows of the page only; a join with GROUP BY would count
+    # the assessments of every submission before the page is cut, and again to count the list.
+    per_submission = (
+        Assessment.objects.filter(submission=OuterRef("pk")).order_by().values("submission").annotate(n=Count("pk"))
+    )
+    return Coalesce(Subquery(per_submission.values("n")), 0)
+
 
 def submission_list(*, user: Any, q: str = "", organisation: str = "") -> QuerySet[ModelSubmission]:
-    qs = scope(ModelSubmission.objects.all(), user).select_related("organisation", "agreement")
+    """The submissions ``user`` may see, newest first (submission_created_sort_idx), with their number of cases."""
+    qs = scope(ModelSubmission.objects.all(), user).select_related("organisation").only(*SUBMISSION_LIST_FIELDS)
     if q:
         qs = qs.filter(Q(model_name__icontains=q) | Q(model_version__icontains=q) | Q(reference__icontains=q))
     if organisation:
         qs = qs.filter(organisation__public_id=organisation)
-    return qs.annotate(n_assessments=Count("assessments", distinct=True)).order_by("-created_at")
+    return qs.annotate(n_assessments=_assessment_count()).order_by("-created_at")
 
 
 def assessment_list(*, user: Any, status: str = "", q: str = "") -> QuerySet[Assessment]:
-    qs = scope(Assessment.objects.all(), user).select_related("submission__organisation", "lead")
+    """The cases ``user`` may see, latest window first (assessment_window_sort_idx, or
+    assessment_status_sort_idx under the status filter)."""
+    qs = (
+        scope(Assessment.objects.all(), user)
+        .select_related("submission__organisation", "lead")
+        .only(*ASSESSMENT_LIST_FIELDS)
+    )
     if status:
         qs = qs.filter(status=status)
     if q:
@@ -40,11 +102,13 @@ def assessment_list(*, user: Any, status: str = "", q: str = "") -> QuerySet[Ass
 
 
 def ticket_list(*, user: Any, status: str = "", assessment: Assessment | None = None) -> QuerySet[AccessTicket]:
-    # Never selects more than the list shows: the credential column is left out on purpose.
+    """The tickets ``user`` may see, newest request first (ticket_requested_sort_idx, or
+    ticket_status_sort_idx under the status filter)."""
+    # Never selects more than the list shows: the credential column above all is left out on purpose.
     qs = (
         scope(AccessTicket.objects.all(), user)
         .select_related("assessment__submission__organisation", "requested_by")
-        .defer("credential_ciphertext")
+        .only(*TICKET_LIST_FIELDS)
     )
     if status:
         qs = qs.filter(status=status)
