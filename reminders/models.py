@@ -69,6 +69,10 @@ class Deadline(models.Model):
         ]
         indexes = [
             models.Index(fields=["due_at"], condition=models.Q(is_open=True), name="deadline_open_due_idx"),
+            # The API's deadline list is cursor-paged by due date or kind, with the public id to break
+            # ties: each page seeks in one of these and reads one page, whatever the filters on is_open.
+            models.Index(fields=["due_at", "public_id"], name="deadline_due_idx"),
+            models.Index(fields=["kind", "public_id"], name="deadline_kind_idx"),
             # The scan asks "open deadlines whose next reminder is due": this partial index holds only
             # deadlines with something left to send, so the scan's cost follows what is due.
             models.Index(
@@ -80,6 +84,19 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.title} ({self.due_at:%Y-%m-%d})"
+
+
+def deadline_involves(user_id: int) -> models.Q:
+    """Deadlines that remind ``user_id`` or escalate to them, as a filter.
+
+    One correlated ``EXISTS`` per through table rather than JOINs: a join yields one row per
+    matching person and needs a DISTINCT (a hash over every selected column) to fold them back, and
+    keeps the planner from walking an index on the sort key and stopping after one page.
+    """
+    this_deadline = models.OuterRef("pk")
+    reminds = Deadline.recipients.through.objects.filter(user_id=user_id, deadline_id=this_deadline)
+    escalates = Deadline.escalate_to.through.objects.filter(user_id=user_id, deadline_id=this_deadline)
+    return models.Q(models.Exists(reminds)) | models.Q(models.Exists(escalates))
 
 
 class DeliveryStatus(models.TextChoices):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.permissions import Actor, rule, scoper
+from reminders.models import deadline_involves
 
 # A deadline is seen by the people it reminds and those it escalates to; programme admins see all.
 
@@ -18,7 +19,7 @@ from accounts.permissions import Actor, rule, scoper
 def _deadlines(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_admin:
         return qs
-    return qs.filter(Q(recipients__id=actor.user_id) | Q(escalate_to__id=actor.user_id)).distinct()
+    return qs.filter(deadline_involves(actor.user_id))
 
 
 @rule("delivery.retry")
