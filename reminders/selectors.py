@@ -9,21 +9,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.permissions import actor_for, scope
-from reminders.models import Deadline, EmailPreference, Notification, ReminderPreference
+from reminders.models import Deadline, EmailPreference, Notification, ReminderPreference, deadline_involves
 
 
 def deadlines_for_person(user: Any) -> QuerySet[Deadline]:
-    """Open deadlines the user must act on or is told about when overdue — their own, even for admins.
+    """Open deadlines the user must act on or is told about when overdue — their own, even for admins —
+    soonest first.
 
     Intersected with the policy's scope, so a person who lost their membership sees nothing.
     """
-    own = Q(recipients=user) | Q(escalate_to=user)
-    ids = Deadline.objects.filter(own, is_open=True).values("pk")
-    return scope(Deadline.objects.filter(pk__in=ids), user).select_related("organisation").order_by("due_at")
+    own = Deadline.objects.filter(deadline_involves(user.pk), is_open=True)
+    return scope(own, user).order_by("due_at", "pk")
 
 
 @dataclass
@@ -36,15 +38,51 @@ class DeadlineRow:
         return self.days_left < 0
 
 
-def my_deadlines(*, user: Any, show: str = "all", now: datetime | None = None) -> list[DeadlineRow]:
-    """The user's open deadlines with days left; ``show`` is all, upcoming or overdue."""
+@dataclass
+class DeadlinePage:
+    """One page of My deadlines: its rows, the page (for the page links) and how many of all the
+    deadlines shown by the filter are overdue."""
+
+    page_obj: Page
+    rows: list[DeadlineRow]
+    overdue_count: int
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count, which was taken together with another figure in one query."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+# What the My deadlines table shows of each deadline.
+MY_DEADLINES_COLUMNS = ("due_at", "title", "url", "kind", "organisation__name")
+
+
+def my_deadlines(
+    *, user: Any, show: str = "all", page: Any = None, per_page: int = 50, now: datetime | None = None
+) -> DeadlinePage:
+    """The ``page``-th page of the user's open deadlines with days left; ``show`` is all, upcoming or
+    overdue. Two queries whatever the number of deadlines: one COUNT of the rows and of the overdue
+    ones, and one that reads the page's rows (only the columns shown). A missing or out-of-range
+    ``page`` gives the nearest page, as every list does.
+    """
     now = now or timezone.now()
     qs = deadlines_for_person(user)
     if show == "upcoming":
         qs = qs.filter(due_at__gte=now)
     elif show == "overdue":
         qs = qs.filter(due_at__lt=now)
-    return [DeadlineRow(deadline=deadline, days_left=days_until(deadline.due_at, now)) for deadline in qs]
+    counts = qs.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    shown = qs.select_related("organisation").only(*MY_DEADLINES_COLUMNS)
+    page_obj = _CountedPaginator(shown, per_page, count=counts["total"]).get_page(page)
+    rows = [DeadlineRow(deadline=d, days_left=days_until(d.due_at, now)) for d in page_obj.object_list]
+    return DeadlinePage(page_obj=page_obj, rows=rows, overdue_count=counts["overdue"])
 
 
 def days_until(due_at: datetime, now: datetime) -> int:
@@ -104,7 +142,8 @@ def calendar_feed(user: Any) -> bytes:
     calendar.add("x-wr-calname", "Review Portal deadlines")
     calendar.add("x-published-ttl", "PT1H")
     stamp = timezone.now()
-    for deadline in deadlines_for_person(user):
+    feed = deadlines_for_person(user).only("public_id", "kind", "title", "url", "due_at", "revision", "updated_at")
+    for deadline in feed:
         event = Event()
         event.add("uid", f"{deadline.public_id}@review-portal")
         event.add("dtstamp", stamp)

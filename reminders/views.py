@@ -29,18 +29,17 @@ def my_deadlines(request):
     show = request.GET.get("show", "all")
     if show not in SHOW_CHOICES:
         show = "all"
-    rows = selectors.my_deadlines(user=request.user, show=show)
-    page_obj = Paginator(rows, 50).get_page(request.GET.get("page"))
+    listing = selectors.my_deadlines(user=request.user, show=show, page=request.GET.get("page"))
     return render(
         request,
         "reminders/my_deadlines.html",
         {
-            "page_obj": page_obj,
-            "rows": page_obj.object_list,
+            "page_obj": listing.page_obj,
+            "rows": listing.rows,
             "show": show,
             "show_choices": SHOW_CHOICES,
             "query_string": urlencode({"show": show}),
-            "overdue_count": sum(1 for row in rows if row.is_overdue),
+            "overdue_count": listing.overdue_count,
         },
     )
 
