@@ -19,7 +19,12 @@ from rest_framework.response import Response
 from accounts.permissions import ScopedObjectMixin, get_object_for, scope
 from assessments.models import Assessment
 from audit.downloads import file_response
-from core.api_defaults import FileDownloadNegotiation, PortalJSONParser, PortalMultiPartParser
+from core.api_defaults import (
+    FileDownloadNegotiation,
+    PortalCursorPagination,
+    PortalJSONParser,
+    PortalMultiPartParser,
+)
 from findings import services
 from findings.api import serializers as s
 from findings.models import Finding, FindingComment, FindingEvidence
@@ -43,6 +48,7 @@ class FindingViewSet(
     search_fields = ["title", "summary"]
     ordering_fields = ["created_at", "response_due_at", "severity_rank", "reference"]
     ordering = ["severity_rank", "-created_at"]
+    pagination_class = PortalCursorPagination
     policy_actions = {
         "create": "finding.create",
         "update": "finding.edit",

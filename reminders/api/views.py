@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import ScopedObjectMixin, scope
+from core.api_defaults import PortalCursorPagination
 from reminders import services
 from reminders.api.serializers import DeadlineSerializer, NotificationSerializer
 from reminders.models import Deadline, DeadlineKind, Notification
@@ -55,6 +56,7 @@ class DeadlineViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
     search_fields = ["title"]
     ordering_fields = ["due_at", "kind"]
     ordering = ["due_at"]
+    pagination_class = PortalCursorPagination
     policy_actions: dict[str, str] = {}
 
     def get_queryset(self):
@@ -69,6 +71,7 @@ class NotificationViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.Retri
     filterset_fields: list[str] = []
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
+    pagination_class = PortalCursorPagination
     policy_actions = {"read": "notification.read", "read_all": "notification.read_all"}
 
     def get_queryset(self):
