@@ -72,8 +72,11 @@ class SubmissionForm(ConfiguredForm):
 
 
 def _centre_staff() -> Any:
-    return User.objects.filter(is_active=True, membership__role__in=[Role.EVALUATOR, Role.LEAD_EVALUATOR]).order_by(
-        "full_name"
+    # The team choices are labelled with each person's role: fetch the membership with them.
+    return (
+        User.objects.filter(is_active=True, membership__role__in=[Role.EVALUATOR, Role.LEAD_EVALUATOR])
+        .select_related("membership")
+        .order_by("full_name")
     )
 
 
