@@ -77,8 +77,8 @@ class PortalCursorPagination(CursorPagination):
     The order is the list's sort key (the view's ``ordering`` or the client's ``?ordering=``) plus the
     view's public id (its ``lookup_field``, unique) as the tiebreaker. A cursor holds the sort key of
     the row a page starts after, so every page is one query that seeks in the sort key's index and
-    reads one page of rows, however deep: no COUNT, no OFFSET. A cursor that does not fit the list's
-    order (edited, or from another ordering) is a 404, as DRF answers for an invalid cursor.
+    reads one page of rows, however deep: no COUNT, no OFFSET. A cursor that cannot be read, or was
+    made for another ``?ordering=``, is a 404, as DRF answers for an invalid cursor.
     """
 
     page_size_query_param = "page_size"
@@ -161,8 +161,13 @@ class PortalCursorPagination(CursorPagination):
     def _position(self, row: Any) -> list[Any]:
         return [getattr(row, key.name) for key in self.keys]
 
+    def _order(self) -> str:
+        """The order a cursor was made for, carried in it: a cursor used with another ``?ordering=``
+        would otherwise be read as a position in the wrong columns."""
+        return ",".join(f"-{key.name}" if key.descending else key.name for key in self.keys)
+
     def _link(self, position: list[Any], *, backwards: bool) -> str:
-        body = {"p": [_to_json(value) for value in position], **({"r": 1} if backwards else {})}
+        body = {"o": self._order(), "p": [_to_json(value) for value in position], **({"r": 1} if backwards else {})}
         token = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).decode()
         return replace_query_param(self.base_url, self.cursor_query_param, token)
 
@@ -173,8 +178,10 @@ class PortalCursorPagination(CursorPagination):
         try:
             body = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
             raw, backwards = body["p"], body.get("r", 0)
-            if not isinstance(raw, list) or len(raw) != len(self.keys) or backwards not in (0, 1):
-                raise ValueError("cursor does not fit this list's order")
+            if body["o"] != self._order() or not isinstance(raw, list) or len(raw) != len(self.keys):
+                raise ValueError("the cursor was made for another order")
+            if backwards not in (0, 1):
+                raise ValueError("the cursor's direction is unknown")
             position = [self._value(key, value) for key, value in zip(self.keys, raw, strict=True)]
         except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error, DjangoValidationError):
             raise NotFound(self.invalid_cursor_message) from None
