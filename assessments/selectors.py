@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import Organisation
 from accounts.permissions import actor_for, scope
 from assessments.models import AccessTicket, Assessment, CredentialReveal, ModelSubmission
 from assessments.states import UNGRANTED_TICKET_STATUSES, TicketStatus
@@ -93,11 +94,12 @@ def assessment_list(*, user: Any, status: str = "", q: str = "") -> QuerySet[Ass
     if status:
         qs = qs.filter(status=status)
     if q:
-        qs = qs.filter(
-            Q(reference__icontains=q)
-            | Q(submission__model_name__icontains=q)
-            | Q(submission__organisation__name__icontains=q)
-        )
+        # The model and company names are matched in their own (small) tables first, so the list
+        # keeps walking its sort index and tests each case against that set, instead of joining
+        # and filtering every case before it can sort.
+        companies = Organisation.objects.filter(name__icontains=q).values("pk")
+        named = ModelSubmission.objects.filter(Q(model_name__icontains=q) | Q(organisation__in=companies))
+        qs = qs.filter(Q(reference__icontains=q) | Q(submission__in=named.values("pk")))
     return qs.order_by("-window_start")
 
 
