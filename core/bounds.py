@@ -36,6 +36,9 @@ ENDPOINT = 500  # where the access is (a URL or a location)
 SUMMARY = 2_000  # a finding's summary: two or three sentences the report leads with
 NOTE = 5_000  # reasons, decision notes, justifications, instructions, comments, open points, attendee lists
 BODY = 50_000  # finding details, reproduction steps, responses, meeting minutes, proposals, clause text
+# Never typed: the stored HTML rendering of a BODY text. Markdown that would render longer than this
+# is shown as plain paragraphs instead, which for a BODY text always fit (escaping at most sextuples it).
+RENDERED_BODY = 10 * BODY
 
 # A credential (API key, token, key file) is checked in bytes before it is encrypted.
 CREDENTIAL_BYTES = 8 * 1024

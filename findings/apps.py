@@ -9,7 +9,11 @@ class FindingsConfig(AppConfig):
     def ready(self) -> None:
         from assessments.deadlines import lead_follower_register
         from assessments.selectors import timeline_source_register
-        from findings import rules  # noqa: F401 - registers this app's rules and scopers with the policy
+
+        # rules: registers this app's rules and scopers with the policy. tasks: its Celery tasks, in every
+        # process and not only the worker's, since the report service publishes them by name and in eager
+        # mode (tests, development without a worker) they run in this process.
+        from findings import rules, tasks  # noqa: F401
         from findings.deadlines import sync_case_findings
         from findings.selectors import assessment_timeline_findings
 

@@ -21,7 +21,17 @@ source may be invisible in the rendering:
 
 As a last line of defence, ``render_markdown`` compares the words of the source
 with the words of the result; if a word is missing (a construct not foreseen
-above), the whole text is shown as plain text instead.
+above), the whole text is shown as plain text instead; so is text whose rendering would
+be longer than ``bounds.RENDERED_BODY`` (only absurd Markdown, such as thousands of empty
+table cells, expands that much).
+
+**Rendered once.** Pages and reports do not render a finding's Markdown: the
+services that write ``Finding.details`` store its rendering (``details_html``)
+and the ``RENDERER_VERSION`` that made it, in the same transaction as the text.
+So the stored HTML is never stale with respect to the text. After a change to
+this module's output, raise ``RENDERER_VERSION``: rows rendered by an older
+version are rendered on the fly when read (``Finding.details_rendered``) until
+``manage.py findings_render_markdown`` has stored their new rendering.
 """
 
 from __future__ import annotations
@@ -43,7 +53,13 @@ from markdown.inlinepatterns import IMAGE_LINK_RE, LINK_RE, LinkInlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from core.bounds import RENDERED_BODY
+
 logger = logging.getLogger(__name__)
+
+# Raise by one whenever a change here changes the HTML produced for some text (allow-lists,
+# extensions, the faithfulness check): stored renderings of an older version are then redone.
+RENDERER_VERSION = 1
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote",
@@ -175,6 +191,9 @@ def render_markdown(text: str) -> SafeString:
     if missing:
         logger.warning("Markdown would have hidden %d word(s); the text is shown as plain text.", sum(missing.values()))
         return linebreaks(text, autoescape=True)  # escaped here, so safe as it is
+    if len(cleaned) > RENDERED_BODY:
+        logger.warning("Markdown rendered to %d characters; the text is shown as plain text.", len(cleaned))
+        return linebreaks(text, autoescape=True)
     return mark_safe(cleaned)  # noqa: S308 - cleaned by nh3 with an allow-list just above
 
 

@@ -16,11 +16,13 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
-from core.bounds import BODY, NOTE, SUMMARY, TITLE, length_checks
+from core.bounds import BODY, NOTE, RENDERED_BODY, SUMMARY, TITLE, length_checks
 from core.choices import RiskDomain
 from core.files import StoredFile
-from findings.states import RELEASED_STATUSES, FindingStatus
+from findings.markdown import RENDERER_VERSION, render_markdown
+from findings.states import RELEASED_STATUSES, REPORT_JOB_PENDING, FindingStatus, ReportJobStatus
 
 
 class Severity(models.TextChoices):
@@ -84,6 +86,12 @@ class Finding(models.Model):
         max_length=BODY,
         validators=[MaxLengthValidator(BODY)],
     )
+    # ``details`` rendered by findings.markdown, stored by the services in the same transaction as
+    # the text (never stale against it), with the RENDERER_VERSION that made it (0: never rendered).
+    details_html = models.TextField(
+        blank=True, editable=False, max_length=RENDERED_BODY, validators=[MaxLengthValidator(RENDERED_BODY)]
+    )
+    details_rendered_with = models.PositiveSmallIntegerField(default=0, editable=False)
     reproduction_steps = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     recommended_action = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     # Indexed by finding_status_sort_idx, which leads with it.
@@ -145,6 +153,7 @@ class Finding(models.Model):
                 {
                     "summary": SUMMARY,
                     "details": BODY,
+                    "details_html": RENDERED_BODY,
                     "reproduction_steps": BODY,
                     "recommended_action": BODY,
                     "company_response": BODY,
@@ -188,6 +197,13 @@ class Finding(models.Model):
     @property
     def is_withdrawn(self) -> bool:
         return self.status == FindingStatus.WITHDRAWN
+
+    @property
+    def details_rendered(self) -> SafeString:
+        """``details`` as sanitised HTML: the stored rendering, or a fresh one if an older renderer made it."""
+        if self.details_rendered_with == RENDERER_VERSION:
+            return mark_safe(self.details_html)  # noqa: S308 - rendered by render_markdown, which sanitises
+        return render_markdown(self.details)
 
     @property
     def severity_rubric(self) -> str:
@@ -236,3 +252,84 @@ class FindingComment(models.Model):
 
     def __str__(self) -> str:
         return f"{'Internal' if self.internal else 'Shared'} comment on {self.finding_id} by {self.author_id}"
+
+
+# --- Reports built in the background -------------------------------------------------------
+
+
+class ReportKind(models.TextChoices):
+    RELEASED = "released", "Released findings"
+    FULL = "full", "Full report"
+
+
+class ReportJob(models.Model):
+    """A PDF report of an assessment that a Celery worker builds, and its progress.
+
+    Made by ``findings.reports.report_request``; built by ``report_job_build``
+    (the task ``findings.build_report``), which moves it through
+    ``findings.states.REPORT_JOB_MOVES``. ``source_digest`` fingerprints what the
+    report shows at the time it was asked for, so an unchanged case reuses it.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assessment = models.ForeignKey("assessments.Assessment", on_delete=models.CASCADE, related_name="report_jobs")
+    kind = models.CharField(max_length=10, choices=ReportKind.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=ReportJobStatus.choices, default=ReportJobStatus.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    source_digest = models.CharField(max_length=64)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Moves with every step of progress: a pending job whose row has not moved for a while is stuck.
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in ReportKind]), name="reportjob_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in ReportJobStatus]), name="reportjob_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress_done__lte=models.F("progress_total")), name="reportjob_progress_le_total"
+            ),
+        ]
+        # The reuse check: the newest job of a case and kind.
+        indexes = [models.Index(fields=["assessment", "kind", "-created_at"], name="reportjob_case_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.assessment_id} ({self.get_status_display()})"
+
+    @property
+    def released_only(self) -> bool:
+        return self.kind == ReportKind.RELEASED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in REPORT_JOB_PENDING
+
+    @property
+    def is_queued(self) -> bool:
+        return self.status == ReportJobStatus.QUEUED
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == ReportJobStatus.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == ReportJobStatus.FAILED
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class ReportFile(StoredFile):
+    """The PDF a report job produced, kept privately with its SHA-256 like every stored file."""
+
+    job = models.OneToOneField(ReportJob, on_delete=models.CASCADE, related_name="pdf")

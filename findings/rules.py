@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 
 from accounts.permissions import Actor, rule, scoper
 from assessments.rules import case_assessments, case_company_q, of_own_company, on_case
+from findings.models import ReportKind
 from findings.states import RELEASED_STATUSES
 
 
@@ -126,6 +127,19 @@ def _assessment_report(actor: Actor, assessment: Any) -> bool:
     if actor.is_admin:
         return True
     return (actor.is_lead or actor.is_evaluator) and on_case(actor, assessment)
+
+
+@scoper("findings.reportjob")
+def _report_jobs(qs: QuerySet, actor: Actor) -> QuerySet:
+    # The same people as the report itself: the case team and admins see both kinds, the company
+    # only the released-findings report of its own cases (the full one does not exist for it: 404).
+    if actor.is_admin:
+        return qs
+    if actor.is_lead or actor.is_evaluator:
+        return qs.filter(assessment_id__in=case_assessments(actor).values("pk"))
+    if actor.is_liaison:
+        return qs.filter(case_company_q(actor, "assessment__"), kind=ReportKind.RELEASED)
+    return qs.none()
 
 
 @rule("assessment.report_company")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Subquery
@@ -21,6 +21,7 @@ from findings.models import (
     FindingComment,
     FindingEvidence,
     FindingStatus,
+    ReportJob,
     Severity,
 )
 
@@ -102,9 +103,25 @@ def finding_list(*, user: Any, params: dict[str, str] | None = None) -> QuerySet
     return qs.order_by(*SORTS[sort][1])
 
 
+# The assessment page shows this many findings, most severe first, and links to the full list.
+PANEL_SIZE = 25
+# Long texts the panel's table never shows.
+_PANEL_DEFERRED = (
+    "summary",
+    "details",
+    "details_html",
+    "reproduction_steps",
+    "recommended_action",
+    "company_response",
+    "planned_mitigation",
+    "resolution_note",
+    "withdrawn_reason",
+)
+
+
 @dataclass
 class FindingSummary:
-    """What the assessment page shows about its findings."""
+    """What the assessment page shows about its findings: counts of all, and the first ``PANEL_SIZE``."""
 
     findings: list[Finding]
     by_severity: list[tuple[str, str, int]] = field(default_factory=list)  # (value, label, count)
@@ -113,23 +130,30 @@ class FindingSummary:
     overdue: int = 0
     can_create: bool = False
 
-
-def _counts(qs: QuerySet, field_name: str, choices) -> list[tuple[str, str, int]]:
-    counts = dict(qs.order_by().values_list(field_name).annotate(n=Count("pk")))
-    return [(value, label, counts.get(value, 0)) for value, label in choices]
+    @property
+    def has_more(self) -> bool:
+        return self.total > len(self.findings)
 
 
 def assessment_finding_summary(*, user: Any, assessment: Assessment) -> FindingSummary:
-    """Counts by severity and domain and the list of the assessment's findings the user may see (4 queries)."""
+    """Counts by severity and domain (one aggregate query) and the ``PANEL_SIZE`` most severe findings of
+    the assessment that the user may see (one query), whatever the size of the case."""
     qs = scope(Finding.objects.filter(assessment=assessment), user)
-    findings = list(qs.with_related().annotate(severity_rank=SEVERITY_RANK).order_by("severity_rank", "-created_at"))
     now = timezone.now()
+    counts = qs.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(status=FindingStatus.RELEASED, response_due_at__lt=now)),
+        **{f"severity_{value}": Count("pk", filter=Q(severity=value)) for value in Severity.values},
+        **{f"domain_{value}": Count("pk", filter=Q(risk_domain=value)) for value in RiskDomain.values},
+    )
+    page = qs.with_related().defer(*_PANEL_DEFERRED).order_by("severity_order", "-created_at")[:PANEL_SIZE]
+    by_domain = [(value, label, counts[f"domain_{value}"]) for value, label in RiskDomain.choices]
     return FindingSummary(
-        findings=findings,
-        by_severity=_counts(qs, "severity", Severity.choices),
-        by_domain=[c for c in _counts(qs, "risk_domain", RiskDomain.choices) if c[2]],
-        total=len(findings),
-        overdue=sum(1 for f in findings if f.awaits_response and f.response_due_at < now),
+        findings=list(page),
+        by_severity=[(value, label, counts[f"severity_{value}"]) for value, label in Severity.choices],
+        by_domain=[c for c in by_domain if c[2]],
+        total=counts["total"],
+        overdue=counts["overdue"],
         can_create=can(user, "finding.create", assessment),
     )
 
@@ -146,46 +170,83 @@ def finding_files(*, user: Any, finding: Finding) -> list[FindingEvidence]:
 # --- The assessment report -------------------------------------------------------------
 
 
+# Findings per page of the HTML report.
+REPORT_PAGE_SIZE = 100
+
+
 @dataclass
 class AssessmentReport:
+    """A report of an assessment, or one part of it (a page of the HTML report, a part of the PDF).
+
+    ``counts`` and ``total`` cover every finding of the report; ``findings`` only those of this
+    part, most severe first. ``first``: the part opens with the scope, access and counts;
+    ``last``: it ends with the outcome.
+    """
+
     assessment: Assessment
     released_only: bool
-    findings: list[Finding]
-    by_severity: list[tuple[str, str, list[Finding]]]
+    counts: list[tuple[str, str, int]]  # (value, label, count), severities with findings only
+    total: int
     access: list[AccessTicket]
     generated_at: Any
     risk_domain_labels: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    first: bool = True
+    last: bool = True
+
+    @property
+    def by_severity(self) -> list[tuple[str, str, list[Finding]]]:
+        """This part's findings grouped by severity, most severe first: (value, label, findings)."""
+        return [
+            (value, label, items)
+            for value, label in Severity.choices
+            if (items := [f for f in self.findings if f.severity == value])
+        ]
+
+    def part(self, findings: list[Finding], *, first: bool = True, last: bool = True) -> AssessmentReport:
+        return replace(self, findings=findings, first=first, last=last)
 
 
-def assessment_report(*, assessment: Assessment, released_only: bool) -> AssessmentReport:
-    """What the report of ``assessment`` contains; the caller has checked the report permission.
+def report_findings(*, assessment: Assessment, released_only: bool) -> QuerySet[Finding]:
+    """The findings of the report, most severe first: slice it for a page or a part.
 
     The full variant has every finding except withdrawn ones; the company
     variant only findings released to the company.
     """
-    qs = Finding.objects.filter(assessment=assessment).with_related()
+    qs = Finding.objects.filter(assessment=assessment)
     if released_only:
         qs = qs.filter(status__in=RELEASED_STATUSES)
     else:
         qs = qs.exclude(status=FindingStatus.WITHDRAWN)
-    findings = list(qs.annotate(severity_rank=SEVERITY_RANK).order_by("severity_rank", "reference"))
-    by_severity = [
-        (value, label, [f for f in findings if f.severity == value])
-        for value, label in Severity.choices
-        if any(f.severity == value for f in findings)
-    ]
+    return qs.order_by("severity_order", "reference")
+
+
+def assessment_report(*, assessment: Assessment, released_only: bool) -> AssessmentReport:
+    """The report of ``assessment`` without its findings (two queries: the counts and the access given).
+
+    Add the findings of a page or part with ``report.part(list(report_findings(...)[a:b]))``.
+    The caller has checked the report permission.
+    """
+    counts = report_findings(assessment=assessment, released_only=released_only).aggregate(
+        total=Count("pk"), **{value: Count("pk", filter=Q(severity=value)) for value in Severity.values}
+    )
     # Only access actually given: requests and rejections are not access.
     given = AccessTicket.objects.filter(assessment=assessment, status__in=ACCESS_GIVEN_TICKET_STATUSES)
-    access = list(given.order_by("starts_at"))
     return AssessmentReport(
         assessment=assessment,
         released_only=released_only,
-        findings=findings,
-        by_severity=by_severity,
-        access=access,
+        counts=[(value, label, counts[value]) for value, label in Severity.choices if counts[value]],
+        total=counts["total"],
+        access=list(given.order_by("starts_at")),
         generated_at=timezone.now(),
         risk_domain_labels=[RiskDomain(d).label for d in assessment.risk_domains or [] if d in RiskDomain.values],
     )
+
+
+def report_job_latest(*, user: Any, assessment: Assessment, kind: str) -> ReportJob | None:
+    """The newest background build of this report that the user may see, if any."""
+    jobs = scope(ReportJob.objects.filter(assessment=assessment, kind=kind), user)
+    return jobs.select_related("pdf").order_by("-created_at").first()
 
 
 def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> list[TimelineEntry]:

@@ -28,6 +28,7 @@ from core.errors import RuleViolation, TransitionNotAllowed
 from core.files import EVIDENCE_KINDS, validate_upload
 from core.references import save_with_reference
 from findings.deadlines import finding_deadline_specs
+from findings.markdown import RENDERER_VERSION, render_markdown
 from findings.models import EvidenceSide, Finding, FindingComment, FindingEvidence, Severity
 from findings.states import EDITABLE_STATUSES, FINDING_MOVES, FindingStatus
 from reminders.services import deadline_sync
@@ -143,6 +144,11 @@ def _attach_files(
     return stored
 
 
+def _rendered_details(details: str) -> dict[str, Any]:
+    """The stored rendering of ``details`` (see findings.markdown): written with the text, never after it."""
+    return {"details_html": str(render_markdown(details)), "details_rendered_with": RENDERER_VERSION}
+
+
 def _sync_deadlines(finding: Finding) -> None:
     deadline_sync(owner=finding, specs=finding_deadline_specs(finding))
 
@@ -201,8 +207,9 @@ def finding_create(
         "recommended_action": recommended_action or "",
     }
     _check_text_fields(data)
+    rendered = _rendered_details(data["details"])
     with transaction.atomic():
-        finding = save_with_reference(Finding(assessment=assessment, author=actor, **data), "FND")
+        finding = save_with_reference(Finding(assessment=assessment, author=actor, **data, **rendered), "FND")
         audit_record(
             actor=actor,
             action="create",
@@ -228,6 +235,8 @@ def finding_update(
             "These fields cannot be changed here.", errors={k: ["This field cannot be changed."] for k in unknown}
         )
     _check_text_fields(data)
+    # Rendered before the row is locked, so the lock is held for the write only.
+    rendered = _rendered_details(data["details"] or "") if "details" in data else {}
     with transaction.atomic():
         finding = _locked_for(
             actor,
@@ -242,7 +251,10 @@ def finding_update(
             setattr(finding, key, value if value is not None else "")
         changes = diff_fields(before, {k: getattr(finding, k) for k in data})
         if changes:
-            finding.save(update_fields=[*changes, "updated_at"])
+            derived = rendered if "details" in changes else {}
+            for key, value in derived.items():
+                setattr(finding, key, value)
+            finding.save(update_fields=[*changes, *derived, "updated_at"])
             audit_record(
                 actor=actor,
                 action="change",
@@ -280,6 +292,30 @@ def finding_evidence_add(
         return _attach_files(
             finding=finding, files=files, side=EvidenceSide.CENTRE, actor=actor, field=field, request=request
         )
+
+
+def finding_details_render_stale(*, batch_size: int = 500) -> int:
+    """Store a fresh rendering of every finding whose ``details_html`` an older renderer made (or none).
+
+    For after a change of ``findings.markdown.RENDERER_VERSION`` and for rows written around the
+    services (bulk loads). Each batch is its own transaction and re-reads the text under a row lock,
+    so an edit made meanwhile is never overwritten with the rendering of the text before it.
+    Returns how many findings were rendered; running it again finds none left.
+    """
+    stale = Finding.objects.exclude(details_rendered_with=RENDERER_VERSION).order_by("pk")
+    done = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(stale.filter(pk__gt=last_pk).select_for_update().only("pk", "details")[:batch_size])
+            if not rows:
+                return done
+            for row in rows:
+                for key, value in _rendered_details(row.details).items():
+                    setattr(row, key, value)
+            Finding.objects.bulk_update(rows, ["details_html", "details_rendered_with"])
+        done += len(rows)
+        last_pk = rows[-1].pk
 
 
 # --- Review and release ---------------------------------------------------------------

@@ -53,3 +53,25 @@ FINDING_MOVES: dict[str, Move] = {
     ),
     "withdraw": Move("Withdraw", OPEN_FINDING_STATUSES, FindingStatus.WITHDRAWN, "finding.withdraw", needs_reason=True),
 }
+
+
+# --- A report built in the background ------------------------------------------------------
+
+
+class ReportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Being built"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+# Still to be built: the page refreshes itself and a new request for the same report joins it.
+REPORT_JOB_PENDING = (ReportJobStatus.QUEUED, ReportJobStatus.RUNNING)
+
+REPORT_JOB_MOVES: dict[str, Move] = {
+    # The worker claims a queued job (a conditional UPDATE), so a redelivered message builds nothing twice.
+    "start": Move("Start building", (ReportJobStatus.QUEUED,), ReportJobStatus.RUNNING, None),
+    "finish": Move("Finish", (ReportJobStatus.RUNNING,), ReportJobStatus.DONE, None),
+    # A build that raised, or a message the broker refused.
+    "fail": Move("Fail", REPORT_JOB_PENDING, ReportJobStatus.FAILED, None),
+}

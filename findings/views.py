@@ -6,30 +6,31 @@ action is checked by the policy (refused → 403), inside the services too.
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
-from accounts.permissions import get_object_for
+from accounts.permissions import get_object_for, require
 from assessments.models import Assessment
 from audit.downloads import file_response
 from core.choices import RiskDomain
 from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
 from core.pagination import paginate
-from findings import forms, selectors, services
+from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for
-from findings.models import Finding, FindingEvidence, Severity
+from findings.models import Finding, FindingEvidence, ReportFile, ReportJob, ReportKind, Severity
 from findings.states import EDITABLE_STATUSES, FINDING_MOVES, FindingStatus
 
 LIST_PAGE_SIZE = 25
+# How often the page of a report being built reloads itself.
+REPORT_JOB_REFRESH_SECONDS = 3
 
 
 def _finding(request, reference: str, action: str | None = None) -> Finding:
@@ -273,32 +274,100 @@ def evidence_download(request, public_id):
 # --- The assessment report -------------------------------------------------------------------
 
 
+def _report_kind(released_only: bool) -> str:
+    return ReportKind.RELEASED if released_only else ReportKind.FULL
+
+
 @login_required
 @require_GET
 def assessment_report(request, assessment_reference: str, released_only: bool = False, fmt: str = "html"):
+    """The report, one page of ``REPORT_PAGE_SIZE`` findings at a time; its PDF at once when short,
+    else a page that offers to build it in the background."""
     assessment = _assessment(request, assessment_reference)
     # A liaison may only have the released-findings variant; the full one is refused outright.
     services.assessment_report_export(
         actor=request.user, assessment=assessment, released_only=released_only, fmt=fmt, request=request
     )
     report = selectors.assessment_report(assessment=assessment, released_only=released_only)
-    context = {"report": report, "assessment": assessment}
+    direct = reports.report_is_direct(report.total)
     if fmt == "pdf":
-        return _pdf_response(request, context, assessment, released_only)
+        if not direct:
+            latest = selectors.report_job_latest(
+                user=request.user, assessment=assessment, kind=_report_kind(released_only)
+            )
+            return render(
+                request, "findings/report_build.html", {"report": report, "assessment": assessment, "latest": latest}
+            )
+        return _pdf_response(assessment, released_only)
+    paginator = Paginator(
+        selectors.report_findings(assessment=assessment, released_only=released_only), selectors.REPORT_PAGE_SIZE
+    )
+    paginator.count = report.total  # counted with the severities by the report's aggregate: no second COUNT
+    page_obj = paginator.get_page(request.GET.get("page"))
+    context = {
+        "report": report.part(list(page_obj.object_list)),
+        "assessment": assessment,
+        "pdf_direct": direct,
+        "page_obj": page_obj,
+        "query_string": "",
+    }
     return render(request, "findings/report.html", context)
 
 
-def _pdf_response(request, context: dict, assessment: Assessment, released_only: bool) -> HttpResponse:
-    from xhtml2pdf import pisa
-
-    html = render_to_string("findings/report_pdf.html", context, request=request)
-    buffer = BytesIO()
-    result = pisa.CreatePDF(html, dest=buffer, encoding="utf-8")
-    if result.err:
-        raise RuntimeError("The PDF report could not be produced.")
-    suffix = "-released" if released_only else ""
-    response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{assessment.reference}-report{suffix}.pdf"'
+def _pdf_response(assessment: Assessment, released_only: bool) -> HttpResponse:
+    data = reports.report_pdf_build(assessment=assessment, released_only=released_only)
+    response = HttpResponse(data, content_type="application/pdf")
+    filename = reports.report_file_name(assessment, released_only)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def report_build(request, assessment_reference: str, released_only: bool = False):
+    """Ask for the PDF to be built in the background, then follow it on the job's page."""
+    assessment = _assessment(request, assessment_reference)
+    job = reports.report_request(
+        actor=request.user, assessment=assessment, kind=_report_kind(released_only), request=request
+    )
+    return redirect("findings:report_job", public_id=job.public_id)
+
+
+def _report_job(request, public_id) -> ReportJob:
+    job = get_object_for(
+        request.user,
+        ReportJob.objects.select_related("assessment__submission__organisation", "requested_by"),
+        public_id=public_id,
+    )
+    require(request.user, reports.report_action(job.kind), job.assessment, "You cannot have this report.")
+    return job
+
+
+@login_required
+@require_GET
+def report_job(request, public_id):
+    """A background build: its progress (the page refreshes itself while it runs), then the download."""
+    job = _report_job(request, public_id)
+    stalled = job.is_pending and job.updated_at < timezone.now() - reports.STALLED_AFTER
+    context = {
+        "job": job,
+        "assessment": job.assessment,
+        "stalled": stalled,
+    }
+    response = render(request, "findings/report_job.html", context)
+    if job.is_pending and not stalled:
+        # A Refresh header reloads the page without any script (the CSP allows none inline).
+        response["Refresh"] = str(REPORT_JOB_REFRESH_SECONDS)
+    return response
+
+
+@login_required
+@require_GET
+def report_job_download(request, public_id):
+    job = _report_job(request, public_id)
+    stored = ReportFile.objects.filter(job=job).first() if job.is_done else None
+    if stored is None:
+        raise Http404("The PDF is not ready.")
+    return file_response(request, stored, case_ref=job.assessment.reference)

@@ -36,6 +36,10 @@ def _case(w):
     return {"assessment_reference": w.case.reference}
 
 
+def _job(name):
+    return lambda w: {"public_id": getattr(w, name).public_id}
+
+
 ROWS = [
     Row("findings:list", expect=ANY_MEMBER),
     Row("findings:create", kwargs=_case, expect={**TEAM_ACTION, "liaison_a": 403}),
@@ -86,6 +90,24 @@ ROWS = [
     Row("findings:report_pdf", kwargs=_case, expect=REPORT_FULL),
     Row("findings:report_company", kwargs=_case, expect=REPORT_COMPANY),
     Row("findings:report_company_pdf", kwargs=_case, expect=REPORT_COMPANY),
+    Row(
+        "findings:report_build",
+        method="post",
+        kwargs=_case,
+        expect=expect(302, liaison_a=403, liaison_b=404, evaluator_other=404),
+        note="asks for the PDF and redirects to its job",
+    ),
+    Row(
+        "findings:report_company_build",
+        method="post",
+        kwargs=_case,
+        expect=expect(302, liaison_b=404, evaluator_other=404),
+        note="asks for the PDF and redirects to its job",
+    ),
+    Row("findings:report_job", kwargs=_job("job_full"), expect=CASE_INTERNAL, note="full report"),
+    Row("findings:report_job", kwargs=_job("job_released"), expect=CASE_OBJECT, note="released findings"),
+    Row("findings:report_job_download", kwargs=_job("job_full"), expect=CASE_INTERNAL, note="full report"),
+    Row("findings:report_job_download", kwargs=_job("job_released"), expect=CASE_OBJECT, note="released findings"),
     # --- API ---------------------------------------------------------------------------
     Row("finding-list", expect=expect(200, anonymous=API_ANONYMOUS)),
     Row(
@@ -174,8 +196,8 @@ def _text_file():
 
 def build(w):
     from core.files import EVIDENCE_KINDS, validate_upload
-    from findings.models import EvidenceSide, FindingEvidence, FindingStatus
-    from findings.tests.factories import FindingFactory, released_finding
+    from findings.models import EvidenceSide, FindingEvidence, FindingStatus, ReportKind
+    from findings.tests.factories import FindingFactory, released_finding, report_job_done
 
     w.f_draft = FindingFactory(assessment=w.case, author=w.evaluator, title="Draft finding")
     w.f_in_review = FindingFactory(
@@ -200,6 +222,8 @@ def build(w):
 
     w.evidence_draft = evidence(w.f_draft)
     w.evidence_released = evidence(w.f_released)
+    w.job_full = report_job_done(w.case, ReportKind.FULL, requested_by=w.lead)
+    w.job_released = report_job_done(w.case, ReportKind.RELEASED, requested_by=w.lead)
 
 
 # The Django admin (see tests/authz.py): every model's change page and every action.

@@ -46,3 +46,34 @@ class CommentFactory(factory.django.DjangoModelFactory):
 
     body = "A comment."
     internal = True
+
+
+def report_job_done(assessment, kind, *, requested_by, content: bytes = b"%PDF-1.4 a report\n"):
+    """A report job that a worker finished, with its stored file."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from findings.models import ReportFile, ReportJob, ReportJobStatus
+
+    job = ReportJob.objects.create(
+        assessment=assessment,
+        kind=kind,
+        requested_by=requested_by,
+        status=ReportJobStatus.DONE,
+        progress_done=1,
+        progress_total=1,
+        source_digest="0" * 64,
+        finished_at=timezone.now(),
+    )
+    stored = ReportFile(
+        job=job,
+        original_name=f"{assessment.reference}-report.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=requested_by,
+    )
+    stored.file.save(stored.original_name, ContentFile(content), save=False)
+    stored.save()
+    return job

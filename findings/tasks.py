@@ -1,0 +1,18 @@
+"""Celery tasks of the findings app: thin wrappers that take ids and call one service.
+
+``findings.reports`` publishes them by name (through reminders/queue.py) once its
+transaction commits, and never imports this module. A task claims its job before
+working, so a redelivered message does nothing twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from findings import reports
+
+
+@shared_task(name=reports.BUILD_REPORT, ignore_result=True)
+def build_report(job_id: int) -> str:
+    """Lay out the PDF of a report job part by part, recording progress, and store the file."""
+    return reports.report_job_build(job_id=job_id)
