@@ -17,6 +17,7 @@ from agreements.tests.factories import (
     pdf_bytes,
 )
 from audit.models import AuditEvent
+from tests.query_budgets import BUDGETS
 
 
 def _url(name, agreement, **kwargs):
@@ -56,7 +57,7 @@ def test_list_is_paginated_within_a_query_budget(client_for, lead, company_a, dj
         AgreementFactory(organisation=company_a)
     client = client_for(lead)
     client.get(reverse("agreements:list"))  # warm the session
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(BUDGETS["agreements:list"]["lead"]):
         response = client.get(reverse("agreements:list"))
     assert "Page 1 of 2" in response.text
     assert "25 agreements" in response.text
@@ -284,7 +285,7 @@ def test_detail_page_stays_within_a_query_budget(client_for, lead, liaison_a, co
         AgreementDocumentFactory(agreement=agreement, uploaded_by=lead)
     client = client_for(lead)
     client.get(_url("detail", agreement))
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(BUDGETS["agreements:detail"]["lead"]):
         response = client.get(_url("detail", agreement))
     assert response.status_code == 200
 

@@ -6,6 +6,7 @@ import pytest
 
 from findings.models import Finding, FindingStatus
 from findings.tests.factories import CommentFactory, FindingFactory, released_finding
+from tests.query_budgets import BUDGETS
 
 pytestmark = pytest.mark.django_db
 
@@ -147,5 +148,5 @@ def test_api_list_query_count_is_flat(case, evaluator, lead, client_for, django_
         released_finding(assessment=case, author=evaluator, released_by=lead, title=f"F{i}")
     client = client_for(evaluator)
     client.get(URL)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(BUDGETS["api:finding-list"]["evaluator"]):
         assert len(client.get(URL).json()["results"]) == 20

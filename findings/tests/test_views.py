@@ -14,6 +14,7 @@ from audit.models import AuditEvent
 from findings.markdown import render_markdown
 from findings.models import Finding, FindingEvidence, FindingStatus
 from findings.tests.factories import CommentFactory, FindingFactory, released_finding
+from tests.query_budgets import BUDGETS
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +224,7 @@ def test_list_query_count_stays_flat(case, evaluator, lead, client_for, django_a
         released_finding(assessment=case, author=evaluator, released_by=lead, title=f"F{i}")
     client = client_for(evaluator)
     client.get(reverse("findings:list"))  # warm the session and caches
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(BUDGETS["findings:list"]["evaluator"]):
         response = client.get(reverse("findings:list"))
     assert len(response.context["findings"]) == 25
 

@@ -11,6 +11,7 @@ from icalendar import Calendar
 from reminders.models import Notification, ReminderPreference
 from reminders.services import calendar_token_issue, hash_calendar_token
 from reminders.tests.factories import make_deadline
+from tests.query_budgets import BUDGETS
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
@@ -42,7 +43,7 @@ def test_my_deadlines_query_count_does_not_grow_with_rows(client_for, evaluator,
         for i in range(25):
             make_deadline(due_at=NOW + timedelta(days=i), recipients=[evaluator], title=f"Deadline {i}")
         client = client_for(evaluator)
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(BUDGETS["reminders:my_deadlines"]["evaluator"]):
             response = client.get(reverse("reminders:my_deadlines"))
     assert response.content.decode().count("Deadline ") >= 25
 
@@ -155,6 +156,6 @@ def test_notification_list_query_count_does_not_grow_with_rows(client_for, evalu
         [Notification(recipient=evaluator, title=f"Reminder {i}", url="/deadlines/") for i in range(25)]
     )
     client = client_for(evaluator)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(BUDGETS["reminders:notifications"]["evaluator"]):
         response = client.get(reverse("reminders:notifications"))
     assert response.content.decode().count("Reminder ") >= 25

@@ -1,0 +1,202 @@
+"""How many SQL queries each page and API route may make, per role: the one place budgets live.
+
+``tests/test_query_budgets.py`` loads every view below as each role with N and then 3N rows the
+person may see, and fails when the two counts differ (an N+1) or exceed the budget here. Each
+budget is what the view needs today, measured; lower one when a view gets cheaper, and never raise
+one to let a growing count pass.
+
+Keys are URL names (``namespace:name``); API routes, which the router names without a namespace,
+are written ``api:<basename>-<action>``. Pages are loaded with a signed-in session; API routes too
+(a bearer token costs its own look-up instead of the session's).
+
+Almost every page starts with the same four queries: the session, the user, their membership
+(role and organisation) and the header's unread-notification count. ``EXEMPT`` names the views
+that are not budgeted and why; ``test_every_view_has_a_budget_or_an_exemption`` fails on a view
+that is in neither.
+"""
+
+from __future__ import annotations
+
+# API routes are written with this prefix (``api:finding-list``).
+API_PREFIX = "api:"
+
+# Every signed-in page starts with 8: the session, the user and their membership (3); the header's
+# unread-notification count and the member's organisation (2); and the session saved again so the
+# idle timer restarts (SAVEPOINT, UPDATE, RELEASE: 3). API routes have the same 6 without the
+# header. The comments say what each view adds to those.
+BUDGETS: dict[str, dict[str, int]] = {
+    # The dashboard: one aggregate per card (agreements, submissions, assessments, tickets with what
+    # to act on, findings with what to act on, deadlines overdue and this week).
+    "dashboard": {"admin": 14, "lead": 14, "evaluator": 14, "liaison": 14},
+    # Agreements. List: the count and the page (with each row's open points counted for that page
+    # only), and the company filter's choices. Detail: the agreement; its signatures, open points,
+    # negotiation entries, meetings, versions and documents for the timeline and the panels (some
+    # twice: the timeline and the panel read them apart). Compare: the agreement and its versions.
+    "agreements:list": {"admin": 11, "lead": 11, "evaluator": 11, "liaison": 11},
+    "agreements:detail": {"admin": 19, "lead": 19, "evaluator": 19, "liaison": 19},
+    "agreements:compare": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    # Agreement forms whose choices come from the database: companies; the entries a proposal can
+    # answer; the people who may own an open point (with the point itself when editing).
+    "agreements:create": {"admin": 9, "lead": 9},
+    "agreements:entry_add": {"admin": 10, "lead": 10, "liaison": 10},
+    "agreements:open_point_add": {"admin": 10, "lead": 10, "liaison": 10},
+    "agreements:open_point_edit": {"admin": 11, "lead": 11},
+    # Submissions. List: the count and the page. Detail: the submission and its cases. The form:
+    # the company's agreements to submit under.
+    "assessments:submission_list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "assessments:submission_detail": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "assessments:submission_create": {"liaison": 9},
+    # Assessments. List: the count and the page. Detail: the case and its team; its tickets and
+    # findings (the timeline and the panel each read them); the panel's counts by severity and by
+    # domain; the case's audit history. An evaluator's buttons each ask whether they are on the team
+    # (one EXISTS each); the liaison's history adds the tickets' events. The forms: the submissions
+    # and the centre staff to choose from (and the leads, for an admin).
+    "assessments:list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "assessments:detail": {"admin": 18, "lead": 18, "evaluator": 23, "liaison": 20},
+    "assessments:create": {"admin": 11, "lead": 10},
+    "assessments:edit": {"admin": 11, "lead": 11},
+    # Model-access tickets. List: the count and the page. Detail: the ticket with its case and the
+    # reveals of its credential; an evaluator's buttons each ask whether they are on the team.
+    "assessments:ticket_list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "assessments:ticket_detail": {"admin": 11, "lead": 11, "evaluator": 14, "liaison": 11},
+    # Findings. List: the count and the page. Detail: the finding, its comments and its files; an
+    # evaluator's buttons each ask whether they are on the team. Reports: the case, the audit event
+    # of the export (an INSERT), the findings and the case's tickets.
+    "findings:list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "findings:detail": {"admin": 11, "lead": 11, "evaluator": 15, "liaison": 11},
+    "findings:report": {"admin": 12, "lead": 12, "evaluator": 13},
+    "findings:report_company": {"admin": 12, "lead": 12, "evaluator": 13, "liaison": 12},
+    # Deadlines and notifications. My deadlines: the count and the page. Notifications: the count
+    # and the page beside the header's unread count. The calendar feed is not a signed-in page: the
+    # feed token, the person's membership and the deadlines (3 in all).
+    "reminders:my_deadlines": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "reminders:notifications": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "reminders:calendar_feed": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
+    # The person's API tokens: one query for the list.
+    "api_tokens": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
+    # The API, 6 before the view's own. Lists paged by number: the count and the page; by cursor
+    # (deadlines, findings, notifications): the page alone. Detail routes: the object and the
+    # policy's EXISTS check on it.
+    "api:organisation-list": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
+    "api:organisation-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
+    "api:submission-list": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
+    "api:submission-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
+    "api:access-ticket-list": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
+    "api:access-ticket-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
+    "api:deadline-list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "api:deadline-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
+    "api:notification-list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "api:notification-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
+    # Cases carry their team: one prefetch for the page. The detail reads the case again to
+    # answer (and an evaluator's internal-notes check asks whether they are on the team).
+    "api:assessment-list": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
+    "api:assessment-detail": {"admin": 11, "lead": 11, "evaluator": 12, "liaison": 11},
+    # Agreements carry their signatures (one prefetch). The negotiation record's lists: the
+    # agreement, its signatures, the policy's check, then the one list.
+    "api:agreement-list": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
+    "api:agreement-detail": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
+    "api:agreement-versions": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "api:agreement-compare": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "api:agreement-entries": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "api:agreement-open-points": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "api:agreement-meetings": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "api:agreement-documents": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    # Findings: the page alone (cursor); a finding with its files; a finding's comments.
+    "api:finding-list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "api:finding-detail": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
+    "api:finding-comments": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
+}
+
+# Views with no budget, and why. A form page is exempt when its fields are fixed (nothing on it
+# grows with the data); forms whose choices come from the database are budgeted above.
+_POST_TARGET = "a POST target: it writes and redirects (or answers the object); nothing is listed"
+_FIXED_FORM = "a form about one object with fixed fields; the object's own page is budgeted"
+_DOWNLOAD = "a file download: one object and its file, audited"
+
+EXEMPT: dict[str, str] = {
+    "admin:*": "Django's admin site, outside the portal's pages (who may reach it: tests/test_authorization_matrix.py)",
+    "healthz": "the health check: one query to the database and a ping to the broker",
+    "favicon": "a redirect to a static file",
+    "api-schema": "the OpenAPI document, built from the code without reading any rows",
+    "api-docs": "the Swagger page, a static shell around api-schema",
+    "api:api-root": "the router's list of routes; reads no rows",
+    # Signing in and out, passwords, two-factor set-up and the person's own settings.
+    "login": "the sign-in form; lists nothing",
+    "logout": _POST_TARGET,
+    "password_change": "a form about the signed-in person; lists nothing",
+    "password_change_done": "a confirmation message",
+    "password_reset": "a form for an e-mail address; lists nothing",
+    "password_reset_done": "a confirmation message",
+    "password_reset_confirm": "a form reached from an e-mailed link; lists nothing",
+    "password_reset_complete": "a confirmation message",
+    "twofactor:setup": "the person's own authenticator set-up; lists nothing",
+    "twofactor:verify": "a form for a one-time code; lists nothing",
+    "twofactor:backup_codes": _POST_TARGET,
+    "profile": "a form about the signed-in person; lists nothing",
+    "reminders:preferences": "a form about the signed-in person; lists nothing",
+    "api_token_revoke": _POST_TARGET,
+    "reminders:notifications_read_all": _POST_TARGET,
+    "reminders:notification_read": _POST_TARGET,
+    "reminders:calendar_token_create": _POST_TARGET,
+    "reminders:calendar_token_revoke": _POST_TARGET,
+    # Agreements: forms and moves on one agreement, and its files.
+    "agreements:edit_terms": _FIXED_FORM,
+    "agreements:transition": _FIXED_FORM,
+    "agreements:meeting_add": _FIXED_FORM,
+    "agreements:open_point_resolve": _FIXED_FORM,
+    "agreements:document_upload": _FIXED_FORM,
+    "agreements:sign": _FIXED_FORM,
+    "agreements:signature_due": _FIXED_FORM,
+    "agreements:document_download": _DOWNLOAD,
+    # Cases and tickets: forms and moves on one case or ticket.
+    "assessments:advance": _POST_TARGET,
+    "assessments:close": _FIXED_FORM,
+    "assessments:withdraw": _FIXED_FORM,
+    "assessments:ticket_request": _FIXED_FORM,
+    "assessments:ticket_approve": _FIXED_FORM,
+    "assessments:ticket_reject": _FIXED_FORM,
+    "assessments:ticket_provision": _FIXED_FORM,
+    "assessments:ticket_reveal": _POST_TARGET,
+    "assessments:ticket_revoke": _FIXED_FORM,
+    "assessments:ticket_extend": _FIXED_FORM,
+    "assessments:ticket_extension": _FIXED_FORM,
+    # Findings: forms and moves on one finding, its files, and the report as a PDF.
+    "findings:create": _FIXED_FORM,
+    "findings:edit": _FIXED_FORM,
+    "findings:submit": _FIXED_FORM,
+    "findings:release": _FIXED_FORM,
+    "findings:resolve": _FIXED_FORM,
+    "findings:reopen": _FIXED_FORM,
+    "findings:withdraw": _FIXED_FORM,
+    "findings:respond": _FIXED_FORM,
+    "findings:comment": _POST_TARGET,
+    "findings:evidence_download": _DOWNLOAD,
+    "findings:report_pdf": "a download of the findings:report page as PDF: the same selector and rows",
+    "findings:report_company_pdf": "a download of the findings:report_company page as PDF: the same selector and rows",
+    # The API's writes, moves and file downloads.
+    "api:assessment-advance": _POST_TARGET,
+    "api:assessment-close": _POST_TARGET,
+    "api:assessment-withdraw": _POST_TARGET,
+    "api:access-ticket-approve": _POST_TARGET,
+    "api:access-ticket-extend": _POST_TARGET,
+    "api:access-ticket-extension": _POST_TARGET,
+    "api:access-ticket-provision": _POST_TARGET,
+    "api:access-ticket-reject": _POST_TARGET,
+    "api:access-ticket-reveal": _POST_TARGET,
+    "api:access-ticket-revoke": _POST_TARGET,
+    "api:agreement-document": _DOWNLOAD,
+    "api:agreement-resolve-open-point": _POST_TARGET,
+    "api:agreement-sign": _POST_TARGET,
+    "api:agreement-signature-due": _POST_TARGET,
+    "api:agreement-transition": _POST_TARGET,
+    "api:finding-evidence": _POST_TARGET,
+    "api:finding-file": _DOWNLOAD,
+    "api:finding-release": _POST_TARGET,
+    "api:finding-reopen": _POST_TARGET,
+    "api:finding-resolve": _POST_TARGET,
+    "api:finding-respond": _POST_TARGET,
+    "api:finding-submit": _POST_TARGET,
+    "api:finding-withdraw": _POST_TARGET,
+    "api:notification-read": _POST_TARGET,
+    "api:notification-read-all": _POST_TARGET,
+}
