@@ -139,6 +139,9 @@ def report_pdf_build(
     stamps = _footer_stamps([(float(p.mediabox.width), float(p.mediabox.height)) for p in writer.pages], footer)
     for page, stamp in zip(writer.pages, stamps.pages, strict=True):
         page.merge_page(stamp)
+        page.compress_content_streams()  # merging leaves the page's stream uncompressed: four times the size
+    # Each part carries its own copy of the fonts; keep one.
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
