@@ -25,7 +25,7 @@ from core.forms import form_add_rule_violation
 from core.pagination import paginate
 from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for
-from findings.models import Finding, FindingEvidence, ReportFile, ReportJob, ReportKind, Severity
+from findings.models import Finding, FindingEvidence, ReportJob, ReportKind, Severity
 from findings.states import EDITABLE_STATUSES, FINDING_MOVES, FindingStatus
 
 LIST_PAGE_SIZE = 25
@@ -338,7 +338,7 @@ def report_build(request, assessment_reference: str, released_only: bool = False
 def _report_job(request, public_id) -> ReportJob:
     job = get_object_for(
         request.user,
-        ReportJob.objects.select_related("assessment__submission__organisation", "requested_by"),
+        ReportJob.objects.select_related("assessment__submission__organisation", "requested_by", "pdf"),
         public_id=public_id,
     )
     require(request.user, reports.report_action(job.kind), job.assessment, "You cannot have this report.")
@@ -367,7 +367,7 @@ def report_job(request, public_id):
 @require_GET
 def report_job_download(request, public_id):
     job = _report_job(request, public_id)
-    stored = ReportFile.objects.filter(job=job).first() if job.is_done else None
+    stored = getattr(job, "pdf", None) if job.is_done else None  # None: no file yet
     if stored is None:
         raise Http404("The PDF is not ready.")
     return file_response(request, stored, case_ref=job.assessment.reference)
