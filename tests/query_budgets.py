@@ -61,11 +61,14 @@ BUDGETS: dict[str, dict[str, int]] = {
     "assessments:ticket_detail": {"admin": 11, "lead": 11, "evaluator": 14, "liaison": 11},
     # Findings. List: the count and the page. Detail: the finding, its comments and its files; an
     # evaluator's buttons each ask whether they are on the team. Reports: the case, the audit event
-    # of the export (an INSERT), the findings and the case's tickets.
+    # of the export (an INSERT), one aggregate of the counts by severity, the case's tickets and the
+    # page of findings; an evaluator's access asks whether they are on the team. A PDF build's page:
+    # the job with its case, and its file once built.
     "findings:list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
     "findings:detail": {"admin": 11, "lead": 11, "evaluator": 15, "liaison": 11},
-    "findings:report": {"admin": 12, "lead": 12, "evaluator": 13},
-    "findings:report_company": {"admin": 12, "lead": 12, "evaluator": 13, "liaison": 12},
+    "findings:report": {"admin": 13, "lead": 13, "evaluator": 14},
+    "findings:report_company": {"admin": 13, "lead": 13, "evaluator": 14, "liaison": 13},
+    "findings:report_job": {"admin": 10, "lead": 10, "evaluator": 11, "liaison": 10},
     # Deadlines and notifications. My deadlines: the count and the page. Notifications: the count
     # and the page beside the header's unread count. The calendar feed is not a signed-in page: the
     # feed token, the person's membership and the deadlines (3 in all).
@@ -171,8 +174,13 @@ EXEMPT: dict[str, str] = {
     "findings:respond": _FIXED_FORM,
     "findings:comment": _POST_TARGET,
     "findings:evidence_download": _DOWNLOAD,
-    "findings:report_pdf": "a download of the findings:report page as PDF: the same selector and rows",
-    "findings:report_company_pdf": "a download of the findings:report_company page as PDF: the same selector and rows",
+    # The PDF is a download while the report is short; past that, a page offering to build it in
+    # the background (followed on findings:report_job, budgeted).
+    "findings:report_pdf": _DOWNLOAD,
+    "findings:report_company_pdf": _DOWNLOAD,
+    "findings:report_build": _POST_TARGET,
+    "findings:report_company_build": _POST_TARGET,
+    "findings:report_job_download": _DOWNLOAD,
     # The API's writes, moves and file downloads.
     "api:assessment-advance": _POST_TARGET,
     "api:assessment-close": _POST_TARGET,

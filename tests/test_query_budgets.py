@@ -42,7 +42,8 @@ from agreements.tests.factories import (
 from assessments import services as case_services
 from assessments.tests.factories import AssessmentFactory, ModelSubmissionFactory
 from core.choices import AccessKind
-from findings.models import EvidenceSide, FindingComment, FindingEvidence, FindingStatus
+from findings import reports
+from findings.models import EvidenceSide, FindingComment, FindingEvidence, FindingStatus, ReportKind
 from findings.tests.factories import released_finding
 from reminders.models import Notification
 from reminders.services import calendar_token_issue
@@ -424,6 +425,21 @@ def _full_report(w, user):
 @scenario("findings:report_company")
 def _company_report(w, user):
     return _report("findings:report_company", w)
+
+
+@scenario("findings:report_job")
+def _report_job(w, user):
+    # The page of one background build of the PDF, built; more findings and later builds beside it.
+    _released(w)
+    job = reports.report_request(actor=user, assessment=w.case, kind=ReportKind.RELEASED)
+    reports.report_job_build(job_id=job.pk)
+
+    def add(i):
+        _released(w)
+        reports.report_request(actor=w.lead, assessment=w.case, kind=ReportKind.RELEASED)
+        return "The PDF is ready"
+
+    return Page(_url("findings:report_job", public_id=job.public_id), add, shows=w.case.reference)
 
 
 # Deadlines, notifications, the calendar feed and the person's API tokens.
