@@ -164,7 +164,11 @@ class Finding(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["assessment", "status"]),
+            # A case's findings by status, and a lead's or evaluator's dashboard counts (by status,
+            # and what is theirs to release or their own drafts) from the index alone.
+            models.Index(fields=["assessment", "status", "author"], name="finding_case_status_idx"),
+            # The admin's dashboard count and the list's overdue filter: released, due before now.
+            models.Index(fields=["status", "response_due_at"], name="finding_status_due_idx"),
             # The list's sorts, alone and under each filter it offers (severity filters on severity_order).
             models.Index(fields=["severity_order", "-created_at"], name="finding_severity_sort_idx"),
             models.Index(fields=["status", "severity_order", "-created_at"], name="finding_status_sort_idx"),
@@ -172,6 +176,7 @@ class Finding(models.Model):
             models.Index(fields=["assessment", "severity_order", "-created_at"], name="finding_case_sort_idx"),
             models.Index(fields=["created_at"], name="finding_created_idx"),
             models.Index(fields=["response_due_at", "-created_at"], name="finding_due_sort_idx"),
+            # On PostgreSQL the search of title and summary also has trigram indexes (migration 0005).
         ]
 
     def __str__(self) -> str:
