@@ -1,0 +1,51 @@
+"""Writes of the findings app: one function per change, each checking the actor and the state.
+
+Every function checks the actor through the policy (``require``), checks the
+current status against its move in ``findings.states.FINDING_MOVES``
+(``TransitionNotAllowed`` naming the states), writes, records
+an audit event with the assessment's reference as ``case_ref``, and keeps the
+response deadline in step (``deadline_sync``), all in one transaction. Forms,
+API views and the admin call these and nothing else.
+
+By part: ``base`` (shared limits and helpers), ``recording`` (create, edit, evidence),
+``lifecycle`` (review, release, answer, resolution), ``comments``, ``exports``.
+"""
+
+from findings.services.base import EDITABLE_FIELDS, MAX_FILES_PER_UPLOAD, TEXT_LIMITS, default_response_due
+from findings.services.comments import finding_comment_add
+from findings.services.exports import assessment_report_export
+from findings.services.lifecycle import (
+    finding_release,
+    finding_reopen,
+    finding_resolve,
+    finding_respond,
+    finding_submit_for_review,
+    finding_withdraw,
+)
+from findings.services.recording import (
+    finding_create,
+    finding_details_render_stale,
+    finding_evidence_add,
+    finding_update,
+)
+from findings.states import EDITABLE_STATUSES
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "EDITABLE_STATUSES",
+    "MAX_FILES_PER_UPLOAD",
+    "TEXT_LIMITS",
+    "assessment_report_export",
+    "default_response_due",
+    "finding_comment_add",
+    "finding_create",
+    "finding_details_render_stale",
+    "finding_evidence_add",
+    "finding_release",
+    "finding_reopen",
+    "finding_resolve",
+    "finding_respond",
+    "finding_submit_for_review",
+    "finding_update",
+    "finding_withdraw",
+]

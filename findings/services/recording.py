@@ -1,0 +1,159 @@
+"""Recording and editing a finding, and its evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+
+from accounts.permissions import require
+from assessments.models import Assessment
+from audit.services import audit_record, diff_fields
+from core.errors import RuleViolation, TransitionNotAllowed
+from core.references import save_with_reference
+from findings.markdown import RENDERER_VERSION
+from findings.models import EvidenceSide, Finding, FindingEvidence
+from findings.services.base import EDITABLE_FIELDS, _attach_files, _check_text_fields, _locked_for, _rendered_details
+from findings.states import EDITABLE_STATUSES
+
+# --- Recording and editing ----------------------------------------------------------
+
+
+def finding_create(
+    *,
+    actor: Any,
+    assessment: Assessment,
+    title: str,
+    risk_domain: str,
+    severity: str,
+    summary: str,
+    details: str = "",
+    reproduction_steps: str = "",
+    recommended_action: str = "",
+    evidence: Sequence[Any] = (),
+    request=None,
+) -> Finding:
+    """Record a draft finding on ``assessment`` by an evaluator or lead on its team."""
+    require(actor, "finding.create", assessment, "Only the assessment's lead and team can record findings on it.")
+    if assessment.is_withdrawn:
+        raise TransitionNotAllowed(f"{assessment.reference} was withdrawn; findings can no longer be recorded on it.")
+    data = {
+        "title": title,
+        "risk_domain": risk_domain,
+        "severity": severity,
+        "summary": summary,
+        "details": details or "",
+        "reproduction_steps": reproduction_steps or "",
+        "recommended_action": recommended_action or "",
+    }
+    _check_text_fields(data)
+    rendered = _rendered_details(data["details"])
+    with transaction.atomic():
+        finding = save_with_reference(Finding(assessment=assessment, author=actor, **data, **rendered), "FND")
+        audit_record(
+            actor=actor,
+            action="create",
+            obj=finding,
+            request=request,
+            case_ref=assessment.reference,
+            summary=f"Recorded {finding.severity} {finding.risk_domain} finding “{finding.title}”",
+            changes=diff_fields({}, data),
+        )
+        _attach_files(
+            finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence", request=request
+        )
+    return finding
+
+
+def finding_update(
+    *, actor: Any, finding: Finding, data: dict[str, Any], evidence: Sequence[Any] = (), request=None
+) -> Finding:
+    """Change the text of a finding, and add evidence, while the centre still works on it."""
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise RuleViolation(
+            "These fields cannot be changed here.", errors={k: ["This field cannot be changed."] for k in unknown}
+        )
+    _check_text_fields(data)
+    # Rendered before the row is locked, so the lock is held for the write only.
+    rendered = _rendered_details(data["details"] or "") if "details" in data else {}
+    with transaction.atomic():
+        finding = _locked_for(
+            actor,
+            finding,
+            "finding.edit",
+            "Only the assessment's lead and team can change this finding.",
+            allowed=EDITABLE_STATUSES,
+            verb="edited",
+        )
+        before = {k: getattr(finding, k) for k in data}
+        for key, value in data.items():
+            setattr(finding, key, value if value is not None else "")
+        changes = diff_fields(before, {k: getattr(finding, k) for k in data})
+        if changes:
+            derived = rendered if "details" in changes else {}
+            for key, value in derived.items():
+                setattr(finding, key, value)
+            finding.save(update_fields=[*changes, *derived, "updated_at"])
+            audit_record(
+                actor=actor,
+                action="change",
+                obj=finding,
+                request=request,
+                case_ref=finding.assessment.reference,
+                summary=f"Changed {', '.join(changes)}",
+                changes=changes,
+            )
+        _attach_files(
+            finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence", request=request
+        )
+    return finding
+
+
+def finding_evidence_add(
+    *, actor: Any, finding: Finding, files: Sequence[Any], field: str = "files", request=None
+) -> list[FindingEvidence]:
+    """Attach centre evidence files to a finding the team still works on (draft or in review).
+
+    The same rule as adding evidence on the edit form: the assessment's team
+    only, and only before release. ``field`` names the input in the errors.
+    """
+    if not files:
+        raise RuleViolation("Choose at least one file.", errors={field: ["Choose at least one file."]})
+    with transaction.atomic():
+        finding = _locked_for(
+            actor,
+            finding,
+            "finding.edit",
+            "Only the assessment's lead and team can add evidence to it.",
+            allowed=EDITABLE_STATUSES,
+            verb="given new evidence",
+        )
+        return _attach_files(
+            finding=finding, files=files, side=EvidenceSide.CENTRE, actor=actor, field=field, request=request
+        )
+
+
+def finding_details_render_stale(*, batch_size: int = 500) -> int:
+    """Store a fresh rendering of every finding whose ``details_html`` an older renderer made (or none).
+
+    For after a change of ``findings.markdown.RENDERER_VERSION`` and for rows written around the
+    services (bulk loads). Each batch is its own transaction and re-reads the text under a row lock,
+    so an edit made meanwhile is never overwritten with the rendering of the text before it.
+    Returns how many findings were rendered; running it again finds none left.
+    """
+    stale = Finding.objects.exclude(details_rendered_with=RENDERER_VERSION).order_by("pk")
+    done = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(stale.filter(pk__gt=last_pk).select_for_update().only("pk", "details")[:batch_size])
+            if not rows:
+                return done
+            for row in rows:
+                for key, value in _rendered_details(row.details).items():
+                    setattr(row, key, value)
+            Finding.objects.bulk_update(rows, ["details_html", "details_rendered_with"])
+        done += len(rows)
+        last_pk = rows[-1].pk
