@@ -47,12 +47,12 @@ BUDGETS: dict[str, dict[str, int]] = {
     "assessments:submission_detail": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
     "assessments:submission_create": {"liaison": 9},
     # Assessments. List: the count and the page. Detail: the case and its team; its tickets and
-    # findings (the timeline and the panel each read them); the panel's counts by severity and by
-    # domain; the case's audit history. An evaluator's buttons each ask whether they are on the team
+    # findings (the timeline and the panels each read them); the findings panel's one aggregate of
+    # its counts; the case's audit history. An evaluator's buttons each ask whether they are on the team
     # (one EXISTS each); the liaison's history adds the tickets' events. The forms: the submissions
     # and the centre staff to choose from (and the leads, for an admin).
     "assessments:list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "assessments:detail": {"admin": 18, "lead": 18, "evaluator": 23, "liaison": 20},
+    "assessments:detail": {"admin": 17, "lead": 17, "evaluator": 22, "liaison": 19},
     "assessments:create": {"admin": 11, "lead": 10},
     "assessments:edit": {"admin": 11, "lead": 11},
     # Model-access tickets. List: the count and the page. Detail: the ticket with its case and the
@@ -63,12 +63,12 @@ BUDGETS: dict[str, dict[str, int]] = {
     # evaluator's buttons each ask whether they are on the team. Reports: the case, the audit event
     # of the export (an INSERT), one aggregate of the counts by severity, the case's tickets and the
     # page of findings; an evaluator's access asks whether they are on the team. A PDF build's page:
-    # the job with its case, and its file once built.
+    # the job with its case and its file.
     "findings:list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
     "findings:detail": {"admin": 11, "lead": 11, "evaluator": 15, "liaison": 11},
     "findings:report": {"admin": 13, "lead": 13, "evaluator": 14},
     "findings:report_company": {"admin": 13, "lead": 13, "evaluator": 14, "liaison": 13},
-    "findings:report_job": {"admin": 10, "lead": 10, "evaluator": 11, "liaison": 10},
+    "findings:report_job": {"admin": 9, "lead": 9, "evaluator": 10, "liaison": 9},
     # Deadlines and notifications. My deadlines: the count and the page. Notifications: the count
     # and the page beside the header's unread count. The calendar feed is not a signed-in page: the
     # feed token, the person's membership and the deadlines (3 in all).
