@@ -19,7 +19,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from accounts.admin_base import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, User
 from accounts.permissions import can
 from assessments import services
 from assessments.models import (
@@ -29,6 +29,7 @@ from assessments.models import (
     CredentialReveal,
     ModelSubmission,
 )
+from assessments.selectors import team_candidates
 from audit.services import SECRET_MASK
 from core.choices import RiskDomain
 
@@ -117,9 +118,7 @@ class AssessmentAdmin(PolicyModelAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "team":
-            kwargs["queryset"] = (
-                _centre_staff().filter(membership__role__in=[Role.EVALUATOR, Role.LEAD_EVALUATOR]).order_by("full_name")
-            )
+            kwargs["queryset"] = team_candidates()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="In the portal")

@@ -10,6 +10,7 @@ from accounts.models import Role, User
 from accounts.permissions import scope
 from agreements.models import Agreement
 from assessments.models import AssessmentOutcome, Modality, ModelSubmission
+from assessments.selectors import team_candidates
 from assessments.services.cases import validate_window
 from core import bounds
 from core.choices import AccessKind, RiskDomain
@@ -71,15 +72,6 @@ class SubmissionForm(ConfiguredForm):
         self._configured()
 
 
-def _centre_staff() -> Any:
-    # The team choices are labelled with each person's role: fetch the membership with them.
-    return (
-        User.objects.filter(is_active=True, membership__role__in=[Role.EVALUATOR, Role.LEAD_EVALUATOR])
-        .select_related("membership")
-        .order_by("full_name")
-    )
-
-
 class AssessmentForm(ConfiguredForm):
     """Create (with ``submission``) or change the plan of a case."""
 
@@ -105,7 +97,7 @@ class AssessmentForm(ConfiguredForm):
     def __init__(self, *args: Any, user: Any, assessment: Any = None, **kwargs: Any):
         self.assessment = assessment
         super().__init__(*args, **kwargs)
-        staff = _centre_staff()
+        staff = team_candidates()
         self.fields["team"].queryset = staff
         self.fields["team"].label_from_instance = lambda u: (
             f"{u.full_name or u.email} ({u.membership.get_role_display()})"

@@ -12,7 +12,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Organisation
+from accounts.models import Organisation, Role, User
 from accounts.permissions import actor_for, scope
 from assessments.models import AccessTicket, Assessment, CredentialReveal, ModelSubmission
 from assessments.states import UNGRANTED_TICKET_STATUSES, TicketStatus
@@ -71,6 +71,24 @@ def _assessment_count() -> Coalesce:
         Assessment.objects.filter(submission=OuterRef("pk")).order_by().values("submission").annotate(n=Count("pk"))
     )
     return Coalesce(Subquery(per_submission.values("n")), 0)
+
+
+def team_candidates() -> QuerySet[User]:
+    """The people who may be put on a case's team: active centre evaluators and lead evaluators.
+
+    Each comes with their membership, since choices are labelled with the person's role.
+    The portal's case form and the admin offer the same list; the case services still check
+    every choice.
+    """
+    return (
+        User.objects.filter(
+            is_active=True,
+            membership__organisation__kind=Organisation.Kind.AGENCY,
+            membership__role__in=[Role.EVALUATOR, Role.LEAD_EVALUATOR],
+        )
+        .select_related("membership")
+        .order_by("full_name")
+    )
 
 
 def submission_list(*, user: Any, q: str = "", organisation: str = "") -> QuerySet[ModelSubmission]:
