@@ -79,7 +79,10 @@ class SessionLimitsMiddleware:
             logout(request)
             messages.info(request, "Your session has ended. Please sign in again.")
             return
-        session[SESSION_LAST_SEEN] = now
+        # Written back at most once a SESSION_TOUCH_SECONDS: a changed session costs the page a write
+        # (Django saves only a modified session), and the idle limit needs no finer clock than that.
+        if last_seen is None or now - last_seen >= settings.SESSION_TOUCH_SECONDS:
+            session[SESSION_LAST_SEEN] = now
 
 
 # URL names a signed-in person may reach before passing the second factor.

@@ -138,7 +138,8 @@ LOGOUT_REDIRECT_URL = "login"
 # django-axes counts failed logins and refuses a locked-out login before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, reading the membership and organisation with the user (one query a page, not three).
+    "accounts.backends.PortalModelBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -155,7 +156,11 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "review-portal-demo")
 
 # --- Sessions ---------------------------------------------------------------
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the idle timer restarts on every request
+# The idle timer restarts on every request, but the session row is written at most once a minute
+# (SessionLimitsMiddleware, SESSION_TOUCH_SECONDS): writing it on every request cost each page a
+# transaction. A session may so end up to a minute before the idle limit, never after it.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = 60
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 # __Host- cookies are sent only over HTTPS, to this exact host, for the whole site: no subdomain can set them.

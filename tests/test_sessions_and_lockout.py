@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 import time_machine
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import TEST_PASSWORD
@@ -47,6 +49,22 @@ def test_a_session_idle_past_the_limit_is_logged_out(client, evaluator, settings
         response = client.get(reverse("dashboard"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_requests_within_a_minute_do_not_rewrite_the_session(client, evaluator):
+    with time_machine.travel(START, tick=False) as clock:
+        _login(client, evaluator)
+        key = client.session.session_key
+        client.get(reverse("dashboard"))
+        written = Session.objects.get(session_key=key).expire_date
+        clock.shift(dt.timedelta(seconds=50))
+        with CaptureQueriesContext(connection) as queries:
+            assert _signed_in(client)
+        assert not [q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+        assert Session.objects.get(session_key=key).expire_date == written
+        clock.shift(dt.timedelta(seconds=20))  # more than a minute since the last write
+        assert _signed_in(client)
+        assert Session.objects.get(session_key=key).expire_date == written + dt.timedelta(seconds=70)
 
 
 def test_an_active_session_ends_after_the_absolute_lifetime(client, evaluator, settings):
