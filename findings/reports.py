@@ -32,8 +32,10 @@ from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -57,6 +59,11 @@ PART_SIZE = 100
 # A job still queued or running whose row has not moved for this long is taken to be lost
 # (a worker that died, a message that never arrived): a new request starts another build.
 STALLED_AFTER = timedelta(minutes=10)
+# A built report replaced by a newer build of the same case and kind is kept this long after the newer
+# one finished, for whoever is still downloading it.
+SUPERSEDED_GRACE = timedelta(hours=1)
+# Jobs removed per transaction by the purge: each batch holds its locks briefly.
+PURGE_BATCH = 200
 
 FOOTER_FONT = ("Helvetica", 9)
 FOOTER_POSITION_CM = (2, 1.2)  # from the page's left and bottom edges, inside the @page margin
@@ -272,3 +279,49 @@ def report_job_build(*, job_id: int) -> str:
 def report_is_direct(total: int) -> bool:
     """True when a report of ``total`` findings is built during the request rather than by a worker."""
     return total <= DIRECT_MAX
+
+
+def report_jobs_purge(*, now=None) -> int:
+    """Remove report jobs nobody needs any more, their PDF with them; returns how many were removed.
+
+    A report is made again from the case on request, so a built PDF is a copy, not a record: the
+    case, its findings and the audit trail of who asked for and downloaded each report stay. A job
+    goes when it finished (or was last touched) more than ``REPORT_KEEP_DAYS`` days ago, or when it
+    is a built report that a newer build of the same case and kind replaced over ``SUPERSEDED_GRACE``
+    ago. Its page then answers 404 and asking again builds a fresh one. Each file leaves storage
+    after its row is gone (on commit), so a failure can leave an unreferenced file, never a row
+    pointing at nothing. Run daily by beat (``findings.purge_report_jobs``).
+    """
+    now = now or timezone.now()
+    done = ReportJobStatus.DONE
+    newer = ReportJob.objects.filter(
+        assessment_id=OuterRef("assessment_id"),
+        kind=OuterRef("kind"),
+        status=done,
+        created_at__gt=OuterRef("created_at"),
+        finished_at__lt=now - SUPERSEDED_GRACE,
+    )
+    old = now - timedelta(days=settings.REPORT_KEEP_DAYS)
+    stale = ReportJob.objects.filter(
+        Q(updated_at__lt=old) | Q(status=done, finished_at__isnull=False) & Q(Exists(newer))
+    ).order_by("pk")
+    removed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True)[:PURGE_BATCH])
+            if not batch:
+                break
+            names = list(ReportFile.objects.filter(job_id__in=batch).values_list("file", flat=True))
+            ReportJob.objects.filter(pk__in=batch).delete()
+            storage = ReportFile._meta.get_field("file").storage
+            transaction.on_commit(lambda names=names, storage=storage: _delete_files(storage, names))
+        removed += len(batch)
+    return removed
+
+
+def _delete_files(storage, names: list[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:  # logged and left: an unreferenced file harms nobody, and this runs again tomorrow
+            logger.warning("Could not delete the report file %s.", name, exc_info=True)

@@ -16,3 +16,9 @@ from findings import reports
 def build_report(job_id: int) -> str:
     """Lay out the PDF of a report job part by part, recording progress, and store the file."""
     return reports.report_job_build(job_id=job_id)
+
+
+@shared_task(name="findings.purge_report_jobs", ignore_result=True)
+def purge_report_jobs() -> int:
+    """Remove report jobs (and their PDFs) that are old or replaced by a newer build."""
+    return reports.report_jobs_purge()

@@ -284,6 +284,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600,
         "options": {"expires": 3000},  # the next run does the same work
     },
+    # Reports: built PDFs are copies that can be made again; removing old and replaced ones daily keeps
+    # storage to what people may still download (REPORT_KEEP_DAYS). Any hour will do.
+    "findings-purge-report-jobs": {
+        "task": "findings.purge_report_jobs",
+        "schedule": 24 * 3600,
+        "options": {"expires": 3600},
+    },
 }
 
 # --- Reminders ------------------------------------------------------------------
@@ -299,6 +306,10 @@ REMINDER_OFFSETS_DAYS = sorted({int(d) for d in _offsets}, reverse=True)
 REMINDER_CLAIM_TIMEOUT_MINUTES = env_int("REMINDER_CLAIM_TIMEOUT_MINUTES", 10, minimum=1)
 # UTC hour from which the day's digests (overdue escalation, daily reminder digest) are sent.
 REMINDER_DIGEST_HOUR_UTC = env_int("REMINDER_DIGEST_HOUR_UTC", 12, minimum=0, maximum=23)
+
+# --- Reports --------------------------------------------------------------------
+# Days a PDF report built in the background is kept after it was built (findings.reports.report_jobs_purge).
+REPORT_KEEP_DAYS = env_int("REPORT_KEEP_DAYS", 7, minimum=1, maximum=365)
 
 # --- REST API -----------------------------------------------------------------
 # Personal API tokens (Authorization: Bearer) first, so unauthenticated calls get 401 naming the

@@ -402,3 +402,38 @@ def test_withdrawn_findings_stay_out_of_the_built_report(case, lead, evaluator, 
     FindingFactory(assessment=case, author=evaluator, title="Gone", status=FindingStatus.WITHDRAWN)
     _pages, text = _pdf_text(reports.report_pdf_build(assessment=case, released_only=False))
     assert "Gone" not in text and "Finding 4" in text
+
+
+def test_the_daily_purge_removes_replaced_and_old_builds_with_their_files(
+    case, lead, evaluator, long_report, django_capture_on_commit_callbacks
+):
+    first = reports.report_request(actor=lead, assessment=case, kind=ReportKind.FULL)
+    reports.report_job_build(job_id=first.pk)
+    FindingFactory(assessment=case, author=evaluator, title="A new draft")
+    second = reports.report_request(actor=lead, assessment=case, kind=ReportKind.FULL)
+    reports.report_job_build(job_id=second.pk)
+    first_file = ReportJob.objects.get(pk=first.pk).pdf.file
+    storage, first_name = first_file.storage, first_file.name
+    assert storage.exists(first_name)
+    now = timezone.now()
+
+    # Just replaced: whoever is downloading the older copy still may.
+    assert reports.report_jobs_purge(now=now) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reports.report_jobs_purge(now=now + reports.SUPERSEDED_GRACE + timedelta(minutes=1)) == 1
+    assert list(ReportJob.objects.values_list("pk", flat=True)) == [second.pk]
+    assert not storage.exists(first_name)
+    assert AuditEvent.objects.filter(action="export", case_ref=case.reference).count() == 2  # the trail stays
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reports.report_jobs_purge(now=now + timedelta(days=8)) == 1
+    assert not ReportJob.objects.exists()
+
+
+def test_a_purged_job_page_answers_404_and_asking_again_builds_anew(case, lead, long_report, client_for):
+    job = reports.report_request(actor=lead, assessment=case, kind=ReportKind.FULL)
+    reports.report_job_build(job_id=job.pk)
+    reports.report_jobs_purge(now=timezone.now() + timedelta(days=8))
+    client = client_for(lead)
+    assert client.get(reverse("findings:report_job", args=[job.public_id])).status_code == 404
+    assert reports.report_request(actor=lead, assessment=case, kind=ReportKind.FULL).pk != job.pk
