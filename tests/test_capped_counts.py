@@ -1,0 +1,48 @@
+"""A list's count stops at a cap: past it the list says "more than …" instead of counting every row."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Organisation
+from core.pagination import CappedPaginator
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seven_companies():
+    for i in range(7):
+        Organisation.objects.create(name=f"Company {i}", kind=Organisation.Kind.DEVELOPER)
+    return Organisation.objects.order_by("name")
+
+
+def test_under_the_cap_the_count_is_exact(seven_companies):
+    paginator = CappedPaginator(seven_companies, 3, cap=10)
+    assert (paginator.count, paginator.is_capped, paginator.count_display, paginator.num_pages) == (7, False, "7", 3)
+    assert [o.name for o in paginator.page(3)] == ["Company 6"]
+
+
+def test_past_the_cap_it_says_more_than_and_pages_reach_the_cap(seven_companies):
+    paginator = CappedPaginator(seven_companies, 2, cap=5)
+    assert (paginator.count, paginator.is_capped, paginator.count_display, paginator.num_pages) == (
+        5,
+        True,
+        "more than 5",
+        3,
+    )
+    assert [o.name for o in paginator.page(3)] == ["Company 4"]  # the last page stops at the cap
+
+
+def test_exactly_the_cap_is_not_more_than_it(seven_companies):
+    paginator = CappedPaginator(seven_companies, 2, cap=7)
+    assert (paginator.count, paginator.is_capped, paginator.count_display) == (7, False, "7")
+
+
+def test_the_count_reads_at_most_cap_plus_one_rows_in_one_query(seven_companies):
+    with CaptureQueriesContext(connection) as queries:
+        assert CappedPaginator(seven_companies, 2, cap=4).count == 4
+    (count,) = [q["sql"] for q in queries.captured_queries]
+    assert "COUNT(*)" in count.upper() and "LIMIT 5" in count.upper() and "ORDER BY" not in count.upper()
