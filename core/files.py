@@ -7,6 +7,13 @@
   file is read in chunks, never whole into memory.
 * ``StoredFile`` is the abstract model every uploaded file extends: random
   name outside any web root, original name, type, size, SHA-256, uploader.
+* ``private_storage`` is where those files live: the ``"private"`` entry of
+  ``STORAGES``, an S3-compatible bucket when ``S3_BUCKET`` is set (every web
+  node and worker sees the same files), the folder ``PRIVATE_UPLOAD_ROOT``
+  otherwise. Neither is ever served directly and neither hands out URLs.
+* ``open_verified`` opens a stored file for a download and checks its size and
+  SHA-256 against the row first, so a changed or missing file is refused
+  rather than served.
 
 Serving a download records it in the audit trail, so it lives a layer up, in
 ``audit.downloads.file_response``.
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import uuid
 from dataclasses import dataclass
 
@@ -23,8 +31,11 @@ import filetype
 import pypdf
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 
 # Kind name → (MIME type, extension). Binary kinds are recognised by their magic numbers.
 BINARY_KINDS = {
@@ -58,9 +69,52 @@ _HTML_MARKERS = (b"<!doctype html", b"<html", b"<script", b"<body", b"<iframe", 
 _HEAD_BYTES = 8192
 
 
-def private_storage() -> FileSystemStorage:
-    """Storage under PRIVATE_UPLOAD_ROOT, which no web server serves directly."""
-    return FileSystemStorage(location=settings.PRIVATE_UPLOAD_ROOT, base_url=None)
+PRIVATE_STORAGE_ALIAS = "private"
+_READ_CHUNK = 64 * 1024
+
+
+class PrivateFileSystemStorage(FileSystemStorage):
+    """The folder ``PRIVATE_UPLOAD_ROOT`` (read when used, so a test may point it elsewhere); no URLs."""
+
+    @property
+    def base_location(self) -> str:
+        return str(self._location or settings.PRIVATE_UPLOAD_ROOT)
+
+    @property
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+    def url(self, name: str | None) -> str:
+        raise NotImplementedError("Private files are served only by the permission-checked download views.")
+
+
+class _PrivateStorage(LazyObject):
+    """``storages["private"]``, looked up when first used and again after ``STORAGES`` changes.
+
+    The file fields keep this one object; what it stands for follows the settings, as Django's own
+    ``default_storage`` does, so tests can switch between the folder and the object store.
+    """
+
+    def _setup(self) -> None:
+        self._wrapped = storages[PRIVATE_STORAGE_ALIAS]
+
+
+_private = _PrivateStorage()
+
+
+def private_storage() -> Storage:
+    """Where uploaded and generated files live: the ``"private"`` entry of ``STORAGES``.
+
+    The file fields name this function (and so do their migrations); the backend behind it is
+    chosen by the settings: S3 when ``S3_BUCKET`` is set, ``PRIVATE_UPLOAD_ROOT`` otherwise.
+    """
+    return _private
+
+
+@receiver(setting_changed)
+def _forget_private_storage(*, setting: str, **kwargs) -> None:
+    if setting in ("STORAGES", "PRIVATE_UPLOAD_ROOT"):
+        _private._wrapped = empty
 
 
 def random_upload_path(instance: models.Model, filename: str) -> str:
@@ -241,3 +295,50 @@ class StoredFile(models.Model):
         self.size = info.size
         self.sha256 = info.sha256
         self.uploaded_by = user
+
+
+class StoredFileUnavailable(Exception):
+    """A stored file that cannot be served as uploaded: gone from storage, or its bytes changed.
+
+    ``reason`` is ``"missing"`` or ``"changed"``; ``detail`` says what was found, for the audit trail.
+    """
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def open_verified(stored: StoredFile):
+    """Open ``stored`` for reading after checking its size and SHA-256 against what was recorded at upload.
+
+    The whole file is read once to hash it, then rewound: the caller serves exactly the bytes that
+    were checked. From S3 that one read is the only fetch (django-storages keeps the object in a
+    spooled temporary file, in memory up to ``AWS_S3_MAX_MEMORY_SIZE``, on disk beyond it).
+    Raises ``StoredFileUnavailable`` when the object is missing or no longer matches.
+    """
+    try:
+        handle = stored.file.storage.open(stored.file.name, "rb")
+    except FileNotFoundError as exc:
+        raise StoredFileUnavailable("missing", f"{stored.file.name} is not in storage") from exc
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        while chunk := handle.read(_READ_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+        handle.seek(0)
+    except FileNotFoundError as exc:
+        handle.close()
+        raise StoredFileUnavailable("missing", f"{stored.file.name} is not in storage") from exc
+    except BaseException:
+        handle.close()
+        raise
+    if size != stored.size or digest.hexdigest() != stored.sha256:
+        handle.close()
+        raise StoredFileUnavailable(
+            "changed",
+            f"{stored.file.name} holds {size} bytes with SHA-256 {digest.hexdigest()}; "
+            f"{stored.size} bytes with SHA-256 {stored.sha256} were recorded at upload",
+        )
+    return handle

@@ -181,16 +181,43 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # The U.S. Web Design System comes from npm (package.json); nothing is copied by hand.
 STATICFILES_DIRS = [BASE_DIR / "static", ("uswds", BASE_DIR / "node_modules" / "@uswds" / "uswds" / "dist")]
+# Uploads live outside any web root and are served only by permission-checked views.
+PRIVATE_UPLOAD_ROOT = Path(env_str("PRIVATE_UPLOAD_ROOT", str(VAR_DIR / "uploads")))
+# Documents, evidence, response files and generated reports: the "private" storage (core/files.py).
+# With S3_BUCKET set they go to that S3-compatible bucket, which every web node and worker shares;
+# otherwise to PRIVATE_UPLOAD_ROOT on this machine. Credentials come from AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY (or the machine's role), read by boto3 itself. The bucket must block public
+# access: files are only ever streamed by the audited download views, never linked to.
+S3_BUCKET = env_str("S3_BUCKET")
+S3_ADDRESSING_STYLE = env_str("S3_ADDRESSING_STYLE")
+if S3_ADDRESSING_STYLE not in ("", "auto", "path", "virtual"):
+    raise ImproperlyConfigured(f"S3_ADDRESSING_STYLE must be auto, path or virtual; got {S3_ADDRESSING_STYLE!r}.")
+_PRIVATE_STORAGE = (
+    {
+        "BACKEND": "core.s3.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,  # MinIO, Ceph, a GovCloud endpoint…
+            "region_name": env_str("S3_REGION") or None,
+            "addressing_style": S3_ADDRESSING_STYLE or None,  # "path" for most non-AWS servers
+            "location": env_str("S3_PREFIX").strip("/"),  # a folder in a shared bucket
+            "default_acl": None,  # the bucket's own (private) policy; no object is ever public
+            "file_overwrite": True,  # names are random UUIDs: no existence check before each upload
+            "max_memory_size": 2 * 1024 * 1024,  # a download larger than this is spooled to disk
+        },
+    }
+    if S3_BUCKET
+    else {"BACKEND": "core.files.PrivateFileSystemStorage"}
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": _PRIVATE_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# Uploads live outside any web root and are served only by permission-checked views.
-PRIVATE_UPLOAD_ROOT = Path(env_str("PRIVATE_UPLOAD_ROOT", str(VAR_DIR / "uploads")))
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 20, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
