@@ -28,7 +28,7 @@ def _csv_response(content: str) -> HttpResponse:
 class AuditEventAdmin(ReadOnlyPolicyAdmin):
     list_display = ("occurred_at", "actor_email", "action", "object_type", "object_repr", "case_ref", "source_ip")
     list_filter = ("action", "object_type", "occurred_at")
-    search_fields = ("actor_email", "object_repr", "object_id", "case_ref", "summary", "source_ip")
+    search_fields = ("actor_email", "object_repr", "object_id", "case_ref", "summary", "source_ip", "request_id")
     date_hierarchy = "occurred_at"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
     list_select_related = False

@@ -58,6 +58,10 @@ class AuditEvent(models.Model):
     summary = models.CharField(max_length=500, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The id of the web request (or of the task it enqueued) that wrote the event, as in the logs
+    # and the X-Request-ID header (core/request_id.py): one search finds what a request did.
+    # Empty for events written outside a request (commands, beat).
+    request_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -17,6 +17,7 @@ from django.db.models import Model
 from audit.models import AuditEvent
 from core.control_characters import printable, printable_data
 from core.errors import OutOfScope
+from core.request_id import current_request_id
 
 # The mask shown instead of a secret; it is not a secret itself.
 SECRET_MASK = "••••••"  # noqa: S105  # nosec B105
@@ -96,6 +97,7 @@ def audit_record(
         summary=printable(summary)[:500],
         changes=printable_data(mask_secrets(changes or {})),
         source_ip=source_ip or client_ip(request),
+        request_id=current_request_id(),
     )
 
 
