@@ -24,6 +24,9 @@ def _ensure_filesystem_broker_folders() -> None:
 
 _ensure_filesystem_broker_folders()
 
+# The request id travels in each task's headers and the tasks are timed (signal hooks, connected on import).
+import reviewportal.observability.tasks  # noqa: E402,F401
+
 
 @beat_init.connect
 def _take_beat_lease(sender=None, **kwargs) -> None:

@@ -1,5 +1,5 @@
-"""Security middleware: session limits, the second-factor gate, no-store caching, refusals in the audit trail,
-control characters in addresses.
+"""The request id and timing; security middleware: session limits, the second-factor gate, no-store caching,
+refusals in the audit trail, control characters in addresses.
 
 Order in settings.MIDDLEWARE: after AuthenticationMiddleware and django-otp's
 OTPMiddleware (they provide ``request.user`` and ``user.is_verified()``).
@@ -7,6 +7,7 @@ OTPMiddleware (they provide ``request.user`` and ``user.is_verified()``).
 
 from __future__ import annotations
 
+import logging
 import time
 from urllib.parse import quote
 
@@ -30,8 +31,56 @@ from accounts.security import (
 from audit.services import audit_permission_denied
 from audit.signals import LOGOUT_REASON_ATTR
 from core.control_characters import field_errors, has_control_character
+from core.request_id import new_request_id, reset_request_id, safe_request_id, set_request_id
 
 API_PREFIX = "/api/"
+REQUEST_ID_HEADER = "X-Request-ID"
+
+request_logger = logging.getLogger("reviewportal.request")
+
+
+class RequestIdMiddleware:
+    """Give each request an id, answer it in ``X-Request-ID``, time the request and log one line.
+
+    The id is the incoming ``X-Request-ID`` when TRUST_REQUEST_ID_HEADER is on (a proxy we run
+    sets it) and it is a safe short token (core/request_id.py); otherwise a new one. While the
+    request runs it is the current id: log lines, audit events and the headers of the Celery
+    tasks it enqueues carry it. First in settings.MIDDLEWARE, so every answer has the header,
+    refusals by the middleware below included, and the time covers them all.
+
+    The log line and the latency metric name the route (``findings:detail``), never the path,
+    which can hold a calendar feed's token.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from reviewportal.observability.metrics import observe_request
+
+        incoming = request.headers.get(REQUEST_ID_HEADER) if settings.TRUST_REQUEST_ID_HEADER else None
+        request_id = safe_request_id(incoming) or new_request_id()
+        request.request_id = request_id
+        token = set_request_id(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            seconds = time.perf_counter() - started
+            match = getattr(request, "resolver_match", None)
+            view = match.view_name if match is not None and match.view_name else "unmatched"
+            observe_request(view=view, method=request.method, status=response.status_code, seconds=seconds)
+            request_logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                view,
+                response.status_code,
+                seconds * 1000,
+                extra={"view": view, "status_code": response.status_code, "duration_ms": round(seconds * 1000, 1)},
+            )
+        finally:
+            reset_request_id(token)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
 
 
 def _is_api(request) -> bool:
@@ -93,6 +142,8 @@ TWO_FACTOR_OPEN = frozenset(
         "logout",
         "login",
         "healthz",
+        "readyz",
+        "metrics",
         "admin:logout",
         "password_reset",
         "password_reset_done",

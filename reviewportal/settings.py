@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer carries X-Request-ID, and the request's time covers all the rest.
+    "reviewportal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -277,6 +279,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# The worker and beat log through LOGGING above (request ids, JSON), not Celery's own set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A page that enqueues work must not hang when the broker is down: the database row is the
 # source of truth and the next scan picks the work up.
@@ -412,6 +416,9 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
+# Probes and Prometheus reach a node directly, inside the private network, without the proxy's
+# X-Forwarded-Proto: they get their answer, not a redirect to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 # How many proxies stand between the client and the portal, each appending to X-Forwarded-For.
@@ -464,10 +471,29 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+# Every line carries the id of the request (or task) it belongs to (reviewportal/observability).
+# LOG_FORMAT=json writes one JSON object per line for a log collector; text is for people.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json; got {LOG_FORMAT!r}.")
+    "filters": {"request_id": {"()": "reviewportal.observability.logging.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "reviewportal.observability.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
 # Services a test run must reach (CI sets REQUIRE_SERVICES=1): an unreachable one fails the run.
 REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", False)
+# The request id: an incoming X-Request-ID is used only when a proxy we run sets it (and only when
+# it is a short token of letters, digits and . _ -); otherwise each request gets a new one.
+TRUST_REQUEST_ID_HEADER = env_bool("TRUST_REQUEST_ID_HEADER", False)
+
+# --- Metrics ------------------------------------------------------------------
+# /metrics (Prometheus text format) answers only "Authorization: Bearer <METRICS_TOKEN>"; without a
+# token configured it is a 404. Several processes per machine share their values through the folder
+# PROMETHEUS_MULTIPROC_DIR, read by prometheus_client itself (README, Deployment).
+METRICS_TOKEN = env_str("METRICS_TOKEN")

@@ -1,4 +1,4 @@
-"""URL configuration: portal pages, the admin, the REST API under /api/v1/, and /healthz."""
+"""URL configuration: portal pages, the admin, the REST API under /api/v1/, /healthz, /readyz and /metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -6,9 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from reviewportal import views
 from reviewportal.dashboard.views import dashboard
+from reviewportal.observability.metrics import metrics as metrics_view
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the Django admin).
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),

@@ -1,9 +1,8 @@
-"""Project-level views: the health check, the favicon and the site-wide 400, 404 and 500."""
+"""Project-level views: liveness and readiness, the favicon and the site-wide 400, 404 and 500."""
 
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -12,38 +11,35 @@ from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as django_server_error
 
-from reviewportal.celery import app as celery_app
-
-
-def _database_ok() -> tuple[bool, str]:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        return True, "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "down"; the type is reported
-        return False, f"unavailable ({type(exc).__name__})"
-
-
-def _broker_ok() -> tuple[bool, str]:
-    try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
-        return True, "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "down"; the type is reported
-        return False, f"unavailable ({type(exc).__name__})"
+from reviewportal.observability.health import readiness
 
 
 @never_cache
 @require_GET
 def healthz(request):
-    """Database and broker status as JSON: 200 when both answer, 503 otherwise."""
-    db_ok, db_state = _database_ok()
-    broker_ok, broker_state = _broker_ok()
-    healthy = db_ok and broker_ok
+    """Liveness: 200 whenever this process answers HTTP. It asks nothing else.
+
+    A process restart cures a hung process, not a database or broker that is down; so a liveness
+    probe that checked those would restart every web process during an outage of either. Whether
+    this process can *serve* is the readiness check's question (``readyz``).
+    """
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness: 200 when the database, broker, private storage and migrations are all ready, else 503.
+
+    The body names each check's state (``ok`` or what failed, by exception type only): a load
+    balancer takes a node that is not ready out of rotation, and the release step's
+    ``migrate`` makes nodes of new code ready.
+    """
+    checks = readiness()
+    ready = all(check.ok for check in checks.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "database": db_state, "broker": broker_state},
-        status=200 if healthy else 503,
+        {"status": "ready" if ready else "not ready", **{name: check.state for name, check in checks.items()}},
+        status=200 if ready else 503,
     )
 
 

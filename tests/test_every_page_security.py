@@ -15,7 +15,17 @@ from tests.authz import Row
 from tests.test_authorization_matrix import ROWS, world  # noqa: F401 - world is a fixture
 
 # Pages someone must reach to sign in or to pass the second factor.
-OPEN = {"login", "logout", "healthz", "twofactor:setup", "twofactor:verify", "api-schema", "api-docs"}
+OPEN = {
+    "login",
+    "logout",
+    "healthz",
+    "readyz",
+    "metrics",
+    "twofactor:setup",
+    "twofactor:verify",
+    "api-schema",
+    "api-docs",
+}
 OPEN_PREFIXES = ("password_reset",)
 
 GATED = [

@@ -41,6 +41,8 @@ ROWS = [
         note="an invalid link shows 'no longer valid'",
     ),
     Row("healthz", expect=expect(200)),
+    Row("readyz", expect=expect(200)),
+    Row("metrics", expect=expect(404), note="no METRICS_TOKEN configured: nobody, signed in or not"),
     Row("favicon", expect=expect(301)),
     Row("api-schema", expect=expect(200)),
     Row("api-docs", expect=expect(200)),
