@@ -413,12 +413,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
 # Probes and Prometheus reach a node directly, inside the private network, without the proxy's
 # X-Forwarded-Proto: they get their answer, not a redirect to https.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 # How many proxies stand between the client and the portal, each appending to X-Forwarded-For.
@@ -468,14 +468,14 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging: credentials never reach a log (see assessments credential handling) ---
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
 # Every line carries the id of the request (or task) it belongs to (reviewportal/observability).
 # LOG_FORMAT=json writes one JSON object per line for a log collector; text is for people.
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be text or json; got {LOG_FORMAT!r}.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "reviewportal.observability.logging.RequestIdFilter"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -485,9 +485,6 @@ if LOG_FORMAT not in ("text", "json"):
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-
-# Services a test run must reach (CI sets REQUIRE_SERVICES=1): an unreachable one fails the run.
-REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", False)
 # The request id: an incoming X-Request-ID is used only when a proxy we run sets it (and only when
 # it is a short token of letters, digits and . _ -); otherwise each request gets a new one.
 TRUST_REQUEST_ID_HEADER = env_bool("TRUST_REQUEST_ID_HEADER", False)
@@ -497,3 +494,6 @@ TRUST_REQUEST_ID_HEADER = env_bool("TRUST_REQUEST_ID_HEADER", False)
 # token configured it is a 404. Several processes per machine share their values through the folder
 # PROMETHEUS_MULTIPROC_DIR, read by prometheus_client itself (README, Deployment).
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# Services a test run must reach (CI sets REQUIRE_SERVICES=1): an unreachable one fails the run.
+REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", False)
