@@ -206,8 +206,63 @@ class Digest(models.Model):
         return f"{self.get_kind_display()} {self.day} → {self.recipient}"
 
 
+class Handoff(models.Model):
+    """One person told of one hand-off: a step in a record's life that makes it someone else's turn.
+
+    The owning app's service calls ``reminders.services.handoff_notify`` in its own transaction with
+    an ``event_key`` that names the event (``finding:12:released:<time>``). The unique constraint on
+    (event_key, recipient) is what makes the message exist, and so be delivered, once: a service that
+    runs again, a retried request or a replayed event cannot add a second row. Delivery claims the
+    row with a conditional UPDATE, as for reminders.
+    """
+
+    event_key = models.CharField(max_length=200, help_text="Names the event; one row per event and person.")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="handoffs")
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    url = models.CharField(max_length=300, help_text="Portal path of the record the event concerns.")
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    email_status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.NOT_YET)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    digest = models.ForeignKey("Digest", null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The database, not luck, decides that a person is told of an event (and so emailed) once.
+            models.UniqueConstraint(fields=["event_key", "recipient"], name="handoff_once_per_event_person"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in DeliveryStatus]), name="handoff_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="claimed") | models.Q(claimed_at__isnull=False),
+                name="handoff_claim_has_time",
+            ),
+            *length_checks("handoff", {"body": NOTE}),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(status="pending"), name="handoff_pending_idx"),
+            models.Index(fields=["claimed_at"], condition=models.Q(status="claimed"), name="handoff_claimed_idx"),
+            models.Index(
+                fields=["recipient"], condition=models.Q(email_status="awaiting_digest"), name="handoff_digest_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} → {self.recipient}"
+
+
 class Notification(models.Model):
-    """An in-app message. At most one per reminder and per digest (enforced by the database)."""
+    """An in-app message. At most one per reminder, per digest and per hand-off (enforced by the database).
+
+    ``url`` is the page of the record it concerns: opening that page, or acting on the record, marks
+    the person's notifications about it read (``notifications_mark_read_for``).
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -215,6 +270,9 @@ class Notification(models.Model):
         Reminder, null=True, blank=True, on_delete=models.CASCADE, related_name="notification"
     )
     digest = models.OneToOneField(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="notification")
+    handoff = models.OneToOneField(
+        Handoff, null=True, blank=True, on_delete=models.CASCADE, related_name="notification"
+    )
     title = models.CharField(max_length=300)
     body = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     url = models.CharField(max_length=300, blank=True)
@@ -241,9 +299,9 @@ class Notification(models.Model):
 
 
 class EmailPreference(models.TextChoices):
-    IMMEDIATE = "immediate", "Email me each reminder as it comes"
-    DIGEST = "digest", "One email a day with all my reminders"
-    OFF = "off", "No reminder emails (in-app notifications only)"
+    IMMEDIATE = "immediate", "Email me each reminder and update as it comes"
+    DIGEST = "digest", "One email a day with all my reminders and updates"
+    OFF = "off", "No reminder or update emails (in-app notifications only)"
 
 
 class ReminderPreference(models.Model):

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 SCAN = "reminders.scan"
 DELIVER_REMINDER = "reminders.deliver_reminder"
 DELIVER_DIGEST = "reminders.deliver_digest"
+DELIVER_HANDOFF = "reminders.deliver_handoff"
 
 
 def _publish(name: str, args: tuple[Any, ...]) -> None:

@@ -14,7 +14,7 @@ import smtplib
 from celery import shared_task
 
 from reminders import services
-from reminders.queue import DELIVER_DIGEST, DELIVER_REMINDER, SCAN
+from reminders.queue import DELIVER_DIGEST, DELIVER_HANDOFF, DELIVER_REMINDER, SCAN
 
 # Network and mail-server hiccups are worth retrying; a template bug is not.
 TRANSIENT_ERRORS = (OSError, smtplib.SMTPException)
@@ -41,3 +41,8 @@ def deliver_reminder(reminder_id: int) -> str:
 @shared_task(name=DELIVER_DIGEST, ignore_result=True, **RETRY)
 def deliver_digest(digest_id: int) -> str:
     return services.digest_deliver(digest_id=digest_id)
+
+
+@shared_task(name=DELIVER_HANDOFF, ignore_result=True, **RETRY)
+def deliver_handoff(handoff_id: int) -> str:
+    return services.handoff_deliver(handoff_id=handoff_id)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from accounts.permissions import require
+from agreements import handoffs
 from agreements.deadlines import agreement_deadline_specs, open_point_deadline_specs
 from agreements.models import TERM_FIELDS, Agreement, AgreementVersion, OpenPointStatus, RiskConsequence
 from agreements.states import (
@@ -256,6 +257,7 @@ def _transition(
             + (f": {reason}" if reason else ""),
         )
         _sync_all_deadlines(agreement)
+        handoffs.status_changed(agreement, actor=actor)
     return agreement
 
 

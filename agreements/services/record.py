@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Role
 from accounts.permissions import actor_for, require
+from agreements import handoffs
 from agreements.deadlines import open_point_deadline_specs
 from agreements.models import (
     Agreement,
@@ -98,6 +99,7 @@ def negotiation_entry_add(
             agreement=agreement,
             summary=f"{entry.get_kind_display()} on {entry.get_clause_display().lower()} ({agreement.reference})",
         )
+        handoffs.entry_added(entry, actor=actor)
     return entry
 
 
@@ -132,6 +134,7 @@ def meeting_record(
             agreement=agreement,
             summary=f"Recorded the meeting of {held_at:%Y-%m-%d} ({agreement.reference})",
         )
+        handoffs.meeting_recorded(meeting, actor=actor)
     return meeting
 
 
@@ -187,6 +190,7 @@ def open_point_add(
             summary=f"Open point for {owner}, due {due_date:%Y-%m-%d}",
         )
         deadline_sync(owner=point, specs=open_point_deadline_specs(point))
+        handoffs.open_point_raised(point, actor=actor)
     return point
 
 
@@ -243,6 +247,7 @@ def open_point_resolve(*, actor: Any, point: OpenPoint, resolution: str, request
             summary="Open point resolved",
         )
         deadline_sync(owner=point, specs=[])
+        handoffs.open_point_resolved(point, actor=actor)
     return point
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import actor_for, require
+from agreements import handoffs
 from agreements.deadlines import agreement_deadline_specs
 from agreements.models import Agreement, Signature, SignatureSide
 from agreements.states import AGREEMENT_MOVES
@@ -90,4 +91,5 @@ def agreement_sign(*, actor: Any, agreement: Agreement, signer_name: str, capaci
                 summary="Awaiting signature → Active: both sides have signed",
             )
         deadline_sync(owner=agreement, specs=agreement_deadline_specs(agreement))
+        handoffs.signed(signature, agreement, actor=actor)
     return signature

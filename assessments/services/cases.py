@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import require
-from assessments import deadlines
+from assessments import deadlines, handoffs
 from assessments.models import Assessment, AssessmentOutcome, ModelSubmission
 from assessments.states import (
     ADVANCE_MOVES,
@@ -326,6 +326,7 @@ def _close_case(
     reason = f"The assessment was {AssessmentStatus(status).label.lower()}."
     _end_open_tickets(actor=actor, assessment=assessment, reason=reason, request=request)
     deadlines.sync_assessment(assessment)
+    handoffs.assessment_closed(assessment, actor=actor)
     return assessment
 
 

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.permissions import require
-from assessments import crypto
+from assessments import crypto, handoffs
 from assessments.models import AccessTicket, CredentialReveal
 from assessments.services.tickets import _audit, _finish, _fmt, _locked, _not_from, _status_change
 from assessments.states import LIVE_TICKET_STATUSES, TICKET_MOVES
@@ -41,6 +41,7 @@ def _expire(ticket: AccessTicket, *, now: datetime, request=None) -> None:
         summary=f"Expired: the {which} ended",
         request=request,
     )
+    handoffs.ticket_handed_off(ticket, event="expired", actor=None)
 
 
 def ticket_reveal(*, actor: Any, ticket: AccessTicket, request=None) -> str:

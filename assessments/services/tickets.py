@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import require
-from assessments import crypto, deadlines
+from assessments import crypto, deadlines, handoffs
 from assessments.models import AccessTicket, Assessment
 from assessments.states import GRANTED_TICKET_STATUSES, TICKET_MOVES, TicketStatus
 from audit.services import SECRET_MASK, audit_record
@@ -120,7 +120,7 @@ def _end_with_reason(
         ticket = _locked(ticket)
         if not move.starts_from(ticket.status):
             raise _not_from(ticket, refused)
-        return _finish(
+        ticket = _finish(
             ticket,
             status=move.target,
             actor=actor,
@@ -129,6 +129,8 @@ def _end_with_reason(
             request=request,
             decides=decides,
         )
+        handoffs.ticket_handed_off(ticket, event=ticket.status, actor=actor)  # rejected or revoked
+        return ticket
 
 
 def _check_period_fits(
@@ -204,6 +206,7 @@ def ticket_request(
             request=request,
         )
         deadlines.sync_ticket(ticket)
+        handoffs.ticket_handed_off(ticket, event="requested", actor=actor)
     return ticket
 
 
@@ -256,6 +259,7 @@ def ticket_approve(
             request=request,
         )
         deadlines.sync_ticket(ticket)
+        handoffs.ticket_handed_off(ticket, event="approved", actor=actor)
     return ticket
 
 
@@ -325,6 +329,7 @@ def ticket_provision(
             changes["credential"] = {"from": "", "to": SECRET_MASK}
         _audit(ticket, actor=actor, action="transition", summary="Access provisioned", changes=changes, request=request)
         deadlines.sync_ticket(ticket)
+        handoffs.ticket_handed_off(ticket, event="provisioned", actor=actor)
     return ticket
 
 
@@ -425,6 +430,7 @@ def ticket_request_extension(
             changes={"extension_requested_to": {"from": None, "to": until.isoformat()}},
             request=request,
         )
+        handoffs.ticket_handed_off(ticket, event="extension_requested", actor=actor)
     return ticket
 
 
@@ -459,4 +465,6 @@ def ticket_decide_extension(
             request=request,
         )
         deadlines.sync_ticket(ticket)
+        event = "extension_consented" if consent else "extension_declined"
+        handoffs.ticket_handed_off(ticket, event=event, actor=actor)
     return ticket

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core import bounds
 from core.errors import RuleViolation
+from findings.handoffs import finding_handed_off
 from findings.models import EvidenceSide, Finding, FindingComment
 from findings.services.base import _attach_files, _future_due, _locked_for, _transition
 from findings.states import FINDING_MOVES
@@ -57,7 +58,7 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
             allowed=move.sources,
             verb="released",
         )
-        return _transition(
+        finding = _transition(
             finding,
             to=move.target,
             actor=actor,
@@ -65,6 +66,8 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
             summary=f"Released to the company; response due {due:%Y-%m-%d}",
             extra={"released_by": actor, "released_at": timezone.now(), "response_due_at": due},
         )
+        finding_handed_off(finding, event="released", actor=actor)
+        return finding
 
 
 # --- The company's answer and the centre's follow-up ---------------------------------------
@@ -99,7 +102,7 @@ def finding_respond(
         _attach_files(
             finding=finding, files=files, side=EvidenceSide.COMPANY, actor=actor, field="files", request=request
         )
-        return _transition(
+        finding = _transition(
             finding,
             to=move.target,
             actor=actor,
@@ -112,6 +115,8 @@ def finding_respond(
                 "responded_at": timezone.now(),
             },
         )
+        finding_handed_off(finding, event="responded", actor=actor)
+        return finding
 
 
 def finding_resolve(*, actor: Any, finding: Finding, note: str = "", request=None) -> Finding:
@@ -127,7 +132,7 @@ def finding_resolve(*, actor: Any, finding: Finding, note: str = "", request=Non
             allowed=move.sources,
             verb="resolved",
         )
-        return _transition(
+        finding = _transition(
             finding,
             to=move.target,
             actor=actor,
@@ -135,6 +140,8 @@ def finding_resolve(*, actor: Any, finding: Finding, note: str = "", request=Non
             summary="Resolved",
             extra={"resolved_by": actor, "resolved_at": timezone.now(), "resolution_note": (note or "").strip()},
         )
+        finding_handed_off(finding, event="resolved", actor=actor)
+        return finding
 
 
 def finding_reopen(
@@ -159,7 +166,7 @@ def finding_reopen(
             verb="reopened",
         )
         FindingComment.objects.create(finding=finding, author=actor, body=note.strip(), internal=False)
-        return _transition(
+        finding = _transition(
             finding,
             to=move.target,
             actor=actor,
@@ -167,6 +174,8 @@ def finding_reopen(
             summary=f"Asked the company again; response due {due:%Y-%m-%d}",
             extra={"response_due_at": due, "resolved_by": None, "resolved_at": None},
         )
+        finding_handed_off(finding, event="reopened", actor=actor)
+        return finding
 
 
 def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request=None) -> Finding:

@@ -16,6 +16,9 @@ How a reminder travels:
    ``UPDATE ... WHERE status='pending'`` and goes on only if it changed exactly
    one row, sends, and marks it sent. A failure releases the claim for a retry;
    a worker that dies leaves a claim that the scan frees after a timeout.
+
+Hand-offs (a finding released, a ticket approved...) travel the same way from
+``handoff_notify``, called by the owning app's service; see ``handoffs``.
 """
 
 from reminders.selectors import hash_calendar_token
@@ -26,6 +29,12 @@ from reminders.services.delivery import (
     email_preference_for,
     reminder_deliver,
     reminder_text,
+)
+from reminders.services.handoffs import (
+    handoff_deliver,
+    handoff_notify,
+    notifications_mark_read_for,
+    notifications_open_page,
 )
 from reminders.services.preferences import (
     calendar_token_issue,
@@ -56,10 +65,14 @@ __all__ = [
     "due_deadlines_query",
     "email_preference_for",
     "first_stage_time",
+    "handoff_deliver",
+    "handoff_notify",
     "hash_calendar_token",
     "next_stage_time",
     "notification_mark_all_read",
     "notification_mark_read",
+    "notifications_mark_read_for",
+    "notifications_open_page",
     "preference_update",
     "reminder_deliver",
     "reminder_stages",

@@ -23,6 +23,7 @@ from reminders.models import (
     Digest,
     EmailPreference,
     EmailStatus,
+    Handoff,
     Notification,
     Reminder,
     ReminderPreference,
@@ -148,6 +149,7 @@ def digest_deliver(*, digest_id: int, connection: Any = None) -> str:
     person = digest.recipient
     now = timezone.now()
     mine = Digest.objects.filter(pk=digest_id, status=DeliveryStatus.CLAIMED, claimed_at=claimed_at)
+    updates: list[Handoff] = []
     if digest.kind == Digest.Kind.OVERDUE:
         items = list(
             Deadline.objects.filter(is_open=True, due_at__lt=now, escalate_to=person)
@@ -160,22 +162,30 @@ def digest_deliver(*, digest_id: int, connection: Any = None) -> str:
             Reminder.objects.filter(recipient=person, email_status=EmailStatus.AWAITING_DIGEST).update(
                 email_status=EmailStatus.OFF
             )
+            Handoff.objects.filter(recipient=person, email_status=EmailStatus.AWAITING_DIGEST).update(
+                email_status=EmailStatus.OFF
+            )
             mine.update(status=DeliveryStatus.CANCELLED, last_error="Email turned off before the digest went out.")
             return "cancelled"
         # Attach the waiting reminders to this digest first, so a retry sends the same list.
         Reminder.objects.filter(recipient=person, email_status=EmailStatus.AWAITING_DIGEST, digest__isnull=True).update(
             digest=digest
         )
+        # The hand-offs of the day (a finding released, a ticket approved...) go in the same email.
+        Handoff.objects.filter(recipient=person, email_status=EmailStatus.AWAITING_DIGEST, digest__isnull=True).update(
+            digest=digest
+        )
         items = list(digest.reminders.select_related("deadline").order_by("deadline__due_at"))
-        template, title = "reminder-digest", f"Your reminders: {len(items)} deadline{'s' if len(items) != 1 else ''}"
-    if not items:
+        updates = list(digest.handoffs.order_by("created_at", "pk"))
+        template, title = "reminder-digest", _digest_title(len(items), len(updates))
+    if not items and not updates:
         mine.update(status=DeliveryStatus.CANCELLED, last_error="Nothing left to report.")
         return "cancelled"
     try:
         send_templated_email(
             name=template,
             to=person.email,
-            context={"person": person, "items": items, "title": title, "day": digest.day},
+            context={"person": person, "items": items, "updates": updates, "title": title, "day": digest.day},
             connection=connection,
             message_id=delivery_message_id("digest", digest.pk),
         )
@@ -183,10 +193,11 @@ def digest_deliver(*, digest_id: int, connection: Any = None) -> str:
         _release(Digest, digest_id, claimed_at, exc)
         raise
     with transaction.atomic():
-        done = mine.update(status=DeliveryStatus.SENT, sent_at=now, item_count=len(items), last_error="")
+        done = mine.update(status=DeliveryStatus.SENT, sent_at=now, item_count=len(items) + len(updates), last_error="")
         if done == 1:
             if digest.kind == Digest.Kind.REMINDERS:
                 digest.reminders.update(email_status=EmailStatus.IN_DIGEST, emailed_at=now)
+                digest.handoffs.update(email_status=EmailStatus.IN_DIGEST, emailed_at=now)
             else:
                 from django.urls import reverse
 
@@ -200,6 +211,16 @@ def digest_deliver(*, digest_id: int, connection: Any = None) -> str:
                     },
                 )
     return "sent"
+
+
+def _digest_title(deadlines: int, updates: int) -> str:
+    """The digest's title ("Your reminders: 2 deadlines"), with the day's updates counted when there are any."""
+    parts = []
+    if deadlines or not updates:
+        parts.append(f"{deadlines} deadline{'s' if deadlines != 1 else ''}")
+    if updates:
+        parts.append(f"{updates} update{'s' if updates != 1 else ''}")
+    return "Your reminders: " + " and ".join(parts)
 
 
 def delivery_retry(*, actor: Any, deliveries: Iterable[Reminder | Digest], request: Any = None) -> int:

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from reminders.models import Deadline, DeliveryStatus, Digest, EmailStatus, Reminder
-from reminders.queue import DELIVER_DIGEST, DELIVER_REMINDER, enqueue_on_commit
+from reminders.models import Deadline, DeliveryStatus, Digest, EmailStatus, Handoff, Reminder
+from reminders.queue import DELIVER_DIGEST, DELIVER_HANDOFF, DELIVER_REMINDER, enqueue_on_commit
 from reminders.services.stages import current_stage, next_stage_time, stage_time
 
 
@@ -23,6 +23,7 @@ class ScanResult:
     stale_claims_freed: int = 0
     reminders_enqueued: int = 0
     digests_enqueued: int = 0
+    handoffs_enqueued: int = 0
 
 
 def due_deadlines_query(*, now: datetime, batch_size: int) -> QuerySet[Deadline]:
@@ -64,6 +65,16 @@ def reminders_scan(*, now: datetime | None = None, batch_size: int = 5000) -> Sc
         digest_ids = list(
             Digest.objects.filter(status=DeliveryStatus.PENDING).values_list("id", flat=True)[:batch_size]
         )
+        # Hand-offs are published when their event commits; these are the ones whose message was
+        # lost (a broker that was down) or whose claim was freed above.
+        handoff_ids = list(
+            Handoff.objects.filter(status=DeliveryStatus.PENDING)
+            .order_by("created_at")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        for handoff_id in handoff_ids:
+            enqueue_on_commit(DELIVER_HANDOFF, handoff_id)
+        result.handoffs_enqueued = len(handoff_ids)
         for reminder_id in reminder_ids:
             enqueue_on_commit(DELIVER_REMINDER, reminder_id)
         for digest_id in digest_ids:
@@ -113,6 +124,9 @@ def _free_stale_claims(now: datetime) -> int:
     freed += Digest.objects.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=cutoff).update(
         status=DeliveryStatus.PENDING, claimed_at=None, last_error=note
     )
+    freed += Handoff.objects.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=cutoff).update(
+        status=DeliveryStatus.PENDING, claimed_at=None, last_error=note
+    )
     return freed
 
 
@@ -124,6 +138,11 @@ def _create_digests(now: datetime) -> int:
     overdue_people = set(escalated.values_list("user_id", flat=True).distinct())
     digest_people = set(
         Reminder.objects.filter(email_status=EmailStatus.AWAITING_DIGEST, digest__isnull=True)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    digest_people |= set(
+        Handoff.objects.filter(email_status=EmailStatus.AWAITING_DIGEST, digest__isnull=True)
         .values_list("recipient_id", flat=True)
         .distinct()
     )

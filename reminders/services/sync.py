@@ -10,7 +10,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from reminders.deadlines import DeadlineSpec
-from reminders.models import Deadline, DeliveryStatus, Reminder
+from reminders.models import Deadline, DeliveryStatus, Notification, Reminder
 from reminders.queue import SCAN, enqueue_once_on_commit
 from reminders.services.stages import first_stage_time
 
@@ -41,6 +41,8 @@ def deadline_sync(*, owner: Model, specs: Iterable[DeadlineSpec]) -> list[Deadli
                 deadline.next_reminder_at = None
                 deadline.save(update_fields=["is_open", "closed_at", "next_reminder_at", "updated_at"])
                 _cancel_pending(deadline, keep_revision=None)
+                # Its reminders ("Due in 4 days: ...") are done with once the deadline is met or gone.
+                Notification.objects.filter(reminder__deadline=deadline, read_at__isnull=True).update(read_at=now)
         for kind, spec in wanted.items():
             deadline = existing.get(kind)
             recipient_ids = {user.pk for user in spec.recipients}

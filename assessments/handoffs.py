@@ -1,0 +1,97 @@
+"""Who is told when model access or a case changes hands (``reminders.services.handoff_notify``).
+
+For a ticket the centre's side is the evaluator who asked for it and the case lead who decides;
+the company's side is its liaisons. Called by the services in their transactions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role, User
+from assessments.models import AccessTicket, Assessment
+from assessments.states import AssessmentStatus
+from reminders.services import handoff_notify
+
+
+def _liaisons(organisation_id: int) -> list[int]:
+    return list(
+        User.objects.filter(
+            is_active=True, membership__organisation_id=organisation_id, membership__role=Role.LIAISON
+        ).values_list("pk", flat=True)
+    )
+
+
+def _day(moment) -> str:
+    return f"{timezone.localtime(moment):%d %b %Y, %H:%M %Z}" if moment else ""
+
+
+def ticket_handed_off(ticket: AccessTicket, *, event: str, actor: Any) -> None:
+    """Tell the other side of ``ticket`` that ``event`` happened.
+
+    Events: requested, approved, rejected, provisioned, revoked, expired, extension_requested,
+    extension_consented, extension_declined.
+    """
+    assessment = ticket.assessment
+    organisation_id = assessment.submission.organisation_id
+    company = _liaisons(organisation_id)
+    requester, lead = ticket.requested_by_id, assessment.lead_id
+    ref, kind = ticket.reference, ticket.get_kind_display()
+    about = f"{kind} access for {assessment.reference} ({assessment.submission})"
+    tells = {
+        "requested": ([lead], f"Access to decide: {ref}", f"{about}, asked by {ticket.requested_by}."),
+        "approved": (
+            [*company, requester],
+            f"Access approved, to provision: {ref}",
+            f"{about}, from {_day(ticket.starts_at)} to {_day(ticket.ends_at)}.",
+        ),
+        "rejected": ([requester], f"Access request rejected: {ref}", f"{about}."),
+        "provisioned": ([requester, lead], f"Access provisioned: {ref}", f"{about} is ready to use."),
+        "revoked": ([requester, lead, *company], f"Access revoked: {ref}", f"{about}. Revoked by {actor}."),
+        "expired": ([requester, lead, *company], f"Access expired: {ref}", f"{about}. {ticket.end_reason}"),
+        "extension_requested": (
+            company,
+            f"Extension to consent to: {ref}",
+            f"{about}: asked to run until {_day(ticket.extension_requested_to)}.",
+        ),
+        "extension_consented": (
+            [ticket.extension_requested_by_id, requester, lead],
+            f"Extension consented to: {ref}",
+            f"{about} now ends {_day(ticket.ends_at)}.",
+        ),
+        "extension_declined": (
+            [ticket.extension_requested_by_id, requester, lead],
+            f"Extension declined: {ref}",
+            f"{about} still ends {_day(ticket.ends_at)}.",
+        ),
+    }
+    recipients, title, body = tells[event]
+    handoff_notify(
+        event_key=f"ticket:{ticket.pk}:{event}:{ticket.updated_at.isoformat()}",
+        recipients=recipients,
+        title=title,
+        body=body.strip(),
+        url=reverse("assessments:ticket_detail", kwargs={"reference": ref}),
+        organisation=organisation_id,
+        actor=actor,
+    )
+
+
+def assessment_closed(assessment: Assessment, *, actor: Any) -> None:
+    """The company is told that the case ended: completed with its outcome, or withdrawn."""
+    if assessment.status != AssessmentStatus.WITHDRAWN:
+        body = f"Outcome: {assessment.get_outcome_display()}."
+    else:
+        body = "The assessment was withdrawn."
+    handoff_notify(
+        event_key=f"assessment:{assessment.pk}:closed:{assessment.closed_at.isoformat()}",
+        recipients=_liaisons(assessment.submission.organisation_id),
+        title=f"Assessment {assessment.get_status_display().lower()}: {assessment.reference} ({assessment.submission})",
+        body=body,
+        url=reverse("assessments:detail", kwargs={"reference": assessment.reference}),
+        organisation=assessment.submission.organisation_id,
+        actor=actor,
+    )

@@ -1,0 +1,61 @@
+"""Who is told when a finding changes hands, and what they read (``reminders.services.handoff_notify``).
+
+The company's side is the liaisons of the company whose model the case assesses; the centre's side
+is the case's lead and team. Called by the lifecycle services in their transactions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role, User
+from findings.models import Finding
+from reminders.services import handoff_notify
+
+
+def _liaisons(organisation_id: int) -> list[int]:
+    return list(
+        User.objects.filter(
+            is_active=True, membership__organisation_id=organisation_id, membership__role=Role.LIAISON
+        ).values_list("pk", flat=True)
+    )
+
+
+def _case_people(finding: Finding) -> list[int]:
+    assessment = finding.assessment
+    return [assessment.lead_id, *assessment.team.values_list("pk", flat=True)]
+
+
+def _due(finding: Finding) -> str:
+    if finding.response_due_at is None:
+        return ""
+    return f"Response due {timezone.localtime(finding.response_due_at):%d %b %Y}."
+
+
+def finding_handed_off(finding: Finding, *, event: str, actor: Any) -> None:
+    """Tell the other side that ``event`` (released, responded, reopened, resolved) happened to ``finding``."""
+    organisation_id = finding.assessment.submission.organisation_id
+    ref, what = finding.reference, finding.title
+    tells = {
+        "released": (_liaisons, f"New finding to answer: {ref} — {what}", _due(finding)),
+        "responded": (
+            _case_people,
+            f"The company responded to {ref} — {what}",
+            "Review the response, then resolve the finding or ask again.",
+        ),
+        "reopened": (_liaisons, f"Finding returned to you: {ref} — {what}", f"The centre asks again. {_due(finding)}"),
+        "resolved": (_liaisons, f"Finding resolved: {ref} — {what}", "The centre closed this finding."),
+    }
+    recipients, title, body = tells[event]
+    handoff_notify(
+        event_key=f"finding:{finding.pk}:{event}:{finding.updated_at.isoformat()}",
+        recipients=recipients(organisation_id if recipients is _liaisons else finding),
+        title=title,
+        body=body.strip(),
+        url=reverse("findings:detail", kwargs={"reference": ref}),
+        organisation=organisation_id,
+        actor=actor,
+    )
