@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from accounts.permissions import actor_for, can
-from reminders.selectors import unread_notification_count
+from reminders.services import notifications_open_page
 
 # (label, url name, policy action).
 NAV_ITEMS: list[tuple[str, str, str]] = [
@@ -36,6 +36,8 @@ def navigation(request) -> dict:
     return {
         "nav_items": items,
         "show_admin_link": can(user, "admin.access"),
-        # One indexed COUNT per page for the header's notification badge.
-        "unread_notifications": unread_notification_count(user),
+        # One indexed COUNT per page for the header's notification badge; opening a record's page
+        # first marks the person's notifications about that record read (an UPDATE only when some
+        # are unread).
+        "unread_notifications": notifications_open_page(user=user, path=request.path),
     }
