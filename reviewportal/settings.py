@@ -494,6 +494,12 @@ TRUST_REQUEST_ID_HEADER = env_bool("TRUST_REQUEST_ID_HEADER", False)
 # token configured it is a 404. Several processes per machine share their values through the folder
 # PROMETHEUS_MULTIPROC_DIR, read by prometheus_client itself (README, Deployment).
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    # Otherwise every request would fail when it records its latency there.
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR!r} is not a folder: create it, empty, before starting."
+    )
 
 # Services a test run must reach (CI sets REQUIRE_SERVICES=1): an unreachable one fails the run.
 REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", False)

@@ -471,3 +471,49 @@ def test_metrics_still_answer_when_redis_is_down(client, settings):
     samples = _samples(_scrape(client))
     assert samples[("reviewportal_scrape_error", (("source", "queue"),))] == 1
     assert not any(name == "reviewportal_celery_queue_length" for name, _ in samples)
+
+
+def _run_django(script: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - this interpreter and a fixed script
+        [sys.executable, "-c", "import django; django.setup();" + script],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "reviewportal.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_in_multiprocess_mode_a_scrape_adds_up_what_every_process_recorded(tmp_path):
+    """As under gunicorn: two processes record a request each; a third answers the scrape for both."""
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(shared), "VAR_DIR": str(tmp_path / "var")}
+    record = (
+        "from reviewportal.observability.metrics import observe_request;"
+        "observe_request(view='dashboard', method='GET', status=200, seconds=0.2)"
+    )
+    for _ in range(2):
+        assert _run_django(record, env).returncode == 0
+    scrape = _run_django(
+        "from prometheus_client import generate_latest;"
+        "from reviewportal.observability.metrics import registry_for_scrape;"
+        "print(generate_latest(registry_for_scrape()).decode())",
+        env,
+    )
+    assert scrape.returncode == 0, scrape.stderr
+    samples = {}
+    for family in text_string_to_metric_families(scrape.stdout):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    key = (
+        "reviewportal_http_request_duration_seconds_count",
+        (("method", "GET"), ("status", "2xx"), ("view", "dashboard")),
+    )
+    assert samples[key] == 2
+
+
+def test_a_missing_multiprocess_folder_stops_start_up_naming_it(tmp_path):
+    result = _run_django("", {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "not-made")})
+    assert result.returncode != 0
+    assert "PROMETHEUS_MULTIPROC_DIR=" in result.stderr and "is not a folder" in result.stderr
