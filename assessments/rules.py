@@ -30,7 +30,15 @@ def on_case(actor: Actor, assessment: Any) -> bool:
         return False
     if assessment.lead_id == actor.user_id:
         return True
-    return assessment.team.filter(pk=actor.user_id).exists()
+    prefetched = getattr(assessment, "_prefetched_objects_cache", {}).get("team")
+    if prefetched is not None:
+        return any(member.pk == actor.user_id for member in prefetched)
+    # A page asks this once per button it offers: the answer is kept on the case object for the
+    # request (a changed team is saved through a service, and the next request reads the case anew).
+    answers = assessment.__dict__.setdefault("_on_case_answers", {})
+    if actor.user_id not in answers:
+        answers[actor.user_id] = assessment.team.filter(pk=actor.user_id).exists()
+    return answers[actor.user_id]
 
 
 def case_q(actor: Actor, prefix: str = "") -> Q:
