@@ -389,3 +389,113 @@ def test_running_a_delivery_twice_sends_once(everyone, company_a, liaison_a):
     assert Notification.objects.filter(recipient=liaison_a).count() == 1
     assert len(mail.outbox) == 1
     assert Handoff.objects.get().status == DeliveryStatus.SENT
+
+
+# --- Email as each person prefers ------------------------------------------------------------
+
+
+def _release_to(company_a, liaison_a, step):
+    from reminders.services import handoff_notify
+
+    return step(
+        lambda: handoff_notify(
+            event_key="test:email",
+            recipients=[liaison_a],
+            title="New finding to answer: FND-2026-0001 — Exploit code",
+            body="Response due 9 Dec 2026.",
+            url="/findings/FND-2026-0001/",
+            organisation=company_a,
+        )
+    )
+
+
+def test_each_handoff_is_emailed_at_once_by_default_naming_and_linking_the_record(everyone, company_a, liaison_a, step):
+    _release_to(company_a, liaison_a, step)
+    (message,) = mail.outbox
+    assert message.to == [liaison_a.email]
+    assert message.subject == "New finding to answer: FND-2026-0001 — Exploit code"
+    assert "/findings/FND-2026-0001/" in message.body
+    assert "Response due 9 Dec 2026." in message.body
+    assert 'href="http' in message.alternatives[0][0]
+
+
+def test_email_turned_off_leaves_only_the_notification(everyone, company_a, liaison_a, step):
+    from reminders.models import EmailPreference, EmailStatus
+    from reminders.services import preference_update
+
+    preference_update(user=liaison_a, email=EmailPreference.OFF)
+    _release_to(company_a, liaison_a, step)
+    assert mail.outbox == []
+    assert Notification.objects.get(recipient=liaison_a).title.startswith("New finding to answer")
+    assert Handoff.objects.get().email_status == EmailStatus.OFF
+
+
+def test_the_daily_digest_carries_the_days_handoffs(
+    everyone, company_a, liaison_a, step, django_capture_on_commit_callbacks
+):
+    from django.conf import settings
+
+    from reminders.models import EmailPreference, EmailStatus
+    from reminders.services import preference_update, reminders_scan
+
+    preference_update(user=liaison_a, email=EmailPreference.DIGEST)
+    _release_to(company_a, liaison_a, step)
+    assert mail.outbox == []
+    assert Notification.objects.filter(recipient=liaison_a).count() == 1
+    evening = timezone.now().replace(hour=settings.REMINDER_DIGEST_HOUR_UTC, minute=30, tzinfo=datetime.UTC)
+    with time_machine.travel(evening + timedelta(days=1), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            reminders_scan()
+        with django_capture_on_commit_callbacks(execute=True):
+            reminders_scan()  # a second run sends nothing more
+    (message,) = mail.outbox
+    assert message.subject == "Your reminders: 1 update"
+    assert "New finding to answer: FND-2026-0001 — Exploit code" in message.body
+    assert "/findings/FND-2026-0001/" in message.body
+    assert Handoff.objects.get().email_status == EmailStatus.IN_DIGEST
+
+
+# --- Read once opened or acted on --------------------------------------------------------------
+
+
+def test_opening_the_record_marks_its_notifications_read_and_no_others(
+    everyone, in_review, lead, liaison_a, client_for, step
+):
+    from findings import services
+
+    step(lambda: services.finding_release(actor=lead, finding=in_review))
+    other = Notification.objects.create(recipient=liaison_a, title="Something else", url="/assessments/ASM-9/")
+    page = client_for(liaison_a).get(reverse("reminders:notifications"))
+    assert page.context["unread_notifications"] == 2
+    response = client_for(liaison_a).get(reverse("findings:detail", kwargs={"reference": in_review.reference}))
+    assert response.status_code == 200
+    assert response.context["unread_notifications"] == 1
+    mine = Notification.objects.get(recipient=liaison_a, handoff__isnull=False)
+    assert mine.read_at is not None
+    other.refresh_from_db()
+    assert other.read_at is None
+    # The other liaison did not open it: theirs stays unread.
+    assert Notification.objects.get(recipient=everyone["liaison_a2"]).read_at is None
+
+
+def test_answering_a_finding_closes_its_due_in_n_days_reminders(
+    everyone, in_review, lead, liaison_a, liaison_a2, step, django_capture_on_commit_callbacks
+):
+    """The reminder "Due in 4 days" stayed unread after the response was sent: acting closes it."""
+    from findings import services
+    from reminders.services import reminders_scan
+
+    step(lambda: services.finding_release(actor=lead, finding=in_review))
+    in_review.refresh_from_db()
+    with time_machine.travel(in_review.response_due_at - timedelta(days=3, hours=12), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            reminders_scan()
+        reminder_notes = Notification.objects.filter(reminder__isnull=False)
+        assert {n.recipient.email for n in reminder_notes} == A_LIAISONS
+        assert reminder_notes.first().title.startswith("Due in 4 days: Response to finding")
+        assert not reminder_notes.filter(read_at__isnull=False).exists()
+        step(lambda: services.finding_respond(actor=liaison_a, finding=in_review, response="Fixed."))
+    assert not Notification.objects.filter(recipient=liaison_a, read_at__isnull=True).exists()
+    # The deadline is met: the other liaison's reminder is done with too, but not their release notice.
+    assert Notification.objects.get(recipient=liaison_a2, reminder__isnull=False).read_at is not None
+    assert Notification.objects.get(recipient=liaison_a2, handoff__isnull=False).read_at is None
