@@ -17,10 +17,15 @@ from django.db.models import Model
 from audit.models import AuditEvent
 from core.control_characters import printable, printable_data
 from core.errors import OutOfScope
+from core.freshness import records_changed
 from core.request_id import current_request_id
 
 # The mask shown instead of a secret; it is not a secret itself.
 SECRET_MASK = "••••••"  # noqa: S105  # nosec B105
+# Actions that change a record (the rest are reads, sign-ins and refusals): each makes cached totals stale.
+RECORD_CHANGES = frozenset(
+    {AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE, AuditEvent.Action.DELETE, AuditEvent.Action.TRANSITION}
+)
 
 
 def client_ip(request) -> str | None:
@@ -84,6 +89,9 @@ def audit_record(
     same transaction as the change it records, so both land or neither does.
     """
     user = actor if getattr(actor, "is_authenticated", False) else None
+    if action in RECORD_CHANGES:
+        # Cached totals (core/freshness.py) go stale once this change commits.
+        transaction.on_commit(records_changed)
     # What a prober sent is recorded as evidence, so control characters are written out, not refused
     # (a NUL cannot be stored in PostgreSQL, in a text column or in JSON).
     return AuditEvent.objects.create(
