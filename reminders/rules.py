@@ -28,9 +28,11 @@ def _delivery_retry(actor: Actor, obj: Any) -> bool:
     return actor.is_admin
 
 
-# Reminders and digests are one person's deliveries; programme admins see all of them (delivery status).
+# Reminders, digests and hand-offs are one person's deliveries; programme admins see all of them
+# (delivery status).
 @scoper("reminders.reminder")
 @scoper("reminders.digest")
+@scoper("reminders.handoff")
 def _deliveries(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_admin:
         return qs
