@@ -1,4 +1,4 @@
-"""Admin for programme admins: deadlines and the delivery status of every reminder and digest.
+"""Admin for programme admins: deadlines and the delivery status of every reminder, digest and hand-off.
 
 Everything here is read-only: deadlines are derived from their owners (never
 typed), and deliveries are facts. The one thing an admin may need to do —
@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 
 from accounts.admin_base import ReadOnlyPolicyAdmin
 from core.errors import RuleViolation
-from reminders.models import Deadline, Digest, Notification, Reminder, ReminderPreference
+from reminders.models import Deadline, Digest, Handoff, Notification, Reminder, ReminderPreference
 from reminders.services import delivery_retry
 
 
@@ -114,13 +114,33 @@ class DigestAdmin(_DeliveryAdmin):
     date_hierarchy = "day"
 
 
+@admin.register(Handoff)
+class HandoffAdmin(_DeliveryAdmin):
+    list_display = ("title", "recipient", "status", "email_status", "attempts", "created_at", "sent_at", "last_error")
+    list_filter = ("status", "email_status")
+    search_fields = ("title", "event_key", "recipient__email")
+    list_select_related = ("recipient",)
+    date_hierarchy = "created_at"
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyPolicyAdmin):
     list_display = ("title", "recipient", "created_at", "read_at")
     list_filter = ("read_at",)
     search_fields = ("title", "recipient__email")
     list_select_related = ("recipient",)
-    readonly_fields = ("public_id", "recipient", "reminder", "digest", "title", "body", "url", "created_at", "read_at")
+    readonly_fields = (
+        "public_id",
+        "recipient",
+        "reminder",
+        "digest",
+        "handoff",
+        "title",
+        "body",
+        "url",
+        "created_at",
+        "read_at",
+    )
 
 
 @admin.register(ReminderPreference)

@@ -499,3 +499,31 @@ def test_answering_a_finding_closes_its_due_in_n_days_reminders(
     # The deadline is met: the other liaison's reminder is done with too, but not their release notice.
     assert Notification.objects.get(recipient=liaison_a2, reminder__isnull=False).read_at is not None
     assert Notification.objects.get(recipient=liaison_a2, handoff__isnull=False).read_at is None
+
+
+# --- Failed deliveries ------------------------------------------------------------------------
+
+
+def test_a_programme_admin_sees_a_failed_handoff_and_queues_it_again(
+    everyone, company_a, liaison_a, admin_user, client_for
+):
+    from django.db import transaction
+
+    from reminders.services import handoff_notify
+
+    with transaction.atomic():
+        (handoff_id,) = handoff_notify(
+            event_key="test:failed", recipients=[liaison_a], title="Access approved", url="/x/", organisation=company_a
+        )
+    Handoff.objects.filter(pk=handoff_id).update(status=DeliveryStatus.FAILED, attempts=8, last_error="SMTP down")
+    client = client_for(admin_user)
+    listing = client.get(reverse("admin:reminders_handoff_changelist") + "?status=failed")
+    assert "Access approved" in listing.content.decode()
+    assert "SMTP down" in listing.content.decode()
+    client.post(
+        reverse("admin:reminders_handoff_changelist"),
+        {"action": "retry_delivery", "_selected_action": [handoff_id]},
+        follow=True,
+    )
+    handoff = Handoff.objects.get(pk=handoff_id)
+    assert (handoff.status, handoff.attempts) == (DeliveryStatus.PENDING, 0)
