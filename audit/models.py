@@ -60,14 +60,20 @@ class AuditEvent(models.Model):
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     # The id of the web request (or of the task it enqueued) that wrote the event, as in the logs
     # and the X-Request-ID header (core/request_id.py): one search finds what a request did.
-    # Empty for events written outside a request (commands, beat).
-    request_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Empty for events written outside a request (commands, beat). The default lives in the database
+    # too, so an INSERT that does not name the column (the previous release's code, still running
+    # while the next one is rolled out after its migration) still succeeds.
+    request_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "occurred_at"]),
+            # What one request did: events with a request id only (those without are never looked up so).
+            models.Index(fields=["request_id"], condition=~models.Q(request_id=""), name="audit_request_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_email or 'system'} {self.action} {self.object_repr}"
