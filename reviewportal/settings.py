@@ -494,6 +494,13 @@ TRUST_REQUEST_ID_HEADER = env_bool("TRUST_REQUEST_ID_HEADER", False)
 # token configured it is a 404. Several processes per machine share their values through the folder
 # PROMETHEUS_MULTIPROC_DIR, read by prometheus_client itself (README, Deployment).
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# A machine running workers but no web process serves their task metrics on this "host:port"
+# (same token); empty: not served (a web process on the machine exposes them through the folder).
+WORKER_METRICS_LISTEN = env_str("WORKER_METRICS_LISTEN")
+if WORKER_METRICS_LISTEN and not re.fullmatch(r"[^:\s]*:[0-9]{1,5}", WORKER_METRICS_LISTEN):
+    raise ImproperlyConfigured(
+        f"WORKER_METRICS_LISTEN must be host:port, e.g. 0.0.0.0:9808; got {WORKER_METRICS_LISTEN!r}."
+    )
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
 if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
     # Otherwise every request would fail when it records its latency there.

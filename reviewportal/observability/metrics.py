@@ -26,6 +26,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import threading
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseForbidden
@@ -161,19 +162,52 @@ class ScrapeTimeCollector:
 def registry_for_scrape() -> CollectorRegistry:
     """A registry for one scrape: every process's recorded values (multiprocess mode) or this
     process's, plus the scrape-time values."""
+    registry = _recorded_registry()
+    registry.register(ScrapeTimeCollector())
+    return registry
+
+
+def _token_matches(authorization: str, expected: str) -> bool:
+    """Whether an Authorization header is ``Bearer <expected>``, compared in constant time."""
+    scheme, _, given = authorization.partition(" ")
+    given = given.strip() if scheme.lower() == "bearer" else ""
+    return bool(expected and given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _recorded_registry() -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=True)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)
     else:
         for metric in RECORDED:
             registry.register(metric)
-    registry.register(ScrapeTimeCollector())
     return registry
 
 
-def _bearer_token(request) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
+def serve_worker_metrics(listen: str, token: str):
+    """For a machine that runs workers but no web process: its recorded metrics (task durations,
+    failures, retries, reminders sent) on ``listen`` ("host:port"), behind the same bearer token.
+
+    Started by the worker's main process (reviewportal/observability/tasks.py); with the prefork pool
+    the children's values reach it through PROMETHEUS_MULTIPROC_DIR. Scrape-time values (queue,
+    reminder counts) are the web nodes' to give. Returns the server (tests shut it down).
+    """
+    from wsgiref.simple_server import make_server
+
+    from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler, make_wsgi_app
+
+    host, _, port = listen.rpartition(":")
+    exporter = make_wsgi_app(_recorded_registry())
+
+    def guarded(environ, start_response):
+        if not _token_matches(environ.get("HTTP_AUTHORIZATION", ""), token):
+            start_response("403 Forbidden", [("Content-Type", "text/plain")])
+            return [b"A valid metrics token is required."]
+        return exporter(environ, start_response)
+
+    server = make_server(host, int(port), guarded, ThreadingWSGIServer, handler_class=_SilentHandler)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server
 
 
 @never_cache
@@ -187,8 +221,7 @@ def metrics(request):
     expected = settings.METRICS_TOKEN
     if not expected:
         raise Http404
-    given = _bearer_token(request)
-    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not _token_matches(request.headers.get("Authorization", ""), expected):
         return HttpResponseForbidden("A valid metrics token is required.", content_type="text/plain")
     # The text format the scraper asks for in Accept (OpenMetrics, or Prometheus text 0.0.4 by default).
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))

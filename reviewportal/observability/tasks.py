@@ -5,20 +5,24 @@
 * ``task_prerun`` (in the worker) makes that id the current one while the task runs, so its log
   lines and the audit events it writes carry it; a task enqueued outside any request (beat's
   schedule) runs under its own task id instead;
-* ``task_postrun``, ``task_failure`` and ``task_retry`` feed the task metrics.
+* ``task_postrun``, ``task_failure`` and ``task_retry`` feed the task metrics;
+* ``worker_ready`` starts the worker's own metrics listener when WORKER_METRICS_LISTEN is set.
 
 Connected once, when reviewportal/celery.py is imported (by the web process, the worker and beat).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
-from celery.signals import before_task_publish, task_failure, task_postrun, task_prerun, task_retry
+from celery.signals import before_task_publish, task_failure, task_postrun, task_prerun, task_retry, worker_ready
 
 from core.request_id import current_request_id, reset_request_id, safe_request_id, set_request_id
 from reviewportal.observability import metrics
+
+logger = logging.getLogger(__name__)
 
 HEADER = "request_id"
 # reminders/queue.py's name for the delivery task; its "sent" outcome counts as a reminder sent.
@@ -79,3 +83,18 @@ def _failed(sender=None, **kwargs) -> None:
 @task_retry.connect(weak=False)
 def _retried(sender=None, **kwargs) -> None:
     metrics.TASK_RETRIES.labels(task=getattr(sender, "name", "unknown")).inc()
+
+
+@worker_ready.connect(weak=False)
+def _serve_metrics(sender=None, **kwargs) -> None:
+    """WORKER_METRICS_LISTEN set: this worker serves its task metrics itself (a machine without web)."""
+    from django.conf import settings
+
+    listen = getattr(settings, "WORKER_METRICS_LISTEN", "")
+    if not listen:
+        return
+    if not settings.METRICS_TOKEN:
+        logger.warning("WORKER_METRICS_LISTEN is set but METRICS_TOKEN is not: worker metrics are not served.")
+        return
+    metrics.serve_worker_metrics(listen, settings.METRICS_TOKEN)
+    logger.info("Worker metrics served on %s", listen)

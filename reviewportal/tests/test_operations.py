@@ -517,3 +517,30 @@ def test_a_missing_multiprocess_folder_stops_start_up_naming_it(tmp_path):
     result = _run_django("", {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "not-made")})
     assert result.returncode != 0
     assert "PROMETHEUS_MULTIPROC_DIR=" in result.stderr and "is not a folder" in result.stderr
+
+
+def test_a_worker_only_machine_serves_its_task_metrics_behind_the_token():
+    import urllib.error
+    import urllib.request
+
+    from reviewportal.observability.metrics import TASK_DURATION, serve_worker_metrics
+
+    TASK_DURATION.labels(task="reminders.scan").observe(0.3)
+    server = serve_worker_metrics("127.0.0.1:0", METRICS_TOKEN)
+    url = f"http://127.0.0.1:{server.server_port}/metrics"
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=5)  # noqa: S310 - a local http:// address of the test
+        wrong = urllib.request.Request(url, headers={"Authorization": "Bearer not-the-token"})
+        with pytest.raises(urllib.error.HTTPError) as refused_wrong:
+            urllib.request.urlopen(wrong, timeout=5)  # noqa: S310
+        right = urllib.request.Request(url, headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        with urllib.request.urlopen(right, timeout=5) as answer:  # noqa: S310
+            body = answer.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert refused.value.code == 403 and refused_wrong.value.code == 403
+    assert 'reviewportal_task_duration_seconds_count{task="reminders.scan"}' in body
+    # The web nodes give the scrape-time values; a worker machine has no database query to make.
+    assert "reviewportal_reminders_due" not in body
