@@ -19,6 +19,7 @@ from agreements.states import AGREEMENT_MOVES
 from core import bounds
 from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 from core.forms import PortalForm, USWDSFormMixin
+from core.lists import search_field
 
 TERM_HELP = {
     "max_window_days": f"How long evaluators may have access to a model, 1 to {MAX_WINDOW_DAYS} days.",
@@ -256,7 +257,9 @@ class AgreementFilterForm(ScopedPortalForm):
         label="Company",
     )
     overdue = forms.BooleanField(label="Only with overdue open points", required=False)
-    q = forms.CharField(label="Reference or title", required=False, max_length=bounds.TITLE)
+    q = search_field("Search reference or title", max_length=bounds.TITLE)
+
+    field_order = ["q", "status", "organisation", "overdue"]
 
     def __init__(self, *args, organisations=None, **kwargs):
         self.organisations = organisations

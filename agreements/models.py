@@ -90,6 +90,14 @@ class Agreement(models.Model):
             ),
             *length_checks("agreement", {"trade_secret_terms": BODY, "status_reason": NOTE}),
         ]
+        indexes = [
+            # The list's sorts (agreements.selectors.LIST_SORTS), each read off its index either way.
+            models.Index(fields=["-created_at"], name="agreement_created_sort_idx"),
+            models.Index(fields=["title", "-created_at"], name="agreement_title_sort_idx"),
+            models.Index(fields=["status", "-created_at"], name="agreement_status_sort_idx"),
+            models.Index(fields=["max_window_days", "-created_at"], name="agreement_window_sort_idx"),
+            models.Index(fields=["effective_date", "-created_at"], name="agreement_effective_sort_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.title}"

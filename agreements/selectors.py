@@ -21,6 +21,7 @@ from agreements.models import (
     RiskConsequence,
 )
 from core.choices import AccessKind, RiskDomain
+from core.lists import Column, Sorts
 
 
 def _overdue_points(today: datetime.date) -> QuerySet:
@@ -53,10 +54,35 @@ def _open_point_count() -> Coalesce:
     return Coalesce(Subquery(open_points.values("n")), 0)
 
 
+# The list's columns and sorts; each ORDER BY reads an index (agreement_*_sort_idx, the
+# reference's unique index, or the small table of companies by name).
+LIST_COLUMNS = (
+    Column("reference", "Reference", ("reference",)),
+    Column("title", "Title", ("title", "-created_at")),
+    Column("company", "Company", ("organisation__name", "-created_at")),
+    Column("status", "Status", ("status", "-created_at")),
+    Column("window", "Max window", ("max_window_days", "-created_at"), up="shortest first", down="longest first"),
+    Column("open_points", "Open points"),
+    Column("effective", "Effective", ("effective_date", "-created_at"), up="earliest first", down="latest first"),
+)
+LIST_SORTS = Sorts(
+    LIST_COLUMNS,
+    default="newest",
+    named={"newest": ("Newest first", ("-created_at",)), "oldest": ("Oldest first", ("created_at",))},
+)
+
+
 def agreement_list(
-    *, user: Any, status: str = "", organisation_id: int | None = None, overdue: bool = False, search: str = ""
+    *,
+    user: Any,
+    status: str = "",
+    organisation_id: int | None = None,
+    overdue: bool = False,
+    search: str = "",
+    sort: str = "",
 ) -> QuerySet:
-    """The agreements ``user`` may see, filtered, with counts of open and overdue points, newest first."""
+    """The agreements ``user`` may see, filtered, with counts of open and overdue points, in the
+    order of ``sort`` (a key of ``LIST_SORTS``; newest first when it is not one)."""
     today = timezone.localdate()
     qs = (
         scope(Agreement.objects.all(), user)
@@ -72,7 +98,7 @@ def agreement_list(
         qs = qs.filter(has_overdue=True)
     if search:
         qs = qs.filter(Q(title__icontains=search) | Q(reference__icontains=search))
-    return qs.order_by("-created_at")
+    return qs.order_by(*LIST_SORTS.order_by(sort))
 
 
 @dataclass

@@ -5,6 +5,7 @@ from agreements import views
 app_name = "agreements"
 urlpatterns = [
     path("", views.agreement_list, name="list"),
+    path("export.csv", views.agreement_export, name="export"),
     path("new/", views.agreement_create, name="create"),
     path("<str:reference>/", views.agreement_detail, name="detail"),
     path("<str:reference>/terms/", views.agreement_edit_terms, name="edit_terms"),

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Organisation
 from accounts.permissions import can, get_object_for, require, scope
@@ -32,8 +31,10 @@ from agreements.forms import (
 from agreements.models import Agreement, AgreementDocument, OpenPoint, SignatureSide
 from agreements.states import AGREEMENT_MOVES, TERMS_EDITABLE_STATUSES
 from audit.downloads import file_response
+from audit.exports import csv_export_response
 from core.errors import RuleViolation, TransitionNotAllowed
 from core.forms import form_add_rule_violation
+from core.lists import list_context, valid_filters
 
 PAGE_SIZE = 20
 
@@ -75,33 +76,58 @@ def agreement_url(agreement: Agreement) -> str:
     return reverse("agreements:detail", kwargs={"reference": agreement.reference})
 
 
-@login_required
-def agreement_list(request):
+def _agreement_rows(request):
+    """The bound filter form and the agreements it selects, as the list and its CSV show them."""
     require(request.user, "nav.agreements")
     organisations = scope(Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER), request.user)
     form = AgreementFilterForm(request.GET or None, organisations=organisations)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = valid_filters(form)
     qs = selectors.agreement_list(
         user=request.user,
         status=filters.get("status") or "",
         organisation_id=filters["organisation"].pk if filters.get("organisation") else None,
         overdue=bool(filters.get("overdue")),
         search=filters.get("q") or "",
+        sort=request.GET.get("sort", ""),
     )
-    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
+    return form, qs
+
+
+@login_required
+def agreement_list(request):
+    form, qs = _agreement_rows(request)
+    context = list_context(
         request,
-        "agreements/list.html",
-        {
-            "form": form,
-            "page_obj": page_obj,
-            "query_string": query.urlencode(),
-            "can_create": can(request.user, "agreement.create"),
-            "filtered": bool(filters and any(filters.values())),
-        },
+        qs,
+        sorts=selectors.LIST_SORTS,
+        form=form,
+        per_page=PAGE_SIZE,
+        export_url=reverse("agreements:export"),
+        clear_url=reverse("agreements:list"),
+        noun="agreement",
     )
+    return render(request, "agreements/list.html", {**context, "can_create": can(request.user, "agreement.create")})
+
+
+# The columns of the CSV: what a row of the list shows, as plain values.
+EXPORT_COLUMNS = [
+    ("Reference", lambda a: a.reference),
+    ("Title", lambda a: a.title),
+    ("Company", lambda a: a.organisation.name),
+    ("Status", lambda a: a.get_status_display()),
+    ("Max window (days)", lambda a: a.max_window_days),
+    ("Open points", lambda a: a.open_point_count),
+    ("Overdue open points", lambda a: a.has_overdue),
+    ("Effective", lambda a: a.effective_date),
+    ("Expires", lambda a: a.expiry_date),
+]
+
+
+@login_required
+@require_GET
+def agreement_export(request):
+    _, qs = _agreement_rows(request)
+    return csv_export_response(request, qs, EXPORT_COLUMNS, what="the agreements list", filename="agreements")
 
 
 @login_required

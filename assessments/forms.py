@@ -9,13 +9,14 @@ from django import forms
 from accounts.models import Role, User
 from accounts.permissions import scope
 from agreements.models import Agreement
-from assessments.models import AssessmentOutcome, Modality, ModelSubmission
+from assessments.models import AssessmentOutcome, AssessmentStatus, Modality, ModelSubmission, TicketStatus
 from assessments.selectors import team_candidates
 from assessments.services.cases import validate_window
 from core import bounds
 from core.choices import AccessKind, RiskDomain
 from core.errors import RuleViolation
 from core.forms import PortalForm, form_add_rule_violation
+from core.lists import search_field
 
 _DT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -183,3 +184,21 @@ class ExtensionDecisionForm(PortalForm):
         choices=[("consent", "Consent to the extension"), ("decline", "Decline it")], widget=forms.RadioSelect
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE)
+
+
+# --- The lists' filter bars ------------------------------------------------------------------
+
+
+class SubmissionFilterForm(PortalForm):
+    q = search_field("Search model, version or reference", max_length=bounds.TITLE)
+
+
+class AssessmentFilterForm(PortalForm):
+    q = search_field("Search reference, model or company", max_length=bounds.TITLE)
+    status = forms.ChoiceField(choices=[("", "Any status"), *AssessmentStatus.choices], required=False)
+
+
+class TicketFilterForm(PortalForm):
+    q = search_field("Search ticket, assessment, model or company", max_length=bounds.TITLE)
+    status = forms.ChoiceField(choices=[("", "Any status"), *TicketStatus.choices], required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *AccessKind.choices], required=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from accounts.permissions import actor_for, scope
 from assessments.models import AccessTicket, Assessment, CredentialReveal, ModelSubmission
 from assessments.states import UNGRANTED_TICKET_STATUSES, TicketStatus
 from audit.models import AuditEvent
+from core.lists import Column, Sorts
 
 # What the list pages show of each row; the long texts stay in the database.
 SUBMISSION_LIST_FIELDS = (
@@ -91,19 +93,69 @@ def team_candidates() -> QuerySet[User]:
     )
 
 
-def submission_list(*, user: Any, q: str = "", organisation: str = "") -> QuerySet[ModelSubmission]:
-    """The submissions ``user`` may see, newest first (submission_created_sort_idx), with their number of cases."""
+# The lists' columns and sorts. Each ORDER BY reads an index, either way: the reference's unique
+# index, or the ``*_sort_idx`` indexes of the models (see README, "Lists").
+_NEWEST = {"newest": ("Newest first", ("-created_at",)), "oldest": ("Oldest first", ("created_at",))}
+SUBMISSION_SORTS = Sorts(
+    (
+        Column("reference", "Reference", ("reference",)),
+        Column("model", "Model", ("model_name", "model_version", "-created_at")),
+        Column("company", "Company"),
+        Column("modalities", "Modalities"),
+        Column(
+            "release",
+            "Planned release",
+            ("intended_release_date", "-created_at"),
+            up="earliest first",
+            down="latest first",
+        ),
+        Column("assessments", "Assessments"),
+    ),
+    default="newest",
+    named=_NEWEST,
+)
+ASSESSMENT_SORTS = Sorts(
+    (
+        Column("reference", "Reference", ("reference",)),
+        Column("model", "Model"),
+        Column("company", "Company"),
+        Column("lead", "Lead"),
+        Column("window", "Access window", ("window_start",), up="earliest first", down="latest first", first_down=True),
+        Column("status", "Status", ("status", "-window_start")),
+    ),
+    default="-window",
+)
+TICKET_SORTS = Sorts(
+    (
+        Column("reference", "Ticket", ("reference",)),
+        Column("assessment", "Assessment"),
+        Column("model", "Model"),
+        Column("kind", "Kind", ("kind", "-requested_at")),
+        Column("access", "Access"),
+        Column("requested", "Requested", ("requested_at",), up="oldest first", down="newest first", first_down=True),
+        Column("status", "Status", ("status", "-requested_at")),
+    ),
+    default="-requested",
+)
+ASSESSMENT_REFERENCE = re.compile(r"ASM-\d{4}-\d{4,}", re.IGNORECASE)
+TICKET_REFERENCE = re.compile(r"TKT-\d{4}-\d{4,}", re.IGNORECASE)
+
+
+def submission_list(*, user: Any, q: str = "", organisation: str = "", sort: str = "") -> QuerySet[ModelSubmission]:
+    """The submissions ``user`` may see, with their number of cases, in the order of ``sort`` (a key
+    of ``SUBMISSION_SORTS``; newest first, on submission_created_sort_idx, when it is not one)."""
     qs = scope(ModelSubmission.objects.all(), user).select_related("organisation").only(*SUBMISSION_LIST_FIELDS)
     if q:
         qs = qs.filter(Q(model_name__icontains=q) | Q(model_version__icontains=q) | Q(reference__icontains=q))
     if organisation:
         qs = qs.filter(organisation__public_id=organisation)
-    return qs.annotate(n_assessments=_assessment_count()).order_by("-created_at")
+    return qs.annotate(n_assessments=_assessment_count()).order_by(*SUBMISSION_SORTS.order_by(sort))
 
 
-def assessment_list(*, user: Any, status: str = "", q: str = "") -> QuerySet[Assessment]:
-    """The cases ``user`` may see, latest window first (assessment_window_sort_idx, or
-    assessment_status_sort_idx under the status filter)."""
+def assessment_list(*, user: Any, status: str = "", q: str = "", sort: str = "") -> QuerySet[Assessment]:
+    """The cases ``user`` may see, in the order of ``sort`` (a key of ``ASSESSMENT_SORTS``); by default
+    latest window first (assessment_window_sort_idx, or assessment_status_sort_idx under the status
+    filter)."""
     qs = (
         scope(Assessment.objects.all(), user)
         .select_related("submission__organisation", "lead")
@@ -118,12 +170,26 @@ def assessment_list(*, user: Any, status: str = "", q: str = "") -> QuerySet[Ass
         companies = Organisation.objects.filter(name__icontains=q).values("pk")
         named = ModelSubmission.objects.filter(Q(model_name__icontains=q) | Q(organisation__in=companies))
         qs = qs.filter(Q(reference__icontains=q) | Q(submission__in=named.values("pk")))
-    return qs.order_by("-window_start")
+    return qs.order_by(*ASSESSMENT_SORTS.order_by(sort))
 
 
-def ticket_list(*, user: Any, status: str = "", assessment: Assessment | None = None) -> QuerySet[AccessTicket]:
-    """The tickets ``user`` may see, newest request first (ticket_requested_sort_idx, or
-    ticket_status_sort_idx under the status filter)."""
+def ticket_list(
+    *,
+    user: Any,
+    status: str = "",
+    assessment: Assessment | None = None,
+    kind: str = "",
+    q: str = "",
+    sort: str = "",
+) -> QuerySet[AccessTicket]:
+    """The tickets ``user`` may see, in the order of ``sort`` (a key of ``TICKET_SORTS``); by default
+    newest request first (ticket_requested_sort_idx, or ticket_status_sort_idx under the status
+    filter).
+
+    ``q`` is a ticket's reference (exact, in any case), a case's reference (that case's tickets),
+    or words of the model's or the company's name, matched in their own small tables first, as the
+    cases list does, so the list keeps walking its sort index.
+    """
     # Never selects more than the list shows: the credential column above all is left out on purpose.
     qs = (
         scope(AccessTicket.objects.all(), user)
@@ -134,7 +200,19 @@ def ticket_list(*, user: Any, status: str = "", assessment: Assessment | None = 
         qs = qs.filter(status=status)
     if assessment is not None:
         qs = qs.filter(assessment=assessment)
-    return qs.order_by("-requested_at")
+    if kind:
+        qs = qs.filter(kind=kind)
+    q = q.strip()
+    if TICKET_REFERENCE.fullmatch(q):
+        qs = qs.filter(reference=q.upper())
+    elif ASSESSMENT_REFERENCE.fullmatch(q):
+        case = Assessment.objects.filter(reference=q.upper()).values("pk")[:1]
+        qs = qs.filter(assessment_id=Subquery(case))
+    elif q:
+        companies = Organisation.objects.filter(name__icontains=q).values("pk")
+        named = ModelSubmission.objects.filter(Q(model_name__icontains=q) | Q(organisation__in=companies))
+        qs = qs.filter(assessment__in=Assessment.objects.filter(submission__in=named.values("pk")).values("pk"))
+    return qs.order_by(*TICKET_SORTS.order_by(sort))
 
 
 def reveals_for(*, user: Any, ticket: AccessTicket) -> QuerySet[CredentialReveal]:

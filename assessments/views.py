@@ -18,28 +18,32 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import can, get_object_for, require
 from assessments import selectors, services
 from assessments.actions import assessment_actions_for, next_step, ticket_actions_for
 from assessments.forms import (
+    AssessmentFilterForm,
     AssessmentForm,
     CloseForm,
     ExtensionDecisionForm,
     ExtensionRequestForm,
     ReasonForm,
+    SubmissionFilterForm,
     SubmissionForm,
     TicketApproveForm,
+    TicketFilterForm,
     TicketProvisionForm,
     TicketRequestForm,
 )
-from assessments.models import AccessTicket, Assessment, AssessmentStatus, ModelSubmission, TicketStatus
+from assessments.models import AccessTicket, Assessment, ModelSubmission
 from assessments.services.tickets import ticket_revoke_consequence, ticket_revoke_refusal
+from audit.exports import csv_export_response
 from core.choices import RiskDomain
 from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
-from core.pagination import paginate
+from core.lists import list_context, valid_filters
 
 
 def _local(moment) -> str:
@@ -123,17 +127,51 @@ def _ticket_form_page(request, ticket: AccessTicket, *, context: dict | None = N
 # --- Submissions -------------------------------------------------------------------
 
 
+def _submission_rows(request):
+    form = SubmissionFilterForm(request.GET or None)
+    filters = valid_filters(form)
+    qs = selectors.submission_list(user=request.user, q=filters.get("q") or "", sort=request.GET.get("sort", ""))
+    return form, qs
+
+
 @login_required
 def submission_list(request):
-    qs = selectors.submission_list(user=request.user, q=request.GET.get("q", "").strip())
+    form, qs = _submission_rows(request)
+    context = list_context(
+        request,
+        qs,
+        sorts=selectors.SUBMISSION_SORTS,
+        form=form,
+        per_page=PAGE_SIZE,
+        export_url=reverse("assessments:submission_export"),
+        clear_url=reverse("assessments:submission_list"),
+        noun="submission",
+    )
     return render(
         request,
         "assessments/submission_list.html",
-        {
-            **paginate(request, qs, PAGE_SIZE),
-            "q": request.GET.get("q", ""),
-            "can_submit": can(request.user, "submission.create"),
-        },
+        {**context, "q": form["q"].value() or "", "can_submit": can(request.user, "submission.create")},
+    )
+
+
+SUBMISSION_EXPORT_COLUMNS = [
+    ("Reference", lambda s: s.reference),
+    ("Model", lambda s: s.model_name),
+    ("Version", lambda s: s.model_version),
+    ("Company", lambda s: s.organisation.name),
+    ("Modalities", lambda s: ", ".join(s.modality_labels)),
+    ("Planned release", lambda s: s.intended_release_date),
+    ("Assessments", lambda s: s.n_assessments),
+    ("Submitted", lambda s: s.created_at),
+]
+
+
+@login_required
+@require_GET
+def submission_export(request):
+    _, qs = _submission_rows(request)
+    return csv_export_response(
+        request, qs, SUBMISSION_EXPORT_COLUMNS, what="the model submissions list", filename="submissions"
     )
 
 
@@ -173,21 +211,55 @@ def submission_detail(request, reference: str):
 # --- Assessments ---------------------------------------------------------------------
 
 
+def _assessment_rows(request):
+    form = AssessmentFilterForm(request.GET or None)
+    filters = valid_filters(form)
+    qs = selectors.assessment_list(
+        user=request.user,
+        status=filters.get("status") or "",
+        q=filters.get("q") or "",
+        sort=request.GET.get("sort", ""),
+    )
+    return form, qs
+
+
 @login_required
 def assessment_list(request):
-    status = request.GET.get("status", "")
-    status = status if status in AssessmentStatus.values else ""
-    qs = selectors.assessment_list(user=request.user, status=status, q=request.GET.get("q", "").strip())
+    form, qs = _assessment_rows(request)
+    context = list_context(
+        request,
+        qs,
+        sorts=selectors.ASSESSMENT_SORTS,
+        form=form,
+        per_page=PAGE_SIZE,
+        export_url=reverse("assessments:export"),
+        clear_url=reverse("assessments:list"),
+        noun="assessment",
+    )
     return render(
         request,
         "assessments/assessment_list.html",
-        {
-            **paginate(request, qs, PAGE_SIZE),
-            "status": status,
-            "q": request.GET.get("q", ""),
-            "statuses": AssessmentStatus.choices,
-            "can_create": can(request.user, "assessment.create"),
-        },
+        {**context, "can_create": can(request.user, "assessment.create")},
+    )
+
+
+ASSESSMENT_EXPORT_COLUMNS = [
+    ("Reference", lambda a: a.reference),
+    ("Model", lambda a: str(a.submission)),
+    ("Company", lambda a: a.submission.organisation.name),
+    ("Lead", lambda a: a.lead.full_name or a.lead.email),
+    ("Window start", lambda a: a.window_start),
+    ("Window end", lambda a: a.window_end),
+    ("Status", lambda a: a.get_status_display()),
+]
+
+
+@login_required
+@require_GET
+def assessment_export(request):
+    _, qs = _assessment_rows(request)
+    return csv_export_response(
+        request, qs, ASSESSMENT_EXPORT_COLUMNS, what="the assessments list", filename="assessments"
     )
 
 
@@ -318,15 +390,58 @@ def assessment_withdraw(request, reference: str):
 # --- Tickets -------------------------------------------------------------------------
 
 
+def _ticket_rows(request):
+    form = TicketFilterForm(request.GET or None)
+    filters = valid_filters(form)
+    qs = selectors.ticket_list(
+        user=request.user,
+        status=filters.get("status") or "",
+        kind=filters.get("kind") or "",
+        q=filters.get("q") or "",
+        sort=request.GET.get("sort", ""),
+    )
+    return form, qs
+
+
 @login_required
 def ticket_list(request):
-    status = request.GET.get("status", "")
-    status = status if status in TicketStatus.values else ""
-    qs = selectors.ticket_list(user=request.user, status=status)
-    return render(
+    form, qs = _ticket_rows(request)
+    context = list_context(
         request,
-        "assessments/ticket_list.html",
-        {**paginate(request, qs, PAGE_SIZE), "status": status, "statuses": TicketStatus.choices},
+        qs,
+        sorts=selectors.TICKET_SORTS,
+        form=form,
+        per_page=PAGE_SIZE,
+        export_url=reverse("assessments:ticket_export"),
+        clear_url=reverse("assessments:ticket_list"),
+        noun="ticket",
+    )
+    return render(request, "assessments/ticket_list.html", context)
+
+
+# Never the credential, its endpoint or its instructions: the list's columns only.
+TICKET_EXPORT_COLUMNS = [
+    ("Ticket", lambda t: t.reference),
+    ("Assessment", lambda t: t.assessment.reference),
+    ("Model", lambda t: str(t.assessment.submission)),
+    ("Company", lambda t: t.assessment.submission.organisation.name),
+    ("Kind", lambda t: t.get_kind_display()),
+    ("Requested", lambda t: t.requested_at),
+    ("Requested by", lambda t: t.requested_by.full_name or t.requested_by.email),
+    ("Wanted from", lambda t: t.wanted_from),
+    ("Wanted to", lambda t: t.wanted_to),
+    ("Access starts", lambda t: t.starts_at),
+    ("Access ends", lambda t: t.ends_at),
+    ("Status", lambda t: t.get_status_display()),
+]
+
+
+@login_required
+@require_GET
+def ticket_export(request):
+    _, qs = _ticket_rows(request)
+    return csv_export_response(
+        request, qs, TICKET_EXPORT_COLUMNS, what="the model-access tickets list", filename="model-access"
     )
 
 

@@ -13,7 +13,8 @@ from core import bounds
 from core.choices import RiskDomain
 from core.files import EVIDENCE_KINDS, validate_upload
 from core.forms import PortalForm
-from findings.models import SEVERITY_RUBRIC, Severity
+from core.lists import search_field
+from findings.models import SEVERITY_RUBRIC, FindingStatus, Severity
 from findings.services import MAX_FILES_PER_UPLOAD, default_response_due
 
 FILES_AGAIN = "Files are not kept when the form has errors: choose the file(s) again before saving."
@@ -187,3 +188,14 @@ class CommentForm(PortalForm):
         super().__init__(*args, **kwargs)
         if not allow_internal:
             del self.fields["internal"]
+
+
+class FindingFilterForm(PortalForm):
+    """The findings list's filter bar (the selector reads the same parameters and ignores bad ones)."""
+
+    q = search_field("Search title and summary, or a reference", max_length=bounds.TITLE)
+    severity = forms.ChoiceField(choices=[("", "Any"), *Severity.choices], required=False)
+    risk_domain = forms.ChoiceField(label="Risk domain", choices=[("", "Any"), *RiskDomain.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "Any"), *FindingStatus.choices], required=False)
+    assessment = forms.CharField(label="Assessment reference", required=False, max_length=32)
+    overdue = forms.BooleanField(label="Only findings whose company response is overdue", required=False)

@@ -14,6 +14,7 @@ from assessments.models import AccessTicket, Assessment
 from assessments.selectors import TimelineEntry
 from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
 from core.choices import RiskDomain
+from core.lists import Column, Sorts
 from findings.models import (
     RELEASED_STATUSES,
     SEVERITY_ORDER,
@@ -29,15 +30,25 @@ from findings.models import (
 # (a generated column), so sorting by it is an indexed read, not a CASE computed over every row.
 SEVERITY_RANK = F("severity_order")
 
-# Sort keys offered on the list page → ORDER BY.
-SORTS: dict[str, tuple[str, list[str]]] = {
-    "severity": ("Severity (most severe first)", ["severity_rank", "-created_at"]),
-    "newest": ("Newest first", ["-created_at"]),
-    "oldest": ("Oldest first", ["created_at"]),
-    "due": ("Response due (soonest first)", ["response_due_at", "-created_at"]),
-    "assessment": ("Assessment", ["assessment__reference", "severity_rank", "-created_at"]),
-}
-DEFAULT_SORT = "severity"
+# The list's columns and sorts. Each ORDER BY reads one of Finding.Meta.indexes (or the
+# reference's unique index), either way; "severity", "newest", "oldest", "due" and "assessment"
+# are the keys the list has always taken.
+LIST_COLUMNS = (
+    Column("reference", "Finding", ("reference",)),
+    Column("assessment", "Assessment", ("assessment__reference", "severity_order", "-created_at")),
+    Column(
+        "severity", "Severity", ("severity_order", "-created_at"), up="most severe first", down="least severe first"
+    ),
+    Column("domain", "Domain", ("risk_domain", "severity_order", "-created_at")),
+    Column("status", "Status", ("status", "severity_order", "-created_at")),
+    Column("due", "Response due", ("response_due_at", "-created_at"), up="soonest first", down="latest first"),
+)
+SORTS = Sorts(
+    LIST_COLUMNS,
+    default="severity",
+    named={"newest": ("Newest first", ("-created_at",)), "oldest": ("Oldest first", ("created_at",))},
+)
+DEFAULT_SORT = SORTS.default
 
 # What a finding's reference looks like (``FND-2026-0042``), in any case.
 FINDING_REFERENCE = re.compile(r"FND-\d{4}-\d{4,}", re.IGNORECASE)
@@ -99,8 +110,7 @@ def finding_list(*, user: Any, params: dict[str, str] | None = None) -> QuerySet
         qs = qs.filter(reference=query.upper())
     elif query:
         qs = qs.filter(Q(title__icontains=query) | Q(summary__icontains=query))
-    sort = params.get("sort") if params.get("sort") in SORTS else DEFAULT_SORT
-    return qs.order_by(*SORTS[sort][1])
+    return qs.order_by(*SORTS.order_by(params.get("sort")))
 
 
 # The assessment page shows this many findings, most severe first, and links to the full list.

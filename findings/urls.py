@@ -6,6 +6,7 @@ app_name = "findings"
 
 urlpatterns = [
     path("", views.finding_list, name="list"),
+    path("export.csv", views.finding_export, name="export"),
     path("assessment/<str:assessment_reference>/new/", views.finding_create, name="create"),
     path("assessment/<str:assessment_reference>/report/", views.assessment_report, name="report"),
     path(

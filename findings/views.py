@@ -19,14 +19,14 @@ from accounts.models import Role
 from accounts.permissions import get_object_for, require
 from assessments.models import Assessment
 from audit.downloads import file_response
-from core.choices import RiskDomain
+from audit.exports import csv_export_response
 from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
-from core.pagination import paginate
+from core.lists import list_context, valid_filters
 from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for
-from findings.models import Finding, FindingEvidence, ReportJob, ReportKind, Severity
-from findings.states import EDITABLE_STATUSES, FINDING_MOVES, FindingStatus
+from findings.models import Finding, FindingEvidence, ReportJob, ReportKind
+from findings.states import EDITABLE_STATUSES, FINDING_MOVES
 
 LIST_PAGE_SIZE = 25
 # How often the page of a report being built reloads itself.
@@ -46,23 +46,51 @@ def _assessment(request, reference: str, action: str | None = None) -> Assessmen
 @login_required
 @require_GET
 def finding_list(request):
-    page = paginate(request, selectors.finding_list(user=request.user, params=request.GET), LIST_PAGE_SIZE)
+    form = forms.FindingFilterForm(request.GET or None)
+    valid_filters(form)  # for the errors beside a bad value; the selector ignores bad values itself
+    context = list_context(
+        request,
+        selectors.finding_list(user=request.user, params=request.GET),
+        sorts=selectors.SORTS,
+        form=form,
+        per_page=LIST_PAGE_SIZE,
+        export_url=reverse("findings:export"),
+        clear_url=reverse("findings:list"),
+        noun="finding",
+    )
     return render(
         request,
         "findings/list.html",
         {
-            **page,
-            "findings": page["page_obj"].object_list,
-            "filters": request.GET,
-            "severities": Severity.choices,
-            "domains": RiskDomain.choices,
-            "statuses": FindingStatus.choices,
-            "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
-            "is_filtered": any(request.GET.get(k) for k in ("severity", "risk_domain", "status", "overdue", "q")),
+            **context,
+            "findings": context["page_obj"].object_list,
             # A company's liaison sees only what the centre released to it.
             "sees_released_only": request.user.role == Role.LIAISON,
         },
     )
+
+
+# What a row of the list shows, as plain values; never the long texts.
+EXPORT_COLUMNS = [
+    ("Reference", lambda f: f.reference),
+    ("Title", lambda f: f.title),
+    ("Assessment", lambda f: f.assessment.reference),
+    ("Company", lambda f: f.assessment.submission.organisation.name),
+    ("Model", lambda f: str(f.assessment.submission)),
+    ("Severity", lambda f: f.get_severity_display()),
+    ("Risk domain", lambda f: f.get_risk_domain_display()),
+    ("Status", lambda f: f.get_status_display()),
+    ("Response due", lambda f: f.response_due_at),
+    ("Response overdue", lambda f: f.is_response_overdue),
+    ("Recorded", lambda f: f.created_at),
+]
+
+
+@login_required
+@require_GET
+def finding_export(request):
+    rows = selectors.finding_list(user=request.user, params=request.GET)
+    return csv_export_response(request, rows, EXPORT_COLUMNS, what="the findings list", filename="findings")
 
 
 @login_required

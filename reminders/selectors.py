@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from accounts.permissions import actor_for, scope
+from core.lists import Column, Sorts
 from reminders.models import Deadline, EmailPreference, Notification, ReminderPreference, deadline_involves
 
 
@@ -63,9 +64,49 @@ class _CountedPaginator(Paginator):
 # What the My deadlines table shows of each deadline.
 MY_DEADLINES_COLUMNS = ("due_at", "title", "url", "kind", "organisation__name")
 
+# My deadlines' columns and sorts. The due date reads deadline_open_due_idx either way; the title
+# and kind sorts tie on the due date (see README, "Lists", for their indexes at programme scale).
+DEADLINE_SORTS = Sorts(
+    (
+        Column("due", "Due", ("due_at", "pk"), up="soonest first", down="latest first"),
+        Column("days_left", "Days left"),
+        Column("title", "What", ("title", "due_at", "pk")),
+        Column("kind", "Kind", ("kind", "due_at", "pk")),
+        Column("company", "Company"),
+    ),
+    default="due",
+)
+# Notifications: newest first on notification_list_idx, or oldest first (the same index backwards).
+NOTIFICATION_SORTS = Sorts(
+    (),
+    default="newest",
+    named={"newest": ("Newest first", ("-created_at", "-id")), "oldest": ("Oldest first", ("created_at", "id"))},
+)
+
+
+def my_deadline_rows(*, user: Any, show: str = "all", q: str = "", sort: str = "", now: datetime | None = None):
+    """The user's open deadlines that ``show`` (all, upcoming or overdue) and the search ``q`` (words of
+    the title, in any case) select, in the order of ``sort`` (a key of ``DEADLINE_SORTS``)."""
+    now = now or timezone.now()
+    qs = deadlines_for_person(user)
+    if show == "upcoming":
+        qs = qs.filter(due_at__gte=now)
+    elif show == "overdue":
+        qs = qs.filter(due_at__lt=now)
+    if q:
+        qs = qs.filter(title__icontains=q)
+    return qs.order_by(*DEADLINE_SORTS.order_by(sort))
+
 
 def my_deadlines(
-    *, user: Any, show: str = "all", page: Any = None, per_page: int = 50, now: datetime | None = None
+    *,
+    user: Any,
+    show: str = "all",
+    q: str = "",
+    sort: str = "",
+    page: Any = None,
+    per_page: int = 50,
+    now: datetime | None = None,
 ) -> DeadlinePage:
     """The ``page``-th page of the user's open deadlines with days left; ``show`` is all, upcoming or
     overdue. Two queries whatever the number of deadlines: one COUNT of the rows and of the overdue
@@ -73,11 +114,7 @@ def my_deadlines(
     ``page`` gives the nearest page, as every list does.
     """
     now = now or timezone.now()
-    qs = deadlines_for_person(user)
-    if show == "upcoming":
-        qs = qs.filter(due_at__gte=now)
-    elif show == "overdue":
-        qs = qs.filter(due_at__lt=now)
+    qs = my_deadline_rows(user=user, show=show, q=q, sort=sort, now=now)
     counts = qs.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
     shown = qs.select_related("organisation").only(*MY_DEADLINES_COLUMNS)
     page_obj = _CountedPaginator(shown, per_page, count=counts["total"]).get_page(page)
@@ -92,11 +129,15 @@ def days_until(due_at: datetime, now: datetime) -> int:
     return days if seconds >= 0 else -days
 
 
-def notifications_for(user: Any, *, unread_only: bool = False) -> QuerySet[Notification]:
+def notifications_for(user: Any, *, unread_only: bool = False, q: str = "", sort: str = "") -> QuerySet[Notification]:
+    """The user's notifications (unread only, or those whose title holds ``q`` in any case), newest
+    first unless ``sort`` (a key of ``NOTIFICATION_SORTS``) says otherwise."""
     qs = scope(Notification.objects.all(), user)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
-    return qs.order_by("-created_at", "-id")
+    if q:
+        qs = qs.filter(title__icontains=q)
+    return qs.order_by(*NOTIFICATION_SORTS.order_by(sort))
 
 
 def unread_notification_count(user: Any) -> int:

@@ -2,65 +2,125 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import get_object_for, require
+from audit.exports import csv_export_response
+from core.lists import list_context, valid_filters
 from reminders import selectors, services
-from reminders.forms import PreferenceForm
+from reminders.forms import DeadlineFilterForm, NotificationFilterForm, PreferenceForm
 from reminders.models import Notification
 
-SHOW_CHOICES = {"all": "All open", "upcoming": "Upcoming", "overdue": "Overdue"}
+
+def _deadline_filters(request) -> tuple[DeadlineFilterForm, dict]:
+    require(request.user, "nav.deadlines")
+    form = DeadlineFilterForm(request.GET or None)
+    filters = valid_filters(form)
+    return form, {
+        "show": filters.get("show") or "all",
+        "q": filters.get("q") or "",
+        "sort": request.GET.get("sort", ""),
+    }
 
 
 @login_required
 @require_GET
 def my_deadlines(request):
-    require(request.user, "nav.deadlines")
-    show = request.GET.get("show", "all")
-    if show not in SHOW_CHOICES:
-        show = "all"
-    listing = selectors.my_deadlines(user=request.user, show=show, page=request.GET.get("page"))
+    form, filters = _deadline_filters(request)
+    listing = selectors.my_deadlines(user=request.user, page=request.GET.get("page"), **filters)
+    context = list_context(
+        request,
+        None,
+        sorts=selectors.DEADLINE_SORTS,
+        form=form,
+        per_page=0,
+        page_obj=listing.page_obj,
+        export_url=reverse("reminders:my_deadlines_export"),
+        clear_url=reverse("reminders:my_deadlines"),
+        noun="deadline",
+        filter_fields=["q", "show"],
+    )
     return render(
         request,
         "reminders/my_deadlines.html",
-        {
-            "page_obj": listing.page_obj,
-            "rows": listing.rows,
-            "show": show,
-            "show_choices": SHOW_CHOICES,
-            "query_string": urlencode({"show": show}),
-            "overdue_count": listing.overdue_count,
-        },
+        {**context, "rows": listing.rows, "show": filters["show"], "overdue_count": listing.overdue_count},
     )
+
+
+DEADLINE_EXPORT_COLUMNS = [
+    ("Due", lambda d: d.due_at),
+    ("Days left", lambda d: selectors.days_until(d.due_at, timezone.now())),
+    ("What", lambda d: d.title),
+    ("Kind", lambda d: d.get_kind_display()),
+    ("Company", lambda d: d.organisation.name if d.organisation else ""),
+    ("Link", lambda d: d.url),
+]
+
+
+@login_required
+@require_GET
+def my_deadlines_export(request):
+    _, filters = _deadline_filters(request)
+    rows = selectors.my_deadline_rows(user=request.user, **filters).select_related("organisation")
+    return csv_export_response(request, rows, DEADLINE_EXPORT_COLUMNS, what="My deadlines", filename="my-deadlines")
+
+
+def _notification_filters(request) -> tuple[NotificationFilterForm, dict]:
+    require(request.user, "nav.deadlines")
+    form = NotificationFilterForm(request.GET or None)
+    filters = valid_filters(form)
+    return form, {
+        "unread_only": bool(filters.get("unread")),
+        "q": filters.get("q") or "",
+        "sort": request.GET.get("sort", ""),
+    }
 
 
 @login_required
 @require_GET
 def notification_list(request):
-    require(request.user, "nav.deadlines")
-    unread_only = request.GET.get("unread") == "1"
-    page_obj = Paginator(selectors.notifications_for(request.user, unread_only=unread_only), 25).get_page(
-        request.GET.get("page")
+    form, filters = _notification_filters(request)
+    context = list_context(
+        request,
+        selectors.notifications_for(request.user, **filters),
+        sorts=selectors.NOTIFICATION_SORTS,
+        form=form,
+        per_page=25,
+        export_url=reverse("reminders:notifications_export"),
+        clear_url=reverse("reminders:notifications"),
+        noun="notification",
     )
     return render(
         request,
         "reminders/notification_list.html",
-        {
-            "page_obj": page_obj,
-            "notifications": page_obj.object_list,
-            "unread_only": unread_only,
-            "query_string": "unread=1" if unread_only else "",
-        },
+        {**context, "notifications": context["page_obj"].object_list, "unread_only": filters["unread_only"]},
+    )
+
+
+NOTIFICATION_EXPORT_COLUMNS = [
+    ("Received", lambda n: n.created_at),
+    ("Title", lambda n: n.title),
+    ("Message", lambda n: n.body),
+    ("Read", lambda n: n.read_at),
+    ("Link", lambda n: n.url),
+]
+
+
+@login_required
+@require_GET
+def notification_export(request):
+    _, filters = _notification_filters(request)
+    rows = selectors.notifications_for(request.user, **filters)
+    return csv_export_response(
+        request, rows, NOTIFICATION_EXPORT_COLUMNS, what="my notifications", filename="notifications"
     )
 
 

@@ -75,6 +75,17 @@ BUDGETS: dict[str, dict[str, int]] = {
     "reminders:my_deadlines": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
     "reminders:notifications": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
     "reminders:calendar_feed": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
+    # The lists as CSV, streamed: the same filters and scope as the page, every row. The session and
+    # the person (2, no page header); the count of the rows; the audit event of the export
+    # (SAVEPOINT, INSERT, RELEASE: 3); then the rows in one query (each row's counts as subqueries
+    # where the list shows them), read in chunks as the file is written.
+    "agreements:export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "assessments:submission_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "assessments:export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "assessments:ticket_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "findings:export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "reminders:my_deadlines_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "reminders:notifications_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     # The person's API tokens: one query for the list.
     "api_tokens": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
     # The API, 6 before the view's own. Lists paged by number: the count and the page; by cursor

@@ -75,6 +75,7 @@ def _days_ahead(days: int) -> str:
 ROWS = [
     # --- Pages ---------------------------------------------------------------------------
     Row("agreements:list", expect=ANY_MEMBER),
+    Row("agreements:export", expect=ANY_MEMBER, note="what the list shows, as CSV"),
     Row("agreements:list", query="status=active&overdue=on", expect=ANY_MEMBER, note="filtered"),
     Row("agreements:create", expect=expect(403, anonymous=LOGIN_REDIRECT, lead=200, admin_user=200)),
     Row(

@@ -69,9 +69,11 @@ def api(table, ok=200):
 ROWS = [
     # --- Pages ---
     Row("assessments:submission_list", expect=ANY_MEMBER),
+    Row("assessments:submission_export", expect=ANY_MEMBER, note="what the list shows, as CSV"),
     Row("assessments:submission_create", expect=expect(403, anonymous=A, liaison_a=200, liaison_b=200)),
     Row("assessments:submission_detail", kwargs=submission_ref, expect=CASE_OBJECT),
     Row("assessments:list", expect=ANY_MEMBER),
+    Row("assessments:export", expect=ANY_MEMBER, note="what the list shows, as CSV"),
     Row("assessments:create", expect=expect(403, anonymous=A, lead=200, admin_user=200)),
     Row("assessments:detail", kwargs=case_ref, expect=CASE_OBJECT),
     Row("assessments:edit", kwargs=case_ref, expect=CASE_LEAD_ONLY),
@@ -86,6 +88,7 @@ ROWS = [
     Row("assessments:withdraw", kwargs=case_ref, expect=CASE_LEAD_ONLY),
     Row("assessments:ticket_request", kwargs=case_ref, expect=TEAM_ONLY),
     Row("assessments:ticket_list", expect=ANY_MEMBER),
+    Row("assessments:ticket_export", expect=ANY_MEMBER, note="what the list shows, as CSV"),
     Row("assessments:ticket_detail", kwargs=ref("ticket_live"), expect=CASE_OBJECT),
     Row(
         "assessments:ticket_detail",

@@ -42,6 +42,7 @@ def _job(name):
 
 ROWS = [
     Row("findings:list", expect=ANY_MEMBER),
+    Row("findings:export", expect=ANY_MEMBER, note="what the list shows, as CSV"),
     Row("findings:create", kwargs=_case, expect={**TEAM_ACTION, "liaison_a": 403}),
     Row("findings:detail", kwargs=_ref("f_draft"), expect=CASE_INTERNAL, note="draft"),
     Row("findings:detail", kwargs=_ref("f_released"), expect=CASE_OBJECT, note="released"),

@@ -34,6 +34,8 @@ ROWS = [
     Row("reminders:my_deadlines", expect=ANY_MEMBER),
     Row("reminders:my_deadlines", query="show=overdue", expect=ANY_MEMBER, note="overdue filter"),
     Row("reminders:notifications", expect=ANY_MEMBER),
+    Row("reminders:notifications_export", expect=ANY_MEMBER, note="the person's own, as CSV"),
+    Row("reminders:my_deadlines_export", expect=ANY_MEMBER, note="the person's own, as CSV"),
     Row("reminders:notifications_read_all", method="post", expect=SIGNED_IN_POST),
     Row(
         "reminders:notification_read",
