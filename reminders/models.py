@@ -73,6 +73,10 @@ class Deadline(models.Model):
             # ties: each page seeks in one of these and reads one page, whatever the filters on is_open.
             models.Index(fields=["due_at", "public_id"], name="deadline_due_idx"),
             models.Index(fields=["kind", "public_id"], name="deadline_kind_idx"),
+            # My deadlines sorted by what is due or by kind (reminders.selectors.DEADLINE_SORTS): open
+            # deadlines only, as the page shows, so the page walks the index and stops.
+            models.Index(fields=["title", "due_at"], condition=models.Q(is_open=True), name="deadline_open_title_idx"),
+            models.Index(fields=["kind", "due_at"], condition=models.Q(is_open=True), name="deadline_open_kind_idx"),
             # The scan asks "open deadlines whose next reminder is due": this partial index holds only
             # deadlines with something left to send, so the scan's cost follows what is due.
             models.Index(

@@ -64,8 +64,8 @@ class _CountedPaginator(Paginator):
 # What the My deadlines table shows of each deadline.
 MY_DEADLINES_COLUMNS = ("due_at", "title", "url", "kind", "organisation__name")
 
-# My deadlines' columns and sorts. The due date reads deadline_open_due_idx either way; the title
-# and kind sorts tie on the due date (see README, "Lists", for their indexes at programme scale).
+# My deadlines' columns and sorts, each read off a partial index of open deadlines, either way:
+# deadline_open_due_idx, deadline_open_title_idx and deadline_open_kind_idx.
 DEADLINE_SORTS = Sorts(
     (
         Column("due", "Due", ("due_at", "pk"), up="soonest first", down="latest first"),
