@@ -99,13 +99,22 @@ class BeatLease:
 
 
 def hold_beat_lease(broker_url: str) -> None:
-    """Called when beat starts (celery's ``beat_init`` signal): wait for the lease, then keep it."""
+    """Called when beat starts (celery's ``beat_init`` signal): wait for the lease, then keep it.
+
+    The lease lives ``BEAT_LEASE_SECONDS`` (default 60): a standby takes over at most that long
+    after the active beat died without a clean stop, and checks six times per lifetime (at most
+    every 5 seconds) whether it is free. A shorter lifetime means a quicker take-over but that a
+    pause of the active beat (a stalled Redis, a frozen machine) longer than two thirds of it
+    costs the lease.
+    """
     if not broker_url.startswith(("redis://", "rediss://")):
         return
     import redis
+    from django.conf import settings
 
-    lease = BeatLease(redis.Redis.from_url(broker_url, socket_connect_timeout=5, socket_timeout=5))
-    lease.wait_and_acquire()
+    ttl = float(getattr(settings, "BEAT_LEASE_SECONDS", 60))
+    lease = BeatLease(redis.Redis.from_url(broker_url, socket_connect_timeout=5, socket_timeout=5), ttl_seconds=ttl)
+    lease.wait_and_acquire(poll_seconds=min(5.0, ttl / 6))
     stop = threading.Event()
     lease.keep_renewing(on_lost=lambda: os._exit(1), stop=stop)
 

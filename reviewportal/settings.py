@@ -288,6 +288,9 @@ CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Lifetime of the lease a beat must hold in Redis to schedule (reviewportal/beat_lock.py): a standby
+# beat takes over at most this long after the active one died without a clean stop.
+BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 60, minimum=6, maximum=600)
 # Schedules live here, in code, rather than in django-celery-beat's database tables: they change
 # only with a release, are reviewed like any code, need no extra app or migrations, and every
 # environment runs the same schedule. Each entry says why it runs when it does.
