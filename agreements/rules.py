@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from accounts.permissions import Actor, rule, scoper
+from accounts.permissions import Actor, rule, rule_filter, scoper
 from agreements.models import Agreement
 
 Reach = Callable[[Actor], QuerySet]
@@ -101,6 +101,17 @@ def _agreement_negotiate(actor: Actor, obj: Any) -> bool:
     return actor.is_admin or actor.is_lead
 
 
+@rule_filter(
+    "agreement.edit_terms",
+    "agreement.transition",
+    "agreement.signature_due",
+    "agreement.meeting",
+    model="agreements.agreement",
+)
+def _agreement_negotiate_where(actor: Actor) -> Q | None:
+    return Q() if actor.is_admin or actor.is_lead else None
+
+
 @rule("agreement.terminate")
 def _agreement_terminate(actor: Actor, obj: Any) -> bool:
     return actor.is_admin
@@ -118,6 +129,21 @@ def _agreement_sign(actor: Actor, obj: Any) -> bool:
     return actor.is_admin or actor.is_lead or _own_company(actor, obj)
 
 
+@rule_filter(
+    "agreement.propose",
+    "agreement.comment",
+    "agreement.open_point",
+    "agreement.document_upload",
+    "agreement.sign",
+    model="agreements.agreement",
+)
+def _agreement_both_sides_where(actor: Actor, prefix: str = "") -> Q | None:
+    # Either side: every agreement for the centre's negotiators, the company's own for its liaison.
+    if actor.is_admin or actor.is_lead:
+        return Q()
+    return Q(**{f"{prefix}organisation_id": actor.organisation_id}) if actor.is_liaison else None
+
+
 @rule("open_point.resolve", "open_point.edit")
 def _open_point_manage(actor: Actor, obj: Any) -> bool:
     if obj is None:
@@ -125,3 +151,11 @@ def _open_point_manage(actor: Actor, obj: Any) -> bool:
     if actor.is_admin or actor.is_lead:
         return True
     return obj.owner_id == actor.user_id and _own_company(actor, obj.agreement)
+
+
+@rule_filter("open_point.resolve", "open_point.edit", model="agreements.openpoint")
+def _open_point_manage_where(actor: Actor) -> Q | None:
+    if actor.is_admin or actor.is_lead:
+        return Q()
+    company = _agreement_both_sides_where(actor, "agreement__")
+    return Q(owner_id=actor.user_id) & company if actor.is_liaison and company is not None else None

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.permissions import Actor, liaison_of, rule, scoper
+from accounts.permissions import Actor, liaison_of, rule, rule_filter, scoper
 from agreements.rules import agreement_reach
 from assessments.models import Assessment
 from assessments.states import UNGRANTED_TICKET_STATUSES
@@ -128,6 +128,18 @@ def _assessment_manage(actor: Actor, obj: Any) -> bool:
     return actor.is_admin or _is_case_lead(actor, obj)
 
 
+def _case_lead_where(actor: Actor, prefix: str = "") -> Q | None:
+    """``_is_case_lead`` or a programme admin, as a filter on rows reaching a case through ``prefix``."""
+    if actor.is_admin:
+        return Q()
+    return Q(**{f"{prefix}lead_id": actor.user_id}) if actor.is_lead else None
+
+
+@rule_filter("assessment.manage", "assessment.transition", model="assessments.assessment")
+def _assessment_manage_where(actor: Actor) -> Q | None:
+    return _case_lead_where(actor)
+
+
 # --- Access tickets ----------------------------------------------------------------
 
 
@@ -150,15 +162,31 @@ def _ticket_approve(actor: Actor, obj: Any) -> bool:
     return actor.is_admin or _is_case_lead(actor, obj.assessment)
 
 
+@rule_filter("ticket.approve", model="assessments.accessticket")
+def _ticket_approve_where(actor: Actor) -> Q | None:
+    deciders = _case_lead_where(actor, "assessment__")
+    return deciders & ~Q(requested_by_id=actor.user_id) if deciders is not None else None
+
+
 @rule("ticket.provision", "ticket.consent_extension")
 def _ticket_company_side(actor: Actor, obj: Any) -> bool:
     return obj is not None and of_own_company(actor, obj.assessment)
+
+
+@rule_filter("ticket.provision", "ticket.consent_extension", model="assessments.accessticket")
+def _ticket_company_side_where(actor: Actor) -> Q | None:
+    return case_company_q(actor, "assessment__") if actor.is_liaison else None
 
 
 @rule("ticket.reveal")
 def _ticket_reveal(actor: Actor, obj: Any) -> bool:
     # Only the evaluators who use the access see the secret; admins and the company do not need it here.
     return obj is not None and (actor.is_lead or actor.is_evaluator) and on_case(actor, obj.assessment)
+
+
+@rule_filter("ticket.reveal", model="assessments.accessticket")
+def _ticket_reveal_where(actor: Actor) -> Q | None:
+    return case_q(actor, "assessment__") if actor.is_lead or actor.is_evaluator else None
 
 
 @rule("ticket.revoke")

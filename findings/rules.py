@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from accounts.permissions import Actor, rule, scoper
-from assessments.rules import case_assessments, case_company_q, of_own_company, on_case
+from accounts.permissions import Actor, rule, rule_filter, scoper
+from assessments.rules import case_assessments, case_company_q, case_q, of_own_company, on_case
 from findings.models import ReportKind
 from findings.states import RELEASED_STATUSES
 
@@ -74,9 +74,29 @@ def _finding_create(actor: Actor, assessment: Any) -> bool:
     return assessment is None or on_case(actor, assessment)
 
 
-@rule("finding.edit", "finding.submit_for_review", "finding.resolve", "finding.reopen", "finding.comment_internal")
+@rule_filter("finding.create", model="assessments.assessment")
+def _finding_create_where(actor: Actor) -> Q | None:
+    # The cases on which a person may record findings (the rule above, for a list of cases).
+    return case_q(actor) if actor.is_lead or actor.is_evaluator else None
+
+
+_TEAM_WORK = (
+    "finding.edit",
+    "finding.submit_for_review",
+    "finding.resolve",
+    "finding.reopen",
+    "finding.comment_internal",
+)
+
+
+@rule(*_TEAM_WORK)
 def _finding_team_work(actor: Actor, finding: Any) -> bool:
     return _on_finding_case(actor, finding)
+
+
+@rule_filter(*_TEAM_WORK, model="findings.finding")
+def _finding_team_work_where(actor: Actor) -> Q | None:
+    return case_q(actor, "assessment__") if actor.is_lead or actor.is_evaluator else None
 
 
 @rule("finding.release")
@@ -88,6 +108,11 @@ def _finding_release(actor: Actor, finding: Any) -> bool:
         and finding.author_id != actor.user_id
         and on_case(actor, finding.assessment)
     )
+
+
+@rule_filter("finding.release", model="findings.finding")
+def _finding_release_where(actor: Actor) -> Q | None:
+    return case_q(actor, "assessment__") & ~Q(author_id=actor.user_id) if actor.is_lead else None
 
 
 @rule("finding.withdraw")
@@ -103,6 +128,13 @@ def _finding_withdraw(actor: Actor, finding: Any) -> bool:
 @rule("finding.respond")
 def _finding_respond(actor: Actor, finding: Any) -> bool:
     return _finding_of_own_company(actor, finding)
+
+
+@rule_filter("finding.respond", model="findings.finding")
+def _finding_respond_where(actor: Actor) -> Q | None:
+    if not actor.is_liaison:
+        return None
+    return case_company_q(actor, "assessment__") & Q(status__in=RELEASED_STATUSES)
 
 
 @rule("finding.comment")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from accounts.permissions import Actor, rule, scoper
+from accounts.permissions import Actor, rule, rule_filter, scoper
 from reminders.models import deadline_involves
 
 # A deadline is seen by the people it reminds and those it escalates to; programme admins see all.
@@ -26,6 +26,12 @@ def _deadlines(qs: QuerySet, actor: Actor) -> QuerySet:
 def _delivery_retry(actor: Actor, obj: Any) -> bool:
     # Queuing a failed reminder or digest again is the programme's remedy once the cause is fixed.
     return actor.is_admin
+
+
+@rule_filter("delivery.retry", model="reminders.reminder")
+@rule_filter("delivery.retry", model="reminders.digest")
+def _delivery_retry_where(actor: Actor) -> Q | None:
+    return Q() if actor.is_admin else None
 
 
 # Reminders, digests and hand-offs are one person's deliveries; programme admins see all of them
