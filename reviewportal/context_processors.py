@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.permissions import actor_for, can
 from reminders.services import notifications_open_page
+from reviewportal.dashboard.queue import action_queue_count
 
 # (label, url name, policy action).
 NAV_ITEMS: list[tuple[str, str, str]] = [
@@ -25,7 +26,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if actor_for(user) is None:
-        return {"nav_items": [], "show_admin_link": False, "unread_notifications": 0}
+        return {"nav_items": [], "show_admin_link": False, "unread_notifications": 0, "action_queue_count": 0}
     items = []
     current = request.path
     for label, url_name, action in NAV_ITEMS:
@@ -36,6 +37,8 @@ def navigation(request) -> dict:
     return {
         "nav_items": items,
         "show_admin_link": can(user, "admin.access"),
+        # What the person can act on now, beside Dashboard: one query, a subquery per kind of work.
+        "action_queue_count": action_queue_count(request),
         # One indexed COUNT per page for the header's notification badge; opening a record's page
         # first marks the person's notifications about that record read (an UPDATE only when some
         # are unread).

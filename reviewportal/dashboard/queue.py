@@ -1,0 +1,109 @@
+"""Needs your action: everything a person can act on now, from every app, soonest due first.
+
+Each app says what its kinds of work are in ``<app>/queue.py`` (``reminders.action_queue`` for
+the reminders app, whose ``queue.py`` enqueues Celery tasks), from its own state machine and the
+policy's rules, the same ones that decide the buttons on its pages. This module only puts them
+together, in the composition root, because it reads every app.
+
+Cost, whatever the number of records:
+
+* the count of every kind (the header's badge, on every page): ONE query, a subquery per kind.
+  Nothing is cached, so the badge is always exact: an item leaves it the moment it is acted on;
+* the dashboard's list: that query, then one query per kind that has items, each reading at most
+  ``QUEUE_LIMIT`` rows; the rest is "and N more", linked to the list that shows them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.permissions import actor_for
+from agreements import queue as agreements_queue
+from assessments import queue as assessments_queue
+from core.action_queue import QueueItem, QueueSource, count_sources, person, soonest_first
+from findings import queue as findings_queue
+from reminders import action_queue as reminders_queue
+from reminders.selectors import days_until
+
+# How many items the dashboard lists; the rest are counted under "and N more".
+QUEUE_LIMIT = 20
+
+# Every app's kinds of work, in the order the apps' work happens (ties keep this order).
+_APPS = (findings_queue, assessments_queue, agreements_queue, reminders_queue)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One item as the dashboard shows it, with the whole days left until it is due."""
+
+    item: QueueItem
+    days_left: int | None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+    @property
+    def days_late(self) -> int:
+        return -self.days_left if self.is_overdue else 0
+
+
+@dataclass
+class ActionQueue:
+    rows: list[QueueRow]
+    total: int
+    counts: dict[str, int]
+    # (label, how many are not listed, the list that shows them), for each kind with some left out.
+    more: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def left_out(self) -> int:
+        return self.total - len(self.rows)
+
+
+def action_queue_sources(user: Any, *, now: datetime | None = None) -> list[QueueSource]:
+    """Every kind of work ``user`` has, from every app (none for an anonymous or unaffiliated user)."""
+    if actor_for(user) is None:
+        return []
+    now = now or timezone.now()
+    return [source for app in _APPS for source in app.queue_sources_for(actor=user, now=now)]
+
+
+def action_queue_counts(user: Any, *, now: datetime | None = None) -> dict[str, int]:
+    """How many items of each kind ``user`` has: one query (none when they have no kinds of work)."""
+    sources = action_queue_sources(user, now=now)
+    return count_sources(sources, anchor=person(user)) if sources else {}
+
+
+def action_queue_for(user: Any, *, limit: int = QUEUE_LIMIT, now: datetime | None = None) -> ActionQueue:
+    """The first ``limit`` items ``user`` can act on now, overdue first, then by due date, then those
+    without one; with the count of every kind."""
+    now = now or timezone.now()
+    sources = action_queue_sources(user, now=now)
+    counts = count_sources(sources, anchor=person(user)) if sources else {}
+    # Kinds with nothing to do cost no query.
+    busy = [source for source in sources if counts.get(source.kind)]
+    items = soonest_first((item for source in busy for item in source.first(limit)), limit)
+    rows = [QueueRow(item, days_until(item.due_at, now) if item.due_at else None) for item in items]
+    shown: dict[str, int] = {}
+    for item in items:
+        shown[item.kind] = shown.get(item.kind, 0) + 1
+    more = [
+        (source.label, counts[source.kind] - shown.get(source.kind, 0), source.more_url)
+        for source in busy
+        if counts[source.kind] > shown.get(source.kind, 0)
+    ]
+    return ActionQueue(rows=rows, total=sum(counts.values()), counts=counts, more=more)
+
+
+def action_queue_count(request: Any) -> int:
+    """The header badge's number for ``request``'s user: the dashboard's own count when that page
+    has just taken it, else one query."""
+    counts = getattr(request, "action_queue_counts", None)
+    if counts is None:
+        counts = action_queue_counts(getattr(request, "user", None))
+    return sum(counts.values())
