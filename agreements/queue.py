@@ -87,7 +87,7 @@ def _point_item(point: OpenPoint) -> QueueItem:
             "agreements:open_point_resolve", kwargs={"reference": agreement.reference, "point_id": point.public_id}
         ),
         due_at=_day(point.due_date),
-        due_label="Due",
+        due_label="Settle by",
         note=agreement.organisation.name,
     )
 
