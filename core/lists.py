@@ -129,7 +129,11 @@ class Listing:
 
     @property
     def count_label(self) -> str:
-        return f"{self.count} {self.noun if self.count == 1 else self.noun_plural}"
+        # "1,234 findings", or "more than 1,000 findings" past the paginator's count cap.
+        paginator = self.page_obj.paginator
+        shown = getattr(paginator, "count_display", None) or f"{self.count:,}"
+        single = self.count == 1 and not getattr(paginator, "is_capped", False)
+        return f"{shown} {self.noun if single else self.noun_plural}"
 
 
 def _with(params: QueryDict, **changes: str) -> str:

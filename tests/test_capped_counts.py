@@ -46,3 +46,17 @@ def test_the_count_reads_at_most_cap_plus_one_rows_in_one_query(seven_companies)
         assert CappedPaginator(seven_companies, 2, cap=4).count == 4
     (count,) = [q["sql"] for q in queries.captured_queries]
     assert "COUNT(*)" in count.upper() and "LIMIT 5" in count.upper() and "ORDER BY" not in count.upper()
+
+
+def test_a_list_past_the_cap_says_more_than_and_pages_only_to_it(monkeypatch, case, evaluator, client_for):
+    from django.urls import reverse
+
+    from findings.tests.factories import FindingFactory
+
+    monkeypatch.setattr("core.pagination.COUNT_CAP", 3)
+    for i in range(5):
+        FindingFactory(assessment=case, author=evaluator, title=f"Finding {i}")
+    page = client_for(evaluator).get(reverse("findings:list"))
+    assert page.status_code == 200
+    assert "more than 3 findings" in page.text
+    assert sum(f"Finding {i}" in page.text for i in range(5)) == 3
