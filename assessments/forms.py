@@ -199,6 +199,6 @@ class AssessmentFilterForm(PortalForm):
 
 
 class TicketFilterForm(PortalForm):
-    q = search_field("Search ticket, assessment, model or company", max_length=bounds.TITLE)
+    q = search_field("Search reference, model or company", max_length=bounds.TITLE)
     status = forms.ChoiceField(choices=[("", "Any status"), *TicketStatus.choices], required=False)
     kind = forms.ChoiceField(choices=[("", "Any kind"), *AccessKind.choices], required=False)

@@ -129,7 +129,6 @@ TICKET_SORTS = Sorts(
     (
         Column("reference", "Ticket", ("reference",)),
         Column("assessment", "Assessment"),
-        Column("model", "Model"),
         Column("kind", "Kind", ("kind", "-requested_at")),
         Column("access", "Access"),
         Column("requested", "Requested", ("requested_at",), up="oldest first", down="newest first", first_down=True),

@@ -193,7 +193,7 @@ class CommentForm(PortalForm):
 class FindingFilterForm(PortalForm):
     """The findings list's filter bar (the selector reads the same parameters and ignores bad ones)."""
 
-    q = search_field("Search title and summary, or a reference", max_length=bounds.TITLE)
+    q = search_field("Search title, summary or reference", max_length=bounds.TITLE)
     severity = forms.ChoiceField(choices=[("", "Any"), *Severity.choices], required=False)
     risk_domain = forms.ChoiceField(label="Risk domain", choices=[("", "Any"), *RiskDomain.choices], required=False)
     status = forms.ChoiceField(choices=[("", "Any"), *FindingStatus.choices], required=False)
