@@ -1,16 +1,18 @@
 /* Review Portal's own behaviour, beside the U.S. Web Design System's script.
  *
- * Wide tables scroll sideways inside .portal-table-wrap on a narrow screen. A keyboard can scroll
- * only what it can focus (WCAG 2.1.1), so a wrapper that scrolls becomes a focusable region named
- * after its table; one that fits the screen stays out of the tab order. Attributes written in the
- * markup are left as they are.
+ * Wide tables scroll sideways inside .portal-table-wrap on a narrow screen, and long lines of code
+ * inside their <pre>. A keyboard can scroll only what it can focus (WCAG 2.1.1), so a box that
+ * scrolls becomes a focusable region named after its table (or "Code"); one that fits the screen
+ * stays out of the tab order. Attributes written in the markup are left as they are.
  */
 (() => {
   "use strict";
 
   const MANAGED = "data-portal-scroll-region";
+  const SCROLLERS = ".portal-table-wrap, .portal-markdown pre, pre.portal-code";
 
-  function tableName(wrap) {
+  function regionName(wrap) {
+    if (wrap.tagName === "PRE") return "Code";
     const caption = wrap.querySelector("caption");
     if (caption && caption.textContent.trim()) return caption.textContent.trim();
     const labelled = wrap.querySelector("[aria-labelledby]");
@@ -23,7 +25,7 @@
   }
 
   function updateScrollRegions() {
-    for (const wrap of document.querySelectorAll(".portal-table-wrap")) {
+    for (const wrap of document.querySelectorAll(SCROLLERS)) {
       const managed = wrap.hasAttribute(MANAGED);
       if (!managed && wrap.hasAttribute("tabindex")) continue;
       const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
@@ -31,7 +33,7 @@
         wrap.setAttribute(MANAGED, "");
         wrap.setAttribute("tabindex", "0");
         wrap.setAttribute("role", "region");
-        wrap.setAttribute("aria-label", `${tableName(wrap)} (scrolls sideways)`);
+        wrap.setAttribute("aria-label", `${regionName(wrap)} (scrolls sideways)`);
       } else if (!scrolls && managed) {
         for (const name of [MANAGED, "tabindex", "role", "aria-label"]) wrap.removeAttribute(name);
       }
