@@ -4,8 +4,8 @@
 
 * every open deadline of the programme that is overdue, oldest first: a finding left unanswered,
   an open point or a signature past due, access or a window that should have ended;
-* reminders and digests whose delivery failed, to queue again once the cause is fixed
-  (``delivery.retry``: the admin's "Queue again" action, ``reminders.services.delivery_retry``).
+* reminders, digests and hand-off messages whose delivery failed, to queue again once the cause
+  is fixed (``delivery.retry``: the admin's "Deliver again" action, ``reminders.services.delivery_retry``).
 
 Other people's overdue work is in their own queue under its own kind; the deadlines are the
 admin's view across the programme.
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.permissions import actionable, actor_for, scope
 from core.action_queue import QueueItem, QueueSource, first_items, total
-from reminders.models import Deadline, DeliveryStatus, Digest, Reminder
+from reminders.models import Deadline, DeliveryStatus, Digest, Handoff, Reminder
 
 
 def _deadline_item(deadline: Deadline) -> QueueItem:
@@ -71,6 +71,17 @@ def _digest_item(digest: Digest) -> QueueItem:
     )
 
 
+def _handoff_item(handoff: Handoff) -> QueueItem:
+    return QueueItem(
+        kind="reminders.failed_handoff",
+        verb="Fix the cause, then queue the message again",
+        reference=f"Update to {handoff.recipient.email}",
+        title=handoff.title,
+        url=reverse("admin:reminders_handoff_change", args=[handoff.pk]),
+        note=handoff.last_error,
+    )
+
+
 def _failed(user: Any, model, item, kind: str, label: str) -> QueueSource:
     rows = model.objects.filter(status=DeliveryStatus.FAILED).select_related("recipient")
     if model is Reminder:
@@ -94,6 +105,7 @@ def queue_sources_for(*, actor: Any, now: datetime | None = None) -> list[QueueS
         _overdue(actor, now or timezone.now()),
         _failed(actor, Reminder, _reminder_item, "reminders.failed", "Failed reminders"),
         _failed(actor, Digest, _digest_item, "reminders.failed_digest", "Failed digests"),
+        _failed(actor, Handoff, _handoff_item, "reminders.failed_handoff", "Failed hand-off messages"),
     ]
 
 

@@ -30,6 +30,7 @@ def _delivery_retry(actor: Actor, obj: Any) -> bool:
 
 @rule_filter("delivery.retry", model="reminders.reminder")
 @rule_filter("delivery.retry", model="reminders.digest")
+@rule_filter("delivery.retry", model="reminders.handoff")
 def _delivery_retry_where(actor: Actor) -> Q | None:
     return Q() if actor.is_admin else None
 

@@ -22,7 +22,7 @@ from accounts.models import User
 from accounts.permissions import actionable, can, rule_filters, scope
 from assessments.models import AccessTicket, TicketStatus
 from assessments.services import ticket_request_extension
-from reminders.models import DeliveryStatus, Digest, Reminder
+from reminders.models import DeliveryStatus, Digest, Handoff, Reminder
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,13 @@ def demo_world(settings):
         status=DeliveryStatus.FAILED,
         last_error="SMTP refused",
     )
+    handoff = Handoff.objects.order_by("pk").first() or Handoff.objects.create(
+        event_key="finding:1:released:test",
+        recipient=User.objects.get(email="liaison@alpha-ai.example"),
+        title="A finding was released to you",
+        url="/findings/",
+    )
+    Handoff.objects.filter(pk=handoff.pk).update(status=DeliveryStatus.FAILED, last_error="SMTP refused")
     superuser = User.objects.create_superuser(email="root@caisi.example", password="x" * 20)  # noqa: S106
     return [*User.objects.filter(membership__isnull=False).order_by("pk"), superuser]
 

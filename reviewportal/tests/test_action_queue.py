@@ -33,7 +33,7 @@ from findings import services as finding_services
 from findings.actions import finding_actions_for
 from findings.models import Finding, FindingStatus
 from findings.tests.factories import FindingFactory, released_finding
-from reminders.models import DeliveryStatus, Digest
+from reminders.models import DeliveryStatus, Digest, Handoff
 from reviewportal.dashboard.queue import QUEUE_LIMIT, action_queue_counts, action_queue_for
 
 pytestmark = pytest.mark.django_db
@@ -423,6 +423,15 @@ def test_the_admin_sees_failed_deliveries_and_agreements_about_to_expire(admin_u
     assert rows[1].item.url == reverse("admin:reminders_digest_change", args=[digest.pk])
     Digest.objects.filter(pk=digest.pk).update(status=DeliveryStatus.PENDING)  # queued again
     assert [row.item.record for row in _queue(admin_user).rows] == [expiring]
+    handoff = Handoff.objects.create(
+        event_key="test:failed",
+        recipient=lead,
+        title="A finding was released",
+        url="/findings/",
+        status=DeliveryStatus.FAILED,
+    )
+    assert [row.item.record for row in _queue(admin_user).rows] == [expiring, handoff]
+    assert _queue(lead).total == 0  # only programme admins queue deliveries again
 
 
 # --- Another company's work ------------------------------------------------------------------
