@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
 ]
 USWDS_DIST = Path(settings.BASE_DIR) / "node_modules" / "@uswds" / "uswds" / "dist"
 USWDS_FILES = ("js/uswds.min.js", "js/uswds-init.min.js", "css/uswds.min.css")
+AXE_PATH = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 TIMEOUT_MS = 10_000
 
 # Recorded in every page before its own scripts run: CSP violations the console might not show.
@@ -66,6 +67,8 @@ def browser() -> Iterator:
     missing = [name for name in USWDS_FILES if not (USWDS_DIST / name).is_file()]
     if missing:
         _unavailable(f"The U.S. Web Design System assets are missing ({', '.join(missing)}): run `make assets`")
+    if not AXE_PATH.is_file():
+        _unavailable(f"axe-core, which checks accessibility, is missing ({AXE_PATH}): run `make assets`")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
