@@ -8,7 +8,7 @@ person must act on is counted from the start states of the moves they would make
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
@@ -19,6 +19,7 @@ from agreements.models import Agreement
 from agreements.states import AgreementStatus
 from assessments.models import AccessTicket, Assessment, ModelSubmission
 from assessments.states import LIVE_TICKET_STATUSES, TICKET_MOVES, AssessmentStatus, TicketStatus
+from core.freshness import cached_total
 from findings.models import Finding
 from findings.states import FINDING_MOVES, FindingStatus
 from reminders.models import Deadline
@@ -36,24 +37,46 @@ class DashboardPanel:
     count: int
     details: list[tuple[str, int]] = field(default_factory=list)
     notes: list[tuple[str, int]] = field(default_factory=list)
+    # When the total and its breakdown were counted (they may come from the cache); None when live.
+    counted_at: datetime | None = None
 
 
-def _by_status(qs: QuerySet, choices, to_act: Q | None = None) -> tuple[int, list[tuple[str, int]], int]:
-    """The total, its breakdown by status and how many rows match ``to_act``, in ONE aggregate query.
+# The totals by status of a card may be this many seconds old, unless a record changed since (then
+# they are counted again at once: core/freshness.py). What a person must act on is always counted live.
+TOTALS_MAX_AGE = 60
 
-    Each number is a conditional count (``COUNT(*) FILTER (WHERE ...)`` on PostgreSQL) over a
-    single pass of the scoped rows, so the total and its breakdown always agree and the card
-    costs one query whatever the number of records. It counts the (never empty) status column
-    rather than the key, so that when the filters name only indexed columns the rows are counted
-    from an index alone.
+
+def _scope_key(actor: Actor) -> str:
+    """Who sees the same totals: every programme admin, a company's liaisons, or one person."""
+    if actor.is_admin:
+        return "admin"
+    if actor.is_liaison:
+        return f"organisation-{actor.organisation_id}"
+    return f"user-{actor.user_id}"
+
+
+def _by_status(
+    qs: QuerySet, choices, *, key: str, to_act: Q | None = None
+) -> tuple[int, list[tuple[str, int]], int, datetime]:
+    """The total, its breakdown by status, how many rows match ``to_act``, and when the total was counted.
+
+    The breakdown is one aggregate query, a conditional count (``COUNT(*) FILTER (WHERE ...)`` on
+    PostgreSQL) per status over a single pass of the scoped rows, so the total and its breakdown
+    always agree; at a programme's size that pass reads hundreds of thousands of rows, so it is
+    cached under ``key`` (see ``TOTALS_MAX_AGE``). It counts the (never empty) status column rather
+    than the key, so that when the filters name only indexed columns the rows are counted from an
+    index alone. ``to_act`` is counted live, in its own (narrow, indexed) query.
     Statuses with no rows are left out.
     """
-    counts = {f"status_{i}": Count("status", filter=Q(status=value)) for i, (value, _) in enumerate(choices)}
-    if to_act is not None:
-        counts["to_act"] = Count("status", filter=to_act)
-    row = qs.order_by().aggregate(**counts)
-    details = [(label, row[f"status_{i}"]) for i, (_, label) in enumerate(choices) if row[f"status_{i}"]]
-    return sum(n for _, n in details), details, row.get("to_act", 0)
+
+    def breakdown() -> list[tuple[str, int]]:
+        counts = {f"status_{i}": Count("status", filter=Q(status=value)) for i, (value, _) in enumerate(choices)}
+        row = qs.order_by().aggregate(**counts)
+        return [(str(label), row[f"status_{i}"]) for i, (_, label) in enumerate(choices) if row[f"status_{i}"]]
+
+    details, counted_at = cached_total(key, breakdown, max_age=TOTALS_MAX_AGE)
+    acting = qs.filter(to_act).order_by().count() if to_act is not None else 0
+    return sum(n for _, n in details), details, acting, counted_at
 
 
 def _for_role(actor: Actor, *, liaison: str, admin: str, staff: str) -> str:
@@ -72,9 +95,10 @@ def dashboard_for(user) -> list[DashboardPanel]:
     if actor is None:
         return []
     panels: list[DashboardPanel] = []
+    who = _scope_key(actor)
 
     agreements = scope(Agreement.objects.all(), user)
-    count, details, _ = _by_status(agreements, AgreementStatus.choices)
+    count, details, _, counted_at = _by_status(agreements, AgreementStatus.choices, key=f"agreements-{who}")
     panels.append(
         DashboardPanel(
             title="Agreements",
@@ -87,9 +111,13 @@ def dashboard_for(user) -> list[DashboardPanel]:
             url=reverse("agreements:list"),
             count=count,
             details=details,
+            counted_at=counted_at,
         )
     )
     submissions = scope(ModelSubmission.objects.all(), user)
+    submission_count, counted_at = cached_total(
+        f"submissions-{who}", lambda: submissions.order_by().count(), max_age=TOTALS_MAX_AGE
+    )
     panels.append(
         DashboardPanel(
             title="Model submissions",
@@ -97,11 +125,12 @@ def dashboard_for(user) -> list[DashboardPanel]:
             if actor.is_liaison
             else "Covered models offered for pre-release assessment.",
             url=reverse("assessments:submission_list"),
-            count=submissions.count(),
+            count=submission_count,
+            counted_at=counted_at,
         )
     )
     assessments = scope(Assessment.objects.all(), user)
-    count, details, _ = _by_status(assessments, AssessmentStatus.choices)
+    count, details, _, counted_at = _by_status(assessments, AssessmentStatus.choices, key=f"assessments-{who}")
     panels.append(
         DashboardPanel(
             title="Assessments",
@@ -114,6 +143,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
             url=reverse("assessments:list"),
             count=count,
             details=details,
+            counted_at=counted_at,
         )
     )
     if actor.is_liaison:
@@ -127,7 +157,9 @@ def dashboard_for(user) -> list[DashboardPanel]:
     else:
         to_act = ("Live access", Q(status__in=LIVE_TICKET_STATUSES))
     tickets = scope(AccessTicket.objects.all(), user)
-    count, details, acting = _by_status(tickets, TicketStatus.choices, to_act[1])
+    count, details, acting, counted_at = _by_status(
+        tickets, TicketStatus.choices, key=f"tickets-{who}", to_act=to_act[1]
+    )
     panels.append(
         DashboardPanel(
             title="Model access",
@@ -141,6 +173,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
             count=count,
             details=details,
             notes=[(to_act[0], acting)],
+            counted_at=counted_at,
         )
     )
     if actor.is_liaison:
@@ -162,7 +195,9 @@ def dashboard_for(user) -> list[DashboardPanel]:
         to_act = ("Your drafts", Q(status__in=FINDING_MOVES["submit_for_review"].sources, author_id=actor.user_id))
         description = "Findings on the assessments you work on."
     findings = scope(Finding.objects.all(), user)
-    count, details, acting = _by_status(findings, FindingStatus.choices, to_act[1])
+    count, details, acting, counted_at = _by_status(
+        findings, FindingStatus.choices, key=f"findings-{who}", to_act=to_act[1]
+    )
     panels.append(
         DashboardPanel(
             title="Findings",
@@ -171,6 +206,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
             count=count,
             details=details,
             notes=[(to_act[0], acting)],
+            counted_at=counted_at,
         )
     )
     now = timezone.now()
