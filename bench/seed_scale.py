@@ -120,6 +120,13 @@ def main() -> None:
     # Made-up data, so a seeded pseudo-random generator is what is wanted (reproducible runs).
     seeder = Seeder(scale=args.scale, rng=random.Random(args.seed))  # nosec B311
     seeder.run()
+    # The findings were inserted around the services, so their details have no stored rendering yet;
+    # the service that renders stale details is what production runs after a bulk load.
+    phase = time.perf_counter()
+    from findings.services import finding_details_render_stale
+
+    rendered = finding_details_render_stale(batch_size=2000)
+    print(f"  render {rendered:,} details {time.perf_counter() - phase:7.1f} s")
     phase = time.perf_counter()
     connection.close()
     with connection.cursor() as cursor:
