@@ -125,6 +125,25 @@ def test_findings_default_order_pages_like_one_long_page(case, evaluator, lead, 
     assert flat(pages, "reference") == [row["reference"] for row in whole["results"]]
 
 
+def test_access_tickets_page_newest_request_first_and_back(case, evaluator, client_for):
+    from assessments.models import AccessTicket
+    from assessments.tests.factories import AccessTicketFactory
+
+    start = timezone.now() - timedelta(days=3)
+    made = []
+    for h in range(7):  # three request times, so pages split ties
+        ticket = AccessTicketFactory(assessment=case, requested_by=evaluator)
+        AccessTicket.objects.filter(pk=ticket.pk).update(requested_at=start + timedelta(hours=h % 3))
+        ticket.refresh_from_db()
+        made.append(ticket)
+    expected = [t.reference for t in sorted(made, key=lambda t: (t.requested_at, t.reference), reverse=True)]
+    client = client_for(evaluator)
+    pages, previous = walk_forward(client, "/api/v1/access-tickets/?page_size=3")
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert flat(pages, "reference") == expected
+    assert flat(list(reversed(walk_back(client, previous))), "reference") == expected[:6]
+
+
 def test_page_size_is_capped_at_100(client_for, evaluator):
     Notification.objects.bulk_create(Notification(recipient=evaluator, title=f"Reminder {i}") for i in range(103))
     client = client_for(evaluator)

@@ -21,6 +21,7 @@ from assessments import services
 from assessments.api import serializers as s
 from assessments.models import AccessTicket, Assessment, ModelSubmission
 from assessments.states import ASSESSMENT_MOVES, TICKET_MOVES
+from core.api_defaults import PortalCursorPagination
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input: {detail, errors: {field: [messages]}}"),
@@ -231,6 +232,8 @@ class AccessTicketViewSet(ScopedObjectMixin, mixins.CreateModelMixin, viewsets.R
     search_fields = ["reference", "assessment__reference"]
     ordering_fields = ["requested_at", "ends_at"]
     ordering = ["-requested_at"]
+    # A programme holds hundreds of thousands of tickets: counting them cost more than a page of them.
+    pagination_class = PortalCursorPagination
 
     def get_queryset(self):
         qs = AccessTicket.objects.select_related("assessment", "requested_by")
