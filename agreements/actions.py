@@ -9,20 +9,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from accounts.permissions import can
 from agreements.models import Agreement, OpenPoint
 from agreements.services.signatures import signature_side_for
-from agreements.states import AGREEMENT_MOVES, STATUS_MOVES, TERMS_EDITABLE_STATUSES
+from agreements.states import (
+    AGREEMENT_LIFECYCLE,
+    AGREEMENT_MOVES,
+    STATUS_MOVES,
+    TERMS_EDITABLE_STATUSES,
+    AgreementStatus,
+)
 
 
 def available_transitions(user: Any, agreement: Agreement) -> list[tuple[str, str]]:
-    """(name, label) of the status moves ``user`` could make now, in the order of the buttons."""
+    """(name, label) of the status moves ``user`` could make now, in the order of the buttons.
+
+    "Mark as expired" is offered only once the expiry date has passed: before that, ending an
+    agreement early is a termination, with a reason. (The transition page still takes an early
+    expiry, after saying how long the agreement had left to run.)
+    """
     moves = [(name, AGREEMENT_MOVES[name]) for name in STATUS_MOVES]
     return [
         (name, move.label)
         for name, move in moves
-        if move.starts_from(agreement.status) and can(user, move.action, agreement)
+        if move.starts_from(agreement.status)
+        and can(user, move.action, agreement)
+        and (name != "expire" or agreement_has_run_its_term(agreement))
     ]
+
+
+def agreement_has_run_its_term(agreement: Agreement) -> bool:
+    """True when the agreement has an expiry date and it is today or past."""
+    return agreement.expiry_date is not None and agreement.expiry_date <= timezone.localdate()
 
 
 def agreement_actions_for(*, user: Any, agreement: Agreement, signed_sides: set[str]) -> dict[str, bool]:
@@ -52,3 +72,12 @@ def open_point_actions_for(*, user: Any, point: OpenPoint) -> dict[str, bool]:
         "can_resolve": point.is_open and can(user, "open_point.resolve", point),
         "can_edit": point.is_open and can(user, "open_point.edit", point),
     }
+
+
+def agreement_lifecycle(agreement: Agreement) -> dict:
+    """The step indicator of ``agreement``'s page (``agreements.states.AGREEMENT_LIFECYCLE``). A
+    withdrawn agreement that had been sent for signature keeps its signature due date, so it
+    shows that far; otherwise it shows as withdrawn after the draft."""
+    withdrawn_late = agreement.status == AgreementStatus.WITHDRAWN and agreement.signature_due
+    reached = AgreementStatus.AWAITING_SIGNATURE if withdrawn_late else None
+    return AGREEMENT_LIFECYCLE.steps(agreement.status, reached=reached)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from agreements.models import (
     Agreement,
     AgreementVersion,
     Clause,
+    EntryKind,
     OpenPoint,
     OpenPointStatus,
     RiskConsequence,
@@ -112,6 +114,45 @@ class TimelineItem:
     body: str = ""
     side: str = ""
     obj: Any = None
+
+    @property
+    def kind_label(self) -> str:
+        """The item's type in words, shown beside it: the border colour alone tells nobody."""
+        return TIMELINE_KIND_LABELS.get(self.kind, "Record")
+
+
+# What each kind of negotiation-timeline item is called on the page.
+TIMELINE_KIND_LABELS = {
+    **dict(EntryKind.choices),
+    "meeting": "Meeting",
+    "version": "Terms",
+    "document": "Document",
+    "signature": "Signature",
+    "open_point": "Open point",
+    "resolved": "Point resolved",
+}
+
+
+# What else hangs on an agreement, from the apps above this one (assessments adds the cases open
+# under it when it loads), so the page that ends an agreement can say what follows. Each source is
+# called as ``source(user=..., agreement=...)`` and returns (reference, description, url) for the
+# records that user may see.
+DependentsSource = Callable[..., Iterable[tuple[str, str, str]]]
+_dependents_sources: list[DependentsSource] = []
+
+
+def agreement_dependents_register(source: DependentsSource) -> None:
+    """Add ``source``'s records to what an agreement's ending page lists; twice has no further effect."""
+    if source not in _dependents_sources:
+        _dependents_sources.append(source)
+
+
+def agreement_dependents(*, user: Any, agreement: Agreement) -> list[tuple[str, str, str]]:
+    """The records still in progress under ``agreement`` that ``user`` may see."""
+    found: list[tuple[str, str, str]] = []
+    for source in _dependents_sources:
+        found.extend(source(user=user, agreement=agreement))
+    return found
 
 
 def agreement_timeline(agreement: Agreement) -> list[TimelineItem]:

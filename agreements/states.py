@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from core.states import Move
+from core.states import Move, lifecycle_from
 
 
 class AgreementStatus(models.TextChoices):
@@ -54,3 +54,10 @@ AGREEMENT_MOVES: dict[str, Move] = {
 # The moves picked by name on the status page and through the API's transition endpoint,
 # in the order of the buttons. Signing has its own page and endpoint.
 STATUS_MOVES = ("open_negotiation", "submit_for_signature", "withdraw", "expire", "terminate")
+# The step indicator of an agreement's page: draft → negotiating → awaiting signature → active → expired.
+AGREEMENT_LIFECYCLE = lifecycle_from(
+    AGREEMENT_MOVES,
+    ("open_negotiation", "submit_for_signature", "sign", "expire"),
+    ("withdraw", "terminate"),
+    AgreementStatus,
+)

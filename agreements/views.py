@@ -13,7 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Organisation
 from accounts.permissions import can, get_object_for, require, scope
 from agreements import selectors, services
-from agreements.actions import agreement_actions_for, available_transitions, open_point_actions_for
+from agreements.actions import (
+    agreement_actions_for,
+    agreement_has_run_its_term,
+    agreement_lifecycle,
+    available_transitions,
+    open_point_actions_for,
+)
 from agreements.forms import (
     AgreementCreateForm,
     AgreementFilterForm,
@@ -32,6 +38,7 @@ from agreements.models import Agreement, AgreementDocument, OpenPoint, Signature
 from agreements.states import AGREEMENT_MOVES, TERMS_EDITABLE_STATUSES
 from audit.downloads import file_response
 from audit.exports import csv_export_response
+from core.confirm import is_confirmed
 from core.errors import RuleViolation, TransitionNotAllowed
 from core.forms import form_add_rule_violation
 from core.lists import list_context, valid_filters
@@ -169,6 +176,7 @@ def agreement_detail(request, reference: str):
         "signature_rows": [(label, signatures.get(value)) for value, label in SignatureSide.choices],
         "versions": agreement.versions.select_related("created_by"),
         "transitions": available_transitions(user, agreement),
+        "lifecycle": agreement_lifecycle(agreement),
         **agreement_actions_for(user=user, agreement=agreement, signed_sides=set(signatures)),
         "today": timezone.localdate(),
     }
@@ -218,7 +226,8 @@ def agreement_transition(request, reference: str, transition: str):
     if transition not in services.TRANSITIONS:
         raise Http404("No such transition.")
     agreement = _agreement(request, reference, AGREEMENT_MOVES[transition].action)
-    form = TransitionForm(request.POST or None, transition=transition)
+    # Only the confirmation page's own form moves the agreement: any other POST shows the page.
+    form = TransitionForm(request.POST if is_confirmed(request) else None, transition=transition)
 
     def save(data):
         moved = services.agreement_apply_transition(
@@ -234,10 +243,23 @@ def agreement_transition(request, reference: str, transition: str):
     done = _save(request, form, agreement, save)
     if done:
         return done
+    ends_agreement = transition in ("terminate", "expire", "withdraw")
+    days_to_run = (agreement.expiry_date - timezone.localdate()).days if agreement.expiry_date else None
     return render(
         request,
         "agreements/transition.html",
-        {"form": form, "agreement": agreement, "label": services.TRANSITIONS[transition], "transition": transition},
+        {
+            "form": form,
+            "agreement": agreement,
+            "label": services.TRANSITIONS[transition],
+            "transition": transition,
+            # What follows: the cases still open under the agreement, and how long it had left.
+            "dependents": selectors.agreement_dependents(user=request.user, agreement=agreement)
+            if ends_agreement
+            else [],
+            "expires_early": transition == "expire" and not agreement_has_run_its_term(agreement),
+            "days_to_run": days_to_run,
+        },
     )
 
 

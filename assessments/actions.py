@@ -16,7 +16,9 @@ from assessments.states import (
     ASSESSMENT_MOVES,
     GRANTED_TICKET_STATUSES,
     LIVE_TICKET_STATUSES,
+    TICKET_LIFECYCLE,
     TICKET_MOVES,
+    TicketStatus,
 )
 from core.states import Move
 
@@ -60,3 +62,17 @@ def ticket_actions_for(*, user: Any, ticket: AccessTicket) -> dict[str, bool]:
         "can_extend": granted and not pending and can(user, "ticket.extend", ticket),
         "can_consent": granted and pending and can(user, "ticket.consent_extension", ticket),
     }
+
+
+def ticket_lifecycle(ticket: AccessTicket) -> dict:
+    """The step indicator of ``ticket``'s page (``assessments.states.TICKET_LIFECYCLE``): how far
+    the access had come before it ended, read from the dates the ticket keeps."""
+    if ticket.activated_at:
+        reached = TicketStatus.ACTIVE
+    elif ticket.provisioned_at:
+        reached = TicketStatus.PROVISIONED
+    elif ticket.decided_at and ticket.status != TicketStatus.REJECTED:
+        reached = TicketStatus.APPROVED
+    else:
+        reached = TicketStatus.REQUESTED
+    return TICKET_LIFECYCLE.steps(ticket.status, reached=reached)

@@ -12,3 +12,9 @@ class AssessmentsConfig(AppConfig):
 
         # A case needs its lead: accounts asks this app before it takes the lead role from someone.
         role_change_guards_register()
+
+        # Ending an agreement says which of its cases are still open (agreements cannot ask).
+        from agreements.selectors import agreement_dependents_register
+        from assessments.consequences import open_cases_under_agreement
+
+        agreement_dependents_register(open_cases_under_agreement)

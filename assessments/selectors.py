@@ -225,6 +225,22 @@ class TimelineEntry:
     detail: str = ""
     kind: str = "event"  # window | ticket | finding | release | now
 
+    @property
+    def kind_label(self) -> str:
+        """The entry's type in words, shown beside it: the border colour alone tells nobody."""
+        return TIMELINE_KIND_LABELS.get(self.kind, "Event")
+
+
+# What each kind of case-timeline entry is called on the page.
+TIMELINE_KIND_LABELS = {
+    "window": "Window",
+    "ticket": "Access",
+    "finding": "Finding",
+    "release": "Release",
+    "now": "Today",
+    "event": "Case",
+}
+
 
 def _as_datetime(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
@@ -312,7 +328,8 @@ def audit_history_for(case_ref: str, user: Any, *, limit: int | None = None) -> 
     actor = actor_for(user)
     if actor is None or not case_ref or not _case_visible(case_ref, user):
         return AuditEvent.objects.none()
-    events = AuditEvent.objects.filter(case_ref=case_ref).select_related(None)
+    # The actor's name is shown beside each event: read with it, not one query per row.
+    events = AuditEvent.objects.filter(case_ref=case_ref).select_related("actor")
     if not actor.is_centre_staff:
         events = events.filter(pk__in=_visible_event_ids(events, user))
     events = events.order_by("-occurred_at", "-id")

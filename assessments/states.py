@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from core.states import Move
+from core.states import Move, lifecycle_from
 
 # --- The assessment case ----------------------------------------------------------------
 # scheduled → access_pending → in_progress → reporting → completed, or withdrawn from any open status.
@@ -102,3 +102,7 @@ TICKET_MOVES: dict[str, Move] = {
     # Only what was granted can be revoked; a request was never granted, so the lead rejects it instead.
     "revoke": Move("Revoke", GRANTED_TICKET_STATUSES, TicketStatus.REVOKED, "ticket.revoke", needs_reason=True),
 }
+# The step indicator of a ticket's page: requested → approved → provisioned → active → expired.
+TICKET_LIFECYCLE = lifecycle_from(
+    TICKET_MOVES, ("approve", "provision", "activate", "expire"), ("reject", "revoke"), TicketStatus
+)

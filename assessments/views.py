@@ -18,11 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import can, get_object_for, require
+from accounts.permissions import can, get_object_for, require, scope
+from agreements.models import Agreement
+from agreements.states import AgreementStatus
 from assessments import selectors, services
-from assessments.actions import assessment_actions_for, next_step, ticket_actions_for
+from assessments.actions import assessment_actions_for, next_step, ticket_actions_for, ticket_lifecycle
 from assessments.forms import (
     AssessmentFilterForm,
     AssessmentForm,
@@ -39,8 +41,10 @@ from assessments.forms import (
 )
 from assessments.models import AccessTicket, Assessment, ModelSubmission
 from assessments.services.tickets import ticket_revoke_consequence, ticket_revoke_refusal
+from assessments.states import ADVANCE_MOVES, ASSESSMENT_MOVES, AssessmentStatus
 from audit.exports import csv_export_response
 from core.choices import RiskDomain
+from core.confirm import is_confirmed
 from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
 from core.lists import list_context, valid_filters
@@ -179,6 +183,8 @@ def submission_export(request):
 def submission_create(request):
     require(request.user, "submission.create", message="Only a company liaison submits models.")
     form = SubmissionForm(request.POST or None, user=request.user)
+    # The service refuses a submission without an active agreement: say so before the form is filled.
+    has_active = scope(Agreement.objects.filter(status=AgreementStatus.ACTIVE), request.user).exists()
     return _form_page(
         request,
         form=form,
@@ -188,6 +194,7 @@ def submission_create(request):
         success="Your model was submitted. The centre will schedule the assessment.",
         back_url=reverse("assessments:submission_list"),
         submit_label="Submit model",
+        context={"needs_active_agreement": not has_active},
     )
 
 
@@ -340,19 +347,61 @@ def assessment_edit(request, reference: str):
     )
 
 
+# What each plain step forward means, said on its confirmation page before it is taken.
+ADVANCE_CONSEQUENCES = {
+    "await_access": (
+        "The team is ready: the case waits for the company to provide model access.",
+        "The team can still request access, and the company's liaisons see the case as waiting for access.",
+    ),
+    "start": (
+        "Testing begins: the case is shown as in progress to the team and to the company.",
+        "Model access requested and provided so far stays as it is.",
+    ),
+    "start_reporting": (
+        "Testing is over: the team writes up. The case is shown as reporting to the team and to the company.",
+        "Findings can still be recorded, reviewed and released. The next step is completing the case "
+        "with an outcome, which ends every open model-access ticket.",
+    ),
+}
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assessment_advance(request, reference: str):
+    """GET: the next step forward and what follows from it. POST from that page: take the step.
+
+    A POST without the page's confirmation (a stale one-click button) changes nothing.
+    """
     assessment = _assessment(request, reference, "assessment.transition")
-    try:
-        services.assessment_advance(
-            actor=request.user, assessment=assessment, to_status=request.POST.get("to_status", ""), request=request
+    if is_confirmed(request):
+        try:
+            services.assessment_advance(
+                actor=request.user, assessment=assessment, to_status=request.POST.get("to_status", ""), request=request
+            )
+        except RuleViolation as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "The case moved on.")
+        return redirect(assessment.get_absolute_url())
+    step = next((name for name in ADVANCE_MOVES if ASSESSMENT_MOVES[name].starts_from(assessment.status)), None)
+    if step is None:
+        messages.error(
+            request,
+            f"{assessment.reference} is {assessment.get_status_display().lower()}: there is no plain step forward"
+            + (" (completing needs an outcome)." if assessment.status == AssessmentStatus.REPORTING else "."),
         )
-    except RuleViolation as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "The case moved on.")
-    return redirect(assessment.get_absolute_url())
+        return redirect(assessment.get_absolute_url())
+    move = ASSESSMENT_MOVES[step]
+    return render(
+        request,
+        "assessments/advance_confirm.html",
+        {
+            "assessment": assessment,
+            "move": move,
+            "target_label": AssessmentStatus(move.target).label,
+            "consequences": ADVANCE_CONSEQUENCES[step],
+        },
+    )
 
 
 @login_required
@@ -474,6 +523,7 @@ def ticket_detail(request, reference: str):
         {
             "ticket": ticket,
             "assessment": ticket.assessment,
+            "lifecycle": ticket_lifecycle(ticket),
             "reveals": selectors.reveals_for(user=user, ticket=ticket),
             **ticket_actions_for(user=user, ticket=ticket),
         },

@@ -161,6 +161,35 @@ def audit_permission_denied(*, request, message: str = "") -> AuditEvent:
     )
 
 
+def audit_record_once_a_day(
+    *, actor: Any, action: str, obj: Model, summary: str, case_ref: str = "", request=None
+) -> AuditEvent | None:
+    """``audit_record``, unless the same person already has an event today (their own time zone's
+    day) with the same action, object and summary; then nothing is written and None is returned.
+
+    For reads that are repeated by the nature of the page, such as viewing a report page after
+    page: the trail says who read what on which day without one row per page load, so the case's
+    history stays readable. The look-up uses the (object_type, object_id, occurred_at) index. Two
+    requests at the same instant may both write; a second row of the same read is harmless.
+    """
+    from django.utils import timezone
+
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    day_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    summary = printable(summary)[:500]
+    already = AuditEvent.objects.filter(
+        object_type=obj._meta.label_lower,
+        object_id=printable(_object_id(obj))[:64],
+        occurred_at__gte=day_start,
+        actor=user,
+        action=action,
+        summary=summary,
+    ).exists()
+    if already:
+        return None
+    return audit_record(actor=actor, action=action, obj=obj, summary=summary, case_ref=case_ref, request=request)
+
+
 # Repeats of one probe (same actor, same kind) within this many seconds are folded into the first.
 PROBE_WINDOW_SECONDS = 60
 

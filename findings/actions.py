@@ -12,7 +12,7 @@ from typing import Any
 from accounts.permissions import can
 from core.states import Move
 from findings.models import Finding
-from findings.states import EDITABLE_STATUSES, FINDING_MOVES
+from findings.states import EDITABLE_STATUSES, FINDING_LIFECYCLE, FINDING_MOVES, FindingStatus
 
 
 def _may(user: Any, move: Move, finding: Finding) -> bool:
@@ -32,3 +32,14 @@ def finding_actions_for(*, user: Any, finding: Finding) -> dict[str, bool]:
         "can_comment": not finding.is_withdrawn and can(user, "finding.comment", finding),
         "can_comment_internal": can(user, "finding.comment_internal", finding),
     }
+
+
+def finding_lifecycle(finding: Finding) -> dict:
+    """The step indicator of ``finding``'s page (``findings.states.FINDING_LIFECYCLE``): a withdrawn
+    finding shows how far it had come, read from the dates it keeps."""
+    reached = None
+    if finding.responded_at:
+        reached = FindingStatus.COMPANY_RESPONDED
+    elif finding.released_at:
+        reached = FindingStatus.RELEASED
+    return FINDING_LIFECYCLE.steps(finding.status, reached=reached)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from core.states import Move
+from core.states import Move, lifecycle_from
 
 
 class FindingStatus(models.TextChoices):
@@ -53,6 +53,10 @@ FINDING_MOVES: dict[str, Move] = {
     ),
     "withdraw": Move("Withdraw", OPEN_FINDING_STATUSES, FindingStatus.WITHDRAWN, "finding.withdraw", needs_reason=True),
 }
+# The step indicator of a finding's page: draft → in review → released → responded → resolved.
+FINDING_LIFECYCLE = lifecycle_from(
+    FINDING_MOVES, ("submit_for_review", "release", "respond", "resolve"), ("withdraw",), FindingStatus
+)
 
 
 # --- A report built in the background ------------------------------------------------------

@@ -20,11 +20,12 @@ from accounts.permissions import get_object_for, require
 from assessments.models import Assessment
 from audit.downloads import file_response
 from audit.exports import csv_export_response
+from core.confirm import is_confirmed
 from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
 from core.lists import list_context, valid_filters
 from findings import forms, reports, selectors, services
-from findings.actions import finding_actions_for
+from findings.actions import finding_actions_for, finding_lifecycle
 from findings.models import Finding, FindingEvidence, ReportJob, ReportKind
 from findings.states import EDITABLE_STATUSES, FINDING_MOVES
 
@@ -124,6 +125,7 @@ def finding_detail(request, reference: str):
         {
             "finding": finding,
             "assessment": finding.assessment,
+            "lifecycle": finding_lifecycle(finding),
             **actions,
             "comments": selectors.finding_thread(user=request.user, finding=finding),
             "files": selectors.finding_files(user=request.user, finding=finding),
@@ -196,6 +198,17 @@ TRANSITIONS = {
 }
 
 
+# Whether each move can be taken back, said on its confirmation page.
+TRANSITION_AFTERWARDS = {
+    "submit": "The finding stays editable while it is in review, but it does not go back to draft.",
+    "release": "This cannot be undone: once released, the company keeps seeing the finding. "
+    "It can later be withdrawn, but not taken back to review.",
+    "resolve": "The centre can still ask the company again after resolving it.",
+    "reopen": "The company's earlier response stays on the record; a new response is due.",
+    "withdraw": "This cannot be undone: a withdrawn finding cannot be reopened or released again.",
+}
+
+
 def _run_transition(name: str, request, finding: Finding, data: dict) -> Finding:
     user = request.user
     if name == "submit":
@@ -218,8 +231,10 @@ def _run_transition(name: str, request, finding: Finding, data: dict) -> Finding
 def finding_transition(request, reference: str, transition: str):
     move, form_class, title, button, help_text = TRANSITIONS[transition]
     finding = _finding(request, reference, move.action)
-    form = form_class(request.POST or None) if form_class else None
-    if request.method == "POST" and (form is None or form.is_valid()):
+    # Only the confirmation page's own form makes the move: any other POST shows the page.
+    confirmed = is_confirmed(request)
+    form = form_class(request.POST if confirmed else None) if form_class else None
+    if confirmed and (form is None or form.is_valid()):
         try:
             finding = _run_transition(transition, request, finding, form.cleaned_data if form else {})
         except RuleViolation as exc:
@@ -233,7 +248,14 @@ def finding_transition(request, reference: str, transition: str):
     return render(
         request,
         "findings/transition.html",
-        {"finding": finding, "form": form, "title": title, "button": button, "help_text": help_text},
+        {
+            "finding": finding,
+            "form": form,
+            "title": title,
+            "button": button,
+            "help_text": help_text,
+            "afterwards": TRANSITION_AFTERWARDS[transition],
+        },
     )
 
 

@@ -160,7 +160,7 @@ EXEMPT: dict[str, str] = {
     "reminders:calendar_token_revoke": _POST_TARGET,
     # Agreements: forms and moves on one agreement, and its files.
     "agreements:edit_terms": _FIXED_FORM,
-    "agreements:transition": _FIXED_FORM,
+    "agreements:transition": "a confirmation form about one agreement; ending one lists its open cases in one query",
     "agreements:meeting_add": _FIXED_FORM,
     "agreements:open_point_resolve": _FIXED_FORM,
     "agreements:document_upload": _FIXED_FORM,
@@ -168,7 +168,7 @@ EXEMPT: dict[str, str] = {
     "agreements:signature_due": _FIXED_FORM,
     "agreements:document_download": _DOWNLOAD,
     # Cases and tickets: forms and moves on one case or ticket.
-    "assessments:advance": _POST_TARGET,
+    "assessments:advance": "a confirmation page about one case; its POST moves the case and redirects",
     "assessments:close": _FIXED_FORM,
     "assessments:withdraw": _FIXED_FORM,
     "assessments:ticket_request": _FIXED_FORM,

@@ -253,7 +253,7 @@ def test_release_form_refuses_a_response_due_date_in_year_9999(client_for, lead2
     case.team.add(lead2)
     finding = FindingFactory(assessment=case, author=evaluator, status=FindingStatus.IN_REVIEW)
     response = client_for(lead2).post(
-        reverse("findings:release", args=[finding.reference]), {"response_due": YEAR_9999}
+        reverse("findings:release", args=[finding.reference]), {"response_due": YEAR_9999, "confirmed": "yes"}
     )
     assert response.status_code == 200
     assert "The response due date must be between" in response.text

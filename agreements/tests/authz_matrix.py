@@ -99,7 +99,7 @@ ROWS = [
         "agreements:transition",
         kwargs=lambda w: {"reference": w.neg_a.reference, "transition": "withdraw"},
         method="post",
-        data={"reason": "The company paused its programme."},
+        data={"reason": "The company paused its programme.", "confirmed": "yes"},
         expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator=404, evaluator_other=404),
         note="withdraw",
     ),

@@ -160,7 +160,9 @@ def test_transition_page_refuses_with_a_clear_message(client_for, lead, company_
     OpenPointFactory(agreement=agreement, owner=liaison_a)
     due = (datetime.date.today() + datetime.timedelta(days=5)).isoformat()
     response = client_for(lead).post(
-        _url("transition", agreement, transition="submit_for_signature"), {"signature_due": due}, follow=True
+        _url("transition", agreement, transition="submit_for_signature"),
+        {"signature_due": due, "confirmed": "yes"},
+        follow=True,
     )
     assert "Resolve the 1 open point" in response.text
     agreement.refresh_from_db()

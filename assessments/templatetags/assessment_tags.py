@@ -1,19 +1,32 @@
-"""``{% audit_history case.reference %}`` shows a case's own history on its page."""
+"""``{% audit_history case.reference %}`` shows a case's own history on its page, a page at a time."""
 
 from __future__ import annotations
 
 from django import template
+from django.core.paginator import Paginator
 
 from assessments.selectors import audit_history_for
 
 register = template.Library()
 
-HISTORY_LIMIT = 50
+HISTORY_PAGE_SIZE = 25
+# The history pages with its own parameter, so it never moves another list on the same page.
+HISTORY_PAGE_PARAM = "history_page"
 
 
 @register.inclusion_tag("audit/_history.html", takes_context=True)
-def audit_history(context, case_ref: str, limit: int = HISTORY_LIMIT) -> dict:
+def audit_history(context, case_ref: str, per_page: int = HISTORY_PAGE_SIZE) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
-    events = list(audit_history_for(case_ref, user, limit=limit + 1))
-    return {"events": events[:limit], "truncated": len(events) > limit, "case_ref": case_ref}
+    paginator = Paginator(audit_history_for(case_ref, user), per_page)
+    page_obj = paginator.get_page(request.GET.get(HISTORY_PAGE_PARAM) if request is not None else None)
+    params = request.GET.copy() if request is not None else {}
+    if params:
+        params.pop(HISTORY_PAGE_PARAM, None)
+    return {
+        "events": page_obj.object_list,
+        "page_obj": page_obj,
+        "page_param": HISTORY_PAGE_PARAM,
+        "query_string": params.urlencode() if params else "",
+        "case_ref": case_ref,
+    }

@@ -77,11 +77,12 @@ ROWS = [
     Row("assessments:create", expect=expect(403, anonymous=A, lead=200, admin_user=200)),
     Row("assessments:detail", kwargs=case_ref, expect=CASE_OBJECT),
     Row("assessments:edit", kwargs=case_ref, expect=CASE_LEAD_ONLY),
+    Row("assessments:advance", kwargs=case_ref, expect=CASE_LEAD_ONLY, note="the confirmation page"),
     Row(
         "assessments:advance",
         method="post",
         kwargs=case_ref,
-        data={"to_status": "reporting"},
+        data={"to_status": "reporting", "confirmed": "yes"},
         expect={**CASE_LEAD_ONLY, "lead": 302, "admin_user": 302},
     ),
     Row("assessments:close", kwargs=case_ref, expect=CASE_LEAD_ONLY),

@@ -210,6 +210,8 @@ def test_a_report_page_costs_the_same_queries_at_n_and_3n(case, evaluator, lead,
     monkeypatch.setattr(selectors, "REPORT_PAGE_SIZE", 5)
     client = client_for(lead)
     url = reverse("findings:report", args=[case.reference])
+    # The first view of the day is recorded in the case's history; the ones measured below are not.
+    assert client.get(url).status_code == 200
 
     def queries_with(n: int) -> int:
         while Finding.objects.filter(assessment=case).count() < n:

@@ -178,7 +178,7 @@ def test_lead_releases_through_the_page_with_a_chosen_date(case, evaluator, lead
     finding = FindingFactory(assessment=case, author=evaluator, status=FindingStatus.IN_REVIEW)
     due = timezone.localdate() + timedelta(days=40)
     response = client_for(lead).post(
-        reverse("findings:release", args=[finding.reference]), {"response_due": due.isoformat()}
+        reverse("findings:release", args=[finding.reference]), {"response_due": due.isoformat(), "confirmed": "yes"}
     )
     assert response.status_code == 302
     finding.refresh_from_db()
@@ -187,7 +187,9 @@ def test_lead_releases_through_the_page_with_a_chosen_date(case, evaluator, lead
 
 def test_illegal_transition_shows_the_message(case, evaluator, client_for):
     finding = FindingFactory(assessment=case, author=evaluator, status=FindingStatus.IN_REVIEW)
-    response = client_for(evaluator).post(reverse("findings:submit", args=[finding.reference]), follow=True)
+    response = client_for(evaluator).post(
+        reverse("findings:submit", args=[finding.reference]), {"confirmed": "yes"}, follow=True
+    )
     assert "it can be submitted for review only when it is “draft”" in response.content.decode()
 
 
