@@ -56,7 +56,8 @@ def check_storage() -> Check:
     """Ask the private storage (a local folder or an S3 bucket, core.files) about a probe name.
 
     ``exists`` reaches S3 (credentials, network, bucket) but, on a local folder, succeeds even when
-    the folder is gone; so a local folder must also exist and be writable.
+    the folder cannot be written; so a local folder is made if it is missing (as the first upload
+    would make it: a fresh install is ready) and must be writable.
     """
     from core.files import private_storage
 
@@ -64,10 +65,10 @@ def check_storage() -> Check:
         storage = private_storage()
         storage.exists(STORAGE_PROBE_NAME)
         location = getattr(storage, "location", None)
-        if isinstance(location, (str, os.PathLike)) and not (
-            os.path.isdir(location) and os.access(location, os.W_OK | os.X_OK)
-        ):
-            return Check(False, "unavailable (folder missing or not writable)")
+        if isinstance(location, (str, os.PathLike)):
+            os.makedirs(location, exist_ok=True)  # raises when it cannot be: a file in the way, no rights
+            if not os.access(location, os.W_OK | os.X_OK):
+                return Check(False, "unavailable (folder not writable)")
     except Exception as exc:  # noqa: BLE001 - any failure means "down"; the type is reported
         return _failed(exc)
     return Check(True, "ok")

@@ -91,14 +91,26 @@ def test_readyz_is_503_when_the_database_does_not_answer(client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_when_the_private_storage_folder_is_gone(client, monkeypatch, tmp_path):
+def test_readyz_is_503_when_the_private_storage_folder_cannot_be_made(client, monkeypatch, tmp_path):
     import core.files
 
-    gone = tmp_path / "uploads-volume-not-mounted"
-    monkeypatch.setattr(core.files, "private_storage", lambda: FileSystemStorage(location=gone))
+    in_the_way = tmp_path / "uploads"
+    in_the_way.write_text("a file where the uploads folder should be")
+    monkeypatch.setattr(core.files, "private_storage", lambda: FileSystemStorage(location=in_the_way))
     status, body = _ready(client)
     assert status == 503
-    assert body["storage"] == "unavailable (folder missing or not writable)"
+    assert body["storage"] == "unavailable (FileExistsError)"
+
+
+@pytest.mark.django_db
+def test_a_fresh_install_without_the_uploads_folder_is_ready_and_the_folder_made(client, monkeypatch, tmp_path):
+    import core.files
+
+    fresh = tmp_path / "var" / "uploads"
+    monkeypatch.setattr(core.files, "private_storage", lambda: FileSystemStorage(location=fresh))
+    status, body = _ready(client)
+    assert status == 200 and body["storage"] == "ok"
+    assert fresh.is_dir()
 
 
 @pytest.mark.django_db
