@@ -21,6 +21,22 @@ from django.core.paginator import Paginator
 COUNT_CAP = 1000
 
 
+def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
+    """How many rows ``queryset`` holds, up to ``cap`` (default ``COUNT_CAP``), and whether it holds more.
+
+    One query that reads at most ``cap`` + 1 rows: which rows does not matter, so without the order
+    and the per-row annotations the database stops at the first ``cap`` + 1 it finds.
+    """
+    cap = cap or COUNT_CAP
+    found = queryset.order_by().values("pk")[: cap + 1].count()
+    return min(found, cap), found > cap
+
+
+def count_display(count: int, capped: bool) -> str:
+    """A count as a person reads it: "1,234", or "more than 1,000" past the cap."""
+    return f"more than {count:,}" if capped else f"{count:,}"
+
+
 class CappedPaginator(Paginator):
     """A paginator whose count reads at most ``cap`` + 1 rows.
 
@@ -28,17 +44,16 @@ class CappedPaginator(Paginator):
     more exist, and ``count_display`` is the count as a person should read it.
     """
 
-    def __init__(self, object_list, per_page, *, cap: int = COUNT_CAP, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.cap = cap
+        self.cap = cap or COUNT_CAP
 
     @cached_property
     def _bounded_count(self) -> int:
         object_list = self.object_list
         if hasattr(object_list, "count") and hasattr(object_list, "query"):
-            # Which rows are counted does not matter, only whether there are more than the cap: without
-            # the order and the per-row annotations the database stops at the first cap + 1 it finds.
-            return object_list.order_by().values("pk")[: self.cap + 1].count()
+            count, capped = capped_count(object_list, self.cap)
+            return count + capped
         return len(object_list[: self.cap + 1])
 
     @cached_property
@@ -51,7 +66,7 @@ class CappedPaginator(Paginator):
 
     @property
     def count_display(self) -> str:
-        return f"more than {self.cap:,}" if self.is_capped else f"{self.count:,}"
+        return count_display(self.count, self.is_capped)
 
 
 def paginate(request, queryset, per_page: int, *, cap: int | None = None) -> dict[str, Any]:
@@ -60,7 +75,7 @@ def paginate(request, queryset, per_page: int, *, cap: int | None = None) -> dic
     A missing, non-numeric or out-of-range ``?page=`` gives the nearest valid
     page (Paginator.get_page), never an error.
     """
-    page_obj = CappedPaginator(queryset, per_page, cap=cap or COUNT_CAP).get_page(request.GET.get("page"))
+    page_obj = CappedPaginator(queryset, per_page, cap=cap).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return {"page_obj": page_obj, "query_string": params.urlencode()}

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.core.paginator import Page
+from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from accounts.permissions import actor_for, scope
 from core.lists import Column, Sorts
+from core.pagination import CappedPaginator, capped_count, count_display
 from reminders.models import Deadline, EmailPreference, Notification, ReminderPreference, deadline_involves
 
 
@@ -47,18 +47,7 @@ class DeadlinePage:
     page_obj: Page
     rows: list[DeadlineRow]
     overdue_count: int
-
-
-class _CountedPaginator(Paginator):
-    """A paginator told its count, which was taken together with another figure in one query."""
-
-    def __init__(self, object_list: QuerySet, per_page: int, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
+    overdue_display: str  # "12", or "more than 1,000"
 
 
 # What the My deadlines table shows of each deadline.
@@ -109,17 +98,25 @@ def my_deadlines(
     now: datetime | None = None,
 ) -> DeadlinePage:
     """The ``page``-th page of the user's open deadlines with days left; ``show`` is all, upcoming or
-    overdue. Two queries whatever the number of deadlines: one COUNT of the rows and of the overdue
-    ones, and one that reads the page's rows (only the columns shown). A missing or out-of-range
-    ``page`` gives the nearest page, as every list does.
+    overdue. Three queries whatever the number of deadlines: a COUNT of the rows, one of the overdue
+    ones, and one that reads the page's rows (only the columns shown). Both counts stop at the lists'
+    cap (core/pagination.py): an admin, told of every deadline, would otherwise count them all on each
+    visit. A missing or out-of-range ``page`` gives the nearest page, as every list does.
     """
     now = now or timezone.now()
     qs = my_deadline_rows(user=user, show=show, q=q, sort=sort, now=now)
-    counts = qs.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
     shown = qs.select_related("organisation").only(*MY_DEADLINES_COLUMNS)
-    page_obj = _CountedPaginator(shown, per_page, count=counts["total"]).get_page(page)
+    page_obj = CappedPaginator(shown, per_page).get_page(page)
+    if show == "upcoming":
+        overdue, capped = 0, False
+    elif show == "overdue":
+        overdue, capped = page_obj.paginator.count, page_obj.paginator.is_capped
+    else:
+        overdue, capped = capped_count(qs.filter(due_at__lt=now))
     rows = [DeadlineRow(deadline=d, days_left=days_until(d.due_at, now)) for d in page_obj.object_list]
-    return DeadlinePage(page_obj=page_obj, rows=rows, overdue_count=counts["overdue"])
+    return DeadlinePage(
+        page_obj=page_obj, rows=rows, overdue_count=overdue, overdue_display=count_display(overdue, capped)
+    )
 
 
 def days_until(due_at: datetime, now: datetime) -> int:

@@ -51,7 +51,13 @@ def my_deadlines(request):
     return render(
         request,
         "reminders/my_deadlines.html",
-        {**context, "rows": listing.rows, "show": filters["show"], "overdue_count": listing.overdue_count},
+        {
+            **context,
+            "rows": listing.rows,
+            "show": filters["show"],
+            "overdue_count": listing.overdue_count,
+            "overdue_display": listing.overdue_display,
+        },
     )
 
 

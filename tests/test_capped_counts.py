@@ -60,3 +60,28 @@ def test_a_list_past_the_cap_says_more_than_and_pages_only_to_it(monkeypatch, ca
     assert page.status_code == 200
     assert "more than 3 findings" in page.text
     assert sum(f"Finding {i}" in page.text for i in range(5)) == 3
+
+
+def test_my_deadlines_past_the_cap_says_more_than_for_all_and_overdue(monkeypatch, admin_user, client_for):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from reminders.services import deadline_sync
+    from reminders.tests.factories import spec
+
+    monkeypatch.setattr("core.pagination.COUNT_CAP", 3)
+    now = timezone.now()
+    for i, days in enumerate((-3, -2, -1, -1, 2, 5)):  # four overdue, two to come
+        deadline_sync(
+            owner=Organisation.objects.create(name=f"Owner {i}", kind=Organisation.Kind.DEVELOPER),
+            specs=[spec(due_at=now + timedelta(days=days), recipients=[admin_user], title=f"Due {days}")],
+        )
+    page = client_for(admin_user).get(reverse("reminders:my_deadlines"))
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "more than 3 deadlines are overdue" in text
+    assert "more than 3 deadlines" in text
+    upcoming = " ".join(client_for(admin_user).get(reverse("reminders:my_deadlines") + "?show=upcoming").text.split())
+    assert "2 deadlines" in upcoming and "overdue." not in upcoming
