@@ -174,6 +174,9 @@ def test_finding_with_script_in_details_is_released_answered_and_hidden_from_oth
         assert "<script>" in details.inner_text()  # shown as text, as the form says
 
     assert_script_inert(evaluator_tab)
+    # Submitting asks first, on its own page, then makes the move.
+    page.get_by_role("link", name="Submit for review").click()
+    evaluator_tab.shot("submit for review")
     page.get_by_role("button", name="Submit for review").click()
     evaluator_tab.expect_text("is now “In review”")
     evaluator_tab.shot("in review")
