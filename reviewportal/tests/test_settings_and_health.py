@@ -89,3 +89,25 @@ def test_healthz_stays_200_while_the_broker_is_down_so_no_web_process_is_restart
     assert live.status_code == 200 and live.json() == {"status": "ok"}
     # Readiness is the check that takes the node out of rotation (reviewportal/tests/test_operations.py).
     assert ready.status_code == 503 and ready.json()["broker"].startswith("unavailable")
+
+
+def test_postgresql_connections_turn_off_jit_compilation():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; django.setup();"
+            " print(settings.DATABASES['default']['OPTIONS']['options'])",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "reviewportal.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": "postgres://portal@db.internal:5432/portal",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "-c jit=off", result.stderr
