@@ -153,12 +153,14 @@ def main() -> int:
             thread.start()
 
         time.sleep(args.duration / 2)
-        claimed_at_kill = claimed_reminders()
         label_a = next(iter(nodes))
         web[label_a].kill()
         # Requests begun before this moment were in flight on node A when it died.
         killed_at = time.time()
         workers[0].kill()
+        # What the dead worker held (with what worker 2 is sending right now): the only reminders
+        # that may be emailed twice.
+        claimed_at_kill = claimed_reminders()
         beat_active = beat1 if active == beat1.pid else beat2
         beat_active.kill()
         beat_killed_at = time.time()
@@ -907,8 +909,9 @@ def wait_for_reminders(
         len(setup.deadline_ids) * Deadline.recipients.through.objects.filter(deadline_id=setup.deadline_ids[0]).count()
     )
     ours = Reminder.objects.filter(deadline_id__in=setup.deadline_ids)
+    unfinished = Reminder.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED])
     while time.time() - began < timeout:
-        if ours.filter(status=DeliveryStatus.SENT).count() >= due:
+        if ours.filter(status=DeliveryStatus.SENT).count() >= due and not unfinished.exists():
             break
         time.sleep(2)
     time.sleep(2)  # the last messages reach the mail sink
@@ -923,7 +926,7 @@ def wait_for_reminders(
             unexplained += pk not in claimed_at_kill
     sent = sum(status == DeliveryStatus.SENT for _, status in rows)
     after = ours.filter(sent_at__gte=datetime.fromtimestamp(killed_at, tz=UTC)).count()
-    left = Reminder.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]).count()
+    left = unfinished.count()
     connection.close()
     return ReminderFigures(
         due=due,
