@@ -176,6 +176,8 @@ class Finding(models.Model):
             models.Index(fields=["assessment", "severity_order", "-created_at"], name="finding_case_sort_idx"),
             models.Index(fields=["created_at"], name="finding_created_idx"),
             models.Index(fields=["response_due_at", "-created_at"], name="finding_due_sort_idx"),
+            # The action queue's findings without a due date (in review, to release), oldest first.
+            models.Index(fields=["status", "id"], name="finding_status_id_idx"),
             # On PostgreSQL the search of title and summary also has trigram indexes (migration 0005).
         ]
 
