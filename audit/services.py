@@ -90,7 +90,9 @@ def audit_record(
     """
     user = actor if getattr(actor, "is_authenticated", False) else None
     if action in RECORD_CHANGES:
-        # Cached totals (core/freshness.py) go stale once this change commits.
+        # Cached totals (core/freshness.py) go stale now, and again once this change commits: a total
+        # counted by another request in between (without this change) is not kept either.
+        records_changed()
         transaction.on_commit(records_changed)
     # What a prober sent is recorded as evidence, so control characters are written out, not refused
     # (a NUL cannot be stored in PostgreSQL, in a text column or in JSON).

@@ -25,6 +25,7 @@ from accounts.permissions import actor_for
 from agreements import queue as agreements_queue
 from assessments import queue as assessments_queue
 from core.action_queue import QueueItem, QueueSource, count_sources, person, soonest_first
+from core.freshness import cached_total
 from findings import queue as findings_queue
 from reminders import action_queue as reminders_queue
 from reminders.selectors import days_until
@@ -100,10 +101,22 @@ def action_queue_for(user: Any, *, limit: int = QUEUE_LIMIT, now: datetime | Non
     return ActionQueue(rows=rows, total=sum(counts.values()), counts=counts, more=more)
 
 
+# The badge on other pages may be this many seconds old, unless a record changed since (then it is
+# counted again at once: core/freshness.py). Counting a lead's queue reads every finding in review and
+# every answer on their cases (80 ms at a programme's size), which no page should pay on every visit.
+BADGE_MAX_AGE = 60
+
+
 def action_queue_count(request: Any) -> int:
     """The header badge's number for ``request``'s user: the dashboard's own count when that page
-    has just taken it, else one query."""
+    has just taken it (always live), else the cached count (one query when it is not cached)."""
     counts = getattr(request, "action_queue_counts", None)
-    if counts is None:
-        counts = action_queue_counts(getattr(request, "user", None))
-    return sum(counts.values())
+    if counts is not None:
+        return sum(counts.values())
+    user = getattr(request, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    count, _ = cached_total(
+        f"queue-badge-user-{user.pk}", lambda: sum(action_queue_counts(user).values()), max_age=BADGE_MAX_AGE
+    )
+    return count
