@@ -9,8 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Replace
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
@@ -331,7 +331,7 @@ def audit_history_for(case_ref: str, user: Any, *, limit: int | None = None) -> 
     # The actor's name is shown beside each event: read with it, not one query per row.
     events = AuditEvent.objects.filter(case_ref=case_ref).select_related("actor")
     if not actor.is_centre_staff:
-        events = events.filter(pk__in=_visible_event_ids(events, user))
+        events = _visible_events(events, user)
     events = events.order_by("-occurred_at", "-id")
     return events[:limit] if limit else events
 
@@ -348,26 +348,34 @@ def _identifier_field(model) -> str | None:
     return None
 
 
-def _visible_event_ids(events: QuerySet[AuditEvent], user: Any) -> list[int]:
-    """Ids of ``events`` whose object the user may see (one query per kind of object)."""
-    by_type: dict[str, list[tuple[int, str]]] = {}
-    for pk, object_type, object_id in events.values_list("pk", "object_type", "object_id"):
-        by_type.setdefault(object_type, []).append((pk, object_id))
-    visible_ids: list[int] = []
-    for object_type, rows in by_type.items():
+def _visible_events(events: QuerySet[AuditEvent], user: Any) -> QuerySet[AuditEvent]:
+    """``events`` narrowed, in SQL, to those whose object the user may see.
+
+    One condition per kind of object in the case's history (one small query finds the kinds): the
+    event's object id must be among the identifiers of that model's rows in the user's scope, a
+    subquery of the policy's own filter. So the page and its count read only the events shown, never
+    a list of every event's id. Events without an identifiable object stay with centre staff.
+    """
+    visible: list[Q] = []
+    for object_type in events.order_by().values_list("object_type", flat=True).distinct():
         try:
             model = apps.get_model(object_type) if object_type else None
         except (LookupError, ValueError):
             model = None
         field = _identifier_field(model) if model is not None else None
         if field is None:
-            continue  # events without an identifiable object stay with centre staff
-        wanted = {object_id for _pk, object_id in rows}
-        seen = {
-            str(v)
-            for v in scope(model._default_manager.filter(**{f"{field}__in": wanted}), user).values_list(
-                field, flat=True
-            )
-        }
-        visible_ids.extend(pk for pk, object_id in rows if object_id in seen)
-    return visible_ids
+            continue
+        rows = scope(model._default_manager.all(), user).order_by()
+        if field == "reference":
+            visible.append(Q(object_type=object_type, object_id__in=rows.values(field)))
+        else:
+            # A public id is a UUID, recorded as text with dashes; databases write a UUID as text with
+            # (PostgreSQL) or without (SQLite) them, so both sides are compared without.
+            idents = rows.annotate(_ident=Replace(Cast(field, CharField()), Value("-"), Value(""))).values("_ident")
+            visible.append(Q(object_type=object_type, _object_ident__in=idents))
+    if not visible:
+        return events.none()
+    condition = visible[0]
+    for more in visible[1:]:
+        condition |= more
+    return events.alias(_object_ident=Replace(F("object_id"), Value("-"), Value(""))).filter(condition)

@@ -251,6 +251,22 @@ def test_company_reads_only_events_about_what_it_may_see(case_history, liaison_a
     assert summaries == ["Access window opened (history test)"]  # the internal draft finding stays internal
 
 
+def test_company_reads_events_about_its_shared_comments_but_not_internal_ones(case, lead, evaluator, liaison_a):
+    from findings.models import FindingComment
+    from findings.tests.factories import released_finding
+
+    finding = released_finding(assessment=case, author=evaluator, released_by=lead)
+    for internal, summary in ((False, "Shared comment added"), (True, "Internal comment added")):
+        comment = FindingComment.objects.create(finding=finding, author=lead, body=summary, internal=internal)
+        _event(actor=lead, action=AuditEvent.Action.CREATE, obj=comment, case_ref=case.reference, summary=summary)
+    _event(actor=lead, action=AuditEvent.Action.TRANSITION, obj=finding, case_ref=case.reference, summary="Released")
+    seen = list(audit_history_for(case.reference, liaison_a).values_list("summary", flat=True))
+    assert seen == ["Released", "Shared comment added"]
+    assert audit_history_for(case.reference, liaison_a).count() == 2
+    everything = audit_history_for(case.reference, lead).values_list("summary", flat=True)
+    assert "Internal comment added" in everything
+
+
 @pytest.mark.parametrize("outsider", ["liaison_b", "evaluator_other", None])
 def test_people_who_cannot_see_the_case_read_nothing(case_history, request, outsider):
     user = request.getfixturevalue(outsider) if outsider else None
