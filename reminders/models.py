@@ -160,6 +160,8 @@ class Reminder(models.Model):
         indexes = [
             models.Index(fields=["send_at"], condition=models.Q(status="pending"), name="reminder_pending_idx"),
             models.Index(fields=["claimed_at"], condition=models.Q(status="claimed"), name="reminder_claimed_idx"),
+            # Failed deliveries: the admin's action queue and the metrics count them on every visit.
+            models.Index(fields=["id"], condition=models.Q(status="failed"), name="reminder_failed_idx"),
             models.Index(
                 fields=["recipient"], condition=models.Q(email_status="awaiting_digest"), name="reminder_digest_idx"
             ),
@@ -204,6 +206,8 @@ class Digest(models.Model):
         indexes = [
             models.Index(fields=["day"], condition=models.Q(status="pending"), name="digest_pending_idx"),
             models.Index(fields=["claimed_at"], condition=models.Q(status="claimed"), name="digest_claimed_idx"),
+            # Failed deliveries: the admin's action queue and the metrics count them on every visit.
+            models.Index(fields=["id"], condition=models.Q(status="failed"), name="digest_failed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -252,6 +256,8 @@ class Handoff(models.Model):
         indexes = [
             models.Index(fields=["created_at"], condition=models.Q(status="pending"), name="handoff_pending_idx"),
             models.Index(fields=["claimed_at"], condition=models.Q(status="claimed"), name="handoff_claimed_idx"),
+            # Failed deliveries: the admin's action queue and the metrics count them on every visit.
+            models.Index(fields=["id"], condition=models.Q(status="failed"), name="handoff_failed_idx"),
             models.Index(
                 fields=["recipient"], condition=models.Q(email_status="awaiting_digest"), name="handoff_digest_idx"
             ),
