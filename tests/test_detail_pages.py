@@ -50,6 +50,14 @@ def _steps(response) -> list[tuple[str, str]]:
     return found
 
 
+def _noon_in(days: int) -> datetime.datetime:
+    """Noon, ``days`` calendar days from today on the portal's clock: days left are counted in
+    calendar days, so a time of day near midnight would shift the count."""
+    return timezone.make_aware(
+        datetime.datetime.combine(timezone.localdate() + timedelta(days=days), datetime.time(12, 0))
+    )
+
+
 # --- Days left -------------------------------------------------------------------------------
 
 
@@ -67,17 +75,17 @@ def test_due_says_days_left_due_today_and_overdue_by():
 
 
 def test_finding_page_shows_days_left_beside_the_response_due_date(case, lead, evaluator, lead2, client_for):
-    due = timezone.now() + timedelta(days=10, hours=1)
+    due = _noon_in(10)
     finding = released_finding(assessment=case, author=evaluator, released_by=lead, response_due_at=due)
     text = _text(client_for(lead).get(reverse("findings:detail", args=[finding.reference])))
     assert "Company response due" in text and "(10 days left)" in text
 
 
 def test_overdue_response_says_by_how_many_days(case, lead, evaluator, liaison_a, client_for):
-    due = timezone.now() - timedelta(days=2, hours=1)
+    due = _noon_in(-2)
     finding = released_finding(assessment=case, author=evaluator, released_by=lead, response_due_at=due)
     text = _text(client_for(liaison_a).get(reverse("findings:detail", args=[finding.reference])))
-    assert "(overdue by 3 days)" in text or "(overdue by 2 days)" in text
+    assert "(overdue by 2 days)" in text
 
 
 def test_resolved_finding_shows_no_response_due_date(case, lead, evaluator, client_for):
@@ -165,7 +173,7 @@ def test_approved_ticket_shows_days_left_until_access_ends(case, evaluator, lead
         requested_by=evaluator,
         status=TicketStatus.APPROVED,
         starts_at=now,
-        ends_at=now + timedelta(days=3, hours=1),
+        ends_at=_noon_in(3),
         decided_at=now,
         decided_by=lead,
     )
@@ -323,7 +331,7 @@ def test_response_form_shows_the_finding_days_left_and_that_it_is_final(case, le
         assessment=case,
         author=evaluator,
         released_by=lead,
-        response_due_at=timezone.now() + timedelta(days=6, hours=1),
+        response_due_at=_noon_in(6),
         title="Exploit code in role-play",
     )
     text = _text(client_for(liaison_a).get(reverse("findings:respond", args=[finding.reference])))
