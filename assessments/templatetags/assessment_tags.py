@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django import template
-from django.core.paginator import Paginator
 
 from assessments.selectors import audit_history_for
+from core.pagination import CappedPaginator
 
 register = template.Library()
 
@@ -18,7 +18,8 @@ HISTORY_PAGE_PARAM = "history_page"
 def audit_history(context, case_ref: str, per_page: int = HISTORY_PAGE_SIZE) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
-    paginator = Paginator(audit_history_for(case_ref, user), per_page)
+    # A long case records thousands of events: the count stops at the lists' cap, as every list's does.
+    paginator = CappedPaginator(audit_history_for(case_ref, user), per_page)
     page_obj = paginator.get_page(request.GET.get(HISTORY_PAGE_PARAM) if request is not None else None)
     params = request.GET.copy() if request is not None else {}
     if params:
