@@ -45,7 +45,11 @@ class ModelSubmission(models.Model):
             *length_checks("modelsubmission", {"notes": NOTE}),
         ]
         # The list's sort (newest first).
-        indexes = [models.Index(fields=["-created_at"], name="submission_created_sort_idx")]
+        indexes = [
+            models.Index(fields=["-created_at"], name="submission_created_sort_idx"),
+            # The list's sort by model (name, then version, newest first among equals).
+            models.Index(fields=["model_name", "model_version", "-created_at"], name="submission_model_sort_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model_name} {self.model_version}"

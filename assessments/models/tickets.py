@@ -142,6 +142,8 @@ class AccessTicket(models.Model):
             # The list's sort (newest request first), alone and under its status filter.
             models.Index(fields=["-requested_at"], name="ticket_requested_sort_idx"),
             models.Index(fields=["status", "-requested_at"], name="ticket_status_sort_idx"),
+            # The list's kind filter, newest request first, and its sort by kind.
+            models.Index(fields=["kind", "-requested_at"], name="ticket_kind_sort_idx"),
             # The dashboard's count of a case team's tickets by status, and of the requests a lead
             # must decide (not their own), from this index alone.
             models.Index(fields=["assessment", "status", "requested_by"], name="ticket_case_status_idx"),
