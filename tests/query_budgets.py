@@ -9,10 +9,9 @@ Keys are URL names (``namespace:name``); API routes, which the router names with
 are written ``api:<basename>-<action>``. Pages are loaded with a signed-in session; API routes too
 (a bearer token costs its own look-up instead of the session's).
 
-Almost every page starts with the same four queries: the session, the user, their membership
-(role and organisation) and the header's unread-notification count. ``EXEMPT`` names the views
-that are not budgeted and why; ``test_every_view_has_a_budget_or_an_exemption`` fails on a view
-that is in neither.
+Almost every page starts with the same four queries (see the comment above ``BUDGETS``).
+``EXEMPT`` names the views that are not budgeted and why;
+``test_every_view_has_a_budget_or_an_exemption`` fails on a view that is in neither.
 """
 
 from __future__ import annotations
@@ -20,11 +19,12 @@ from __future__ import annotations
 # API routes are written with this prefix (``api:finding-list``).
 API_PREFIX = "api:"
 
-# Every signed-in page starts with 9: the session, the user and their membership (3); the header's
-# unread-notification count, its count of what needs the person's action (one query, a subquery per
-# kind of work: reviewportal/dashboard/queue.py) and the member's organisation (3); and the session
-# saved again so the idle timer restarts (SAVEPOINT, UPDATE, RELEASE: 3). API routes have the same 6
-# without the header. The comments say what each view adds to those.
+# Every signed-in page starts with 4: the session; the user with their membership and organisation
+# (one query, accounts/backends.py); the header's unread-notification count; and its count of what
+# needs the person's action (one query, a subquery per kind of work: reviewportal/dashboard/queue.py),
+# measured here with an empty cache, as when its cached value has expired (core/freshness.py). The
+# session is written back at most once a minute (SESSION_TOUCH_SECONDS), so not here. API routes
+# have the first two. The comments say what each view adds to those.
 BUDGETS: dict[str, dict[str, int]] = {
     # The dashboard: one aggregate per card (agreements, submissions, assessments, tickets with what
     # to act on, findings with what to act on, deadlines overdue and this week); and Needs your
@@ -35,48 +35,48 @@ BUDGETS: dict[str, dict[str, int]] = {
     # only), and the company filter's choices. Detail: the agreement; its signatures, open points,
     # negotiation entries, meetings, versions and documents for the timeline and the panels (some
     # twice: the timeline and the panel read them apart). Compare: the agreement and its versions.
-    "agreements:list": {"admin": 11, "lead": 11, "evaluator": 11, "liaison": 11},
-    "agreements:detail": {"admin": 19, "lead": 19, "evaluator": 19, "liaison": 19},
-    "agreements:compare": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "agreements:list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "agreements:detail": {"admin": 15, "lead": 15, "evaluator": 15, "liaison": 15},
+    "agreements:compare": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     # Agreement forms whose choices come from the database: companies; the entries a proposal can
     # answer; the people who may own an open point (with the point itself when editing).
-    "agreements:create": {"admin": 9, "lead": 9},
-    "agreements:entry_add": {"admin": 10, "lead": 10, "liaison": 10},
-    "agreements:open_point_add": {"admin": 10, "lead": 10, "liaison": 10},
-    "agreements:open_point_edit": {"admin": 11, "lead": 11},
+    "agreements:create": {"admin": 5, "lead": 5},
+    "agreements:entry_add": {"admin": 6, "lead": 6, "liaison": 6},
+    "agreements:open_point_add": {"admin": 6, "lead": 6, "liaison": 6},
+    "agreements:open_point_edit": {"admin": 7, "lead": 7},
     # Submissions. List: the count and the page. Detail: the submission and its cases. The form:
     # the company's agreements to submit under.
-    "assessments:submission_list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "assessments:submission_detail": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "assessments:submission_create": {"liaison": 9},
+    "assessments:submission_list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "assessments:submission_detail": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "assessments:submission_create": {"liaison": 6},
     # Assessments. List: the count and the page. Detail: the case and its team; its tickets and
     # findings (the timeline and the panels each read them); the findings panel's one aggregate of
     # its counts; the case's audit history. An evaluator's buttons each ask whether they are on the team
     # (one EXISTS each); the liaison's history adds the tickets' events. The forms: the submissions
     # and the centre staff to choose from (and the leads, for an admin).
-    "assessments:list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "assessments:detail": {"admin": 17, "lead": 17, "evaluator": 22, "liaison": 19},
-    "assessments:create": {"admin": 11, "lead": 10},
-    "assessments:edit": {"admin": 11, "lead": 11},
+    "assessments:list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "assessments:detail": {"admin": 14, "lead": 14, "evaluator": 15, "liaison": 15},
+    "assessments:create": {"admin": 7, "lead": 6},
+    "assessments:edit": {"admin": 7, "lead": 7},
     # Model-access tickets. List: the count and the page. Detail: the ticket with its case and the
     # reveals of its credential; an evaluator's buttons each ask whether they are on the team.
-    "assessments:ticket_list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "assessments:ticket_detail": {"admin": 11, "lead": 11, "evaluator": 14, "liaison": 11},
+    "assessments:ticket_list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "assessments:ticket_detail": {"admin": 7, "lead": 7, "evaluator": 8, "liaison": 7},
     # Findings. List: the count and the page. Detail: the finding, its comments and its files; an
     # evaluator's buttons each ask whether they are on the team. Reports: the case, the audit event
     # of the export (an INSERT), one aggregate of the counts by severity, the case's tickets and the
     # page of findings; an evaluator's access asks whether they are on the team. A PDF build's page:
     # the job with its case and its file.
-    "findings:list": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "findings:detail": {"admin": 11, "lead": 11, "evaluator": 15, "liaison": 11},
-    "findings:report": {"admin": 13, "lead": 13, "evaluator": 14},
-    "findings:report_company": {"admin": 13, "lead": 13, "evaluator": 14, "liaison": 13},
-    "findings:report_job": {"admin": 9, "lead": 9, "evaluator": 10, "liaison": 9},
+    "findings:list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "findings:detail": {"admin": 7, "lead": 7, "evaluator": 8, "liaison": 7},
+    "findings:report": {"admin": 9, "lead": 9, "evaluator": 10},
+    "findings:report_company": {"admin": 9, "lead": 9, "evaluator": 10, "liaison": 9},
+    "findings:report_job": {"admin": 5, "lead": 5, "evaluator": 6, "liaison": 5},
     # Deadlines and notifications. My deadlines: the count and the page. Notifications: the count
     # and the page beside the header's unread count. The calendar feed is not a signed-in page: the
     # feed token, the person's membership and the deadlines (3 in all).
-    "reminders:my_deadlines": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "reminders:notifications": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "reminders:my_deadlines": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "reminders:notifications": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "reminders:calendar_feed": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
     # The lists as CSV, streamed: the same filters and scope as the page, every row. The session and
     # the person (2, no page header); the count of the rows; the audit event of the export
@@ -90,38 +90,38 @@ BUDGETS: dict[str, dict[str, int]] = {
     "reminders:my_deadlines_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "reminders:notifications_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     # The person's API tokens: one query for the list.
-    "api_tokens": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
+    "api_tokens": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
     # The API, 6 before the view's own. Lists paged by number: the count and the page; by cursor
     # (deadlines, findings, notifications): the page alone. Detail routes: the object and the
     # policy's EXISTS check on it.
-    "api:organisation-list": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
-    "api:organisation-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
-    "api:submission-list": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
-    "api:submission-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
-    "api:access-ticket-list": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
-    "api:access-ticket-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
-    "api:deadline-list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
-    "api:deadline-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
-    "api:notification-list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
-    "api:notification-detail": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
+    "api:organisation-list": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
+    "api:organisation-detail": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
+    "api:submission-list": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
+    "api:submission-detail": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
+    "api:access-ticket-list": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
+    "api:access-ticket-detail": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
+    "api:deadline-list": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
+    "api:deadline-detail": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
+    "api:notification-list": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
+    "api:notification-detail": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
     # Cases carry their team: one prefetch for the page. The detail reads the case again to
     # answer (and an evaluator's internal-notes check asks whether they are on the team).
-    "api:assessment-list": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
-    "api:assessment-detail": {"admin": 11, "lead": 11, "evaluator": 12, "liaison": 11},
+    "api:assessment-list": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    "api:assessment-detail": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     # Agreements carry their signatures (one prefetch). The negotiation record's lists: the
     # agreement, its signatures, the policy's check, then the one list.
-    "api:agreement-list": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
-    "api:agreement-detail": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
-    "api:agreement-versions": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "api:agreement-compare": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "api:agreement-entries": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "api:agreement-open-points": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "api:agreement-meetings": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
-    "api:agreement-documents": {"admin": 10, "lead": 10, "evaluator": 10, "liaison": 10},
+    "api:agreement-list": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    "api:agreement-detail": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    "api:agreement-versions": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "api:agreement-compare": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "api:agreement-entries": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "api:agreement-open-points": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "api:agreement-meetings": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    "api:agreement-documents": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     # Findings: the page alone (cursor); a finding with its files; a finding's comments.
-    "api:finding-list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
-    "api:finding-detail": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
-    "api:finding-comments": {"admin": 9, "lead": 9, "evaluator": 9, "liaison": 9},
+    "api:finding-list": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
+    "api:finding-detail": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    "api:finding-comments": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
 }
 
 # Views with no budget, and why. A form page is exempt when its fields are fixed (nothing on it
