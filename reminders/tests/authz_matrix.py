@@ -113,6 +113,23 @@ def _failed_digest(w):
     return w.digest_failed
 
 
+def _failed_handoff(w):
+    """A hand-off message to the evaluator that gave up (made on first use, for the admin rows)."""
+    if not hasattr(w, "handoff_failed"):
+        from reminders.models import DeliveryStatus, Handoff
+
+        w.handoff_failed = Handoff.objects.create(
+            event_key="test:handoff-failed",
+            recipient=w.evaluator,
+            title="A finding was released",
+            url="/findings/",
+            status=DeliveryStatus.FAILED,
+            attempts=8,
+            last_error="SMTP down",
+        )
+    return w.handoff_failed
+
+
 # The Django admin (see tests/authz.py): every model's change page and every action.
 ADMIN_ROWS = [
     admin_change_row("reminders.deadline", lambda w: w.deadline_a),
@@ -120,6 +137,8 @@ ADMIN_ROWS = [
     admin_action_row("reminders.reminder", "retry_delivery", lambda w: [_failed_reminder(w)]),
     admin_change_row("reminders.digest", _failed_digest),
     admin_action_row("reminders.digest", "retry_delivery", lambda w: [_failed_digest(w)]),
+    admin_change_row("reminders.handoff", _failed_handoff),
+    admin_action_row("reminders.handoff", "retry_delivery", lambda w: [_failed_handoff(w)]),
     admin_change_row("reminders.notification", lambda w: w.notification_a),
     admin_change_row("reminders.reminderpreference", lambda w: w.liaison_a.reminder_preference),
 ]
