@@ -386,3 +386,23 @@ def test_another_companys_liaison_gets_404_on_the_confirmation_pages(case, liais
     assert client.get(reverse("assessments:advance", args=[case.reference])).status_code == 404
     agreement = case.submission.agreement
     assert client.get(reverse("agreements:transition", args=[agreement.reference, "terminate"])).status_code == 404
+
+
+def test_the_findings_list_shows_days_left_only_while_an_answer_is_awaited(case, evaluator, lead, client_for):
+    from django.urls import reverse
+
+    from findings.models import Finding, FindingStatus
+    from findings.tests.factories import released_finding
+
+    waiting = released_finding(assessment=case, author=evaluator, released_by=lead, title="Still waiting")
+    answered = released_finding(assessment=case, author=evaluator, released_by=lead, title="Already resolved")
+    Finding.objects.filter(pk=answered.pk).update(status=FindingStatus.RESOLVED)
+    page = client_for(lead).get(reverse("findings:list"))
+    rows = {
+        title: row
+        for row in page.text.split("<tr")[1:]
+        for title in ("Still waiting", "Already resolved")
+        if title in row
+    }
+    assert "days left" in rows["Still waiting"] and waiting.response_due_at is not None
+    assert "days left" not in rows["Already resolved"] and "—" in rows["Already resolved"]
