@@ -269,3 +269,29 @@ class AgreementFilterForm(ScopedPortalForm):
     def setup_fields(self) -> None:
         if self.organisations is not None:
             self.fields["organisation"].queryset = self.organisations
+
+
+class ReleaseNoticeForm(PortalForm):
+    """The centre records an upcoming covered release (agreements.services.release_notices)."""
+
+    model_name = forms.CharField(max_length=bounds.TITLE)
+    model_version = forms.CharField(max_length=bounds.VERSION, required=False)
+    planned_release_date = forms.DateField(label="Planned public release date", widget=forms.DateInput)
+    notice_given_on = forms.DateField(
+        label="Notice given on", widget=forms.DateInput, help_text="The day the company told the centre."
+    )
+    lead = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True, membership__role=Role.LEAD_EVALUATOR).order_by("full_name"),
+        to_field_name="public_id",
+        required=False,
+        label="Lead evaluator",
+        help_text="Told at once if the notice is late.",
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=bounds.NOTE)
+
+
+class ReleaseDateForm(PortalForm):
+    planned_release_date = forms.DateField(label="New planned public release date", widget=forms.DateInput)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE, help_text="Why the release date moves."
+    )

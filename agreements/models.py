@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 
 from agreements.states import OPEN_AGREEMENT_STATUSES, SIGNING_STATUSES, AgreementStatus
 from core import bounds
@@ -26,6 +27,21 @@ class RiskConsequence(models.TextChoices):
     CONSULTATION = "consultation", "Consultation only"
     ACCESS_RESTRICTION = "access_restriction", "Access restriction"
     RELEASE_HOLD = "release_hold", "Release hold"
+
+
+class AgreementKind(models.TextChoices):
+    """What an agreement is: a one-off, a framework covering future releases, or a change to one."""
+
+    STANDARD = "standard", "Agreement"
+    FRAMEWORK = "framework", "Framework agreement"
+    # Changes the parent's terms for every case under it once active.
+    AMENDMENT = "amendment", "Amendment"
+    # Changes the parent's terms for the models submitted under the addendum itself.
+    ADDENDUM = "addendum", "Per-model addendum"
+
+
+# Kinds that amend a parent agreement (and must name one); the others stand alone.
+AMENDING_KINDS = (AgreementKind.AMENDMENT, AgreementKind.ADDENDUM)
 
 
 class Agreement(models.Model):
@@ -41,6 +57,13 @@ class Agreement(models.Model):
     status = models.CharField(
         max_length=24, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT, db_index=True
     )
+    kind = models.CharField(max_length=12, choices=AgreementKind.choices, default=AgreementKind.STANDARD)
+    # The framework (or agreement) an amendment or addendum changes; set when it is opened, never moved.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="amendments", editable=False
+    )
+    # The terms an amendment or addendum changes (names from TERM_FIELDS); the others are the parent's.
+    amended_clauses = models.JSONField(default=list, blank=True)
 
     # Structured terms. Every change of these makes a new version (see agreements.services).
     max_window_days = models.PositiveSmallIntegerField(
@@ -61,6 +84,20 @@ class Agreement(models.Model):
     )
     effective_date = models.DateField(null=True, blank=True)
     expiry_date = models.DateField(null=True, blank=True)
+    # A framework's cover: which future releases come under it, in words and by model family.
+    covered_releases = models.TextField(
+        "covered releases", blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)]
+    )
+    covered_model_family = models.CharField("covered model family", max_length=bounds.TITLE, blank=True)
+    termination_notice_days = models.PositiveSmallIntegerField(
+        "notice to end (days)", default=30, validators=[MaxValueValidator(bounds.RELEASE_NOTICE_MAX_DAYS)]
+    )
+    # Notice to end the agreement, given by either side: it ends on ``ends_on`` (notice date plus
+    # the agreed notice period), when the scheduled job terminates it.
+    end_notice_given_on = models.DateField(null=True, blank=True, editable=False)
+    end_notice_side = models.CharField(max_length=10, blank=True, editable=False)
+    end_notice_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    ends_on = models.DateField(null=True, blank=True, editable=False)
     signature_due = models.DateField(null=True, blank=True, help_text="Date by which both sides should have signed.")
     # Why it was withdrawn or terminated, as told by the person who did it.
     status_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
@@ -88,7 +125,24 @@ class Agreement(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=[s.value for s in AgreementStatus]), name="agreement_status_valid"
             ),
-            *length_checks("agreement", {"trade_secret_terms": BODY, "status_reason": NOTE}),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in AgreementKind]), name="agreement_kind_valid"
+            ),
+            # An amendment or addendum always names what it amends; nothing else has a parent.
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in AMENDING_KINDS], parent__isnull=False)
+                | (~models.Q(kind__in=[k.value for k in AMENDING_KINDS]) & models.Q(parent__isnull=True)),
+                name="agreement_parent_iff_amending",
+            ),
+            *length_checks(
+                "agreement",
+                {
+                    "trade_secret_terms": BODY,
+                    "status_reason": NOTE,
+                    "covered_releases": NOTE,
+                    "end_notice_reason": NOTE,
+                },
+            ),
         ]
         indexes = [
             # The list's sorts (agreements.selectors.LIST_SORTS), each read off its index either way.
@@ -114,6 +168,18 @@ class Agreement(models.Model):
     def awaits_signature(self) -> bool:
         return self.status in SIGNING_STATUSES
 
+    @property
+    def is_framework(self) -> bool:
+        return self.kind == AgreementKind.FRAMEWORK
+
+    @property
+    def is_amending(self) -> bool:
+        return self.kind in AMENDING_KINDS
+
+    @property
+    def end_notice_given(self) -> bool:
+        return self.ends_on is not None
+
 
 # The structured terms, in the order they are shown and compared. A change of any
 # of these makes a new AgreementVersion.
@@ -126,6 +192,9 @@ TERM_FIELDS = (
     "risk_consequence",
     "effective_date",
     "expiry_date",
+    "covered_releases",
+    "covered_model_family",
+    "termination_notice_days",
 )
 
 
@@ -140,6 +209,9 @@ class Clause(models.TextChoices):
     RISK_CONSEQUENCE = "risk_consequence", "When a risk is found"
     EFFECTIVE_DATE = "effective_date", "Effective date"
     EXPIRY_DATE = "expiry_date", "Expiry date"
+    COVERED_RELEASES = "covered_releases", "Covered releases"
+    COVERED_MODEL_FAMILY = "covered_model_family", "Covered model family"
+    TERMINATION_NOTICE_DAYS = "termination_notice_days", "Notice to end"
     GENERAL = "general", "General"
 
 
@@ -151,6 +223,9 @@ class AgreementVersion(models.Model):
     terms = models.JSONField(help_text="The terms as agreed in this version (dates as ISO strings).")
     changed_clauses = models.JSONField(default=list, blank=True)
     note = models.CharField(max_length=bounds.SHORT_NOTE, blank=True, help_text="Why the terms changed.")
+    # The running cases this version left outside the terms, and the decision recorded to go ahead anyway.
+    affected_cases = models.JSONField(default=list, blank=True)
+    decision = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -316,11 +391,19 @@ class Signature(models.Model):
         max_length=bounds.TITLE, help_text="The signer's title or capacity, e.g. Chief Legal Officer."
     )
     signed_at = models.DateTimeField()
+    # The exact version signed: its number and the SHA-256 of its terms (agreements.services.terms_hash).
+    version_number = models.PositiveIntegerField(null=True, blank=True)
+    terms_hash = models.CharField(max_length=64, blank=True)
+    # A signature of terms that changed afterwards no longer binds: both sides sign again.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_reason = models.CharField(max_length=bounds.SHORT_NOTE, blank=True)
 
     class Meta:
         ordering = ["signed_at"]
         constraints = [
-            models.UniqueConstraint(fields=["agreement", "side"], name="signature_one_per_side"),
+            models.UniqueConstraint(
+                fields=["agreement", "side"], condition=models.Q(voided_at__isnull=True), name="signature_one_per_side"
+            ),
             models.CheckConstraint(
                 condition=models.Q(side__in=[s.value for s in SignatureSide]), name="signature_side_valid"
             ),
@@ -328,3 +411,74 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signer_name} for {self.get_side_display().lower()}"
+
+
+class ReleaseNoticeStatus(models.TextChoices):
+    EXPECTED = "expected", "Expected"
+    SUBMITTED = "submitted", "Submitted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ReleaseNotice(models.Model):
+    """An upcoming covered release, recorded by the centre before the company submits the model.
+
+    ``is_late`` is kept by the services (``agreements.services.release_notices``) whenever a date
+    moves: notice is late when fewer days than the agreement's release-notice period
+    (``notice_days_required``, taken from the effective terms when recorded) lie between the
+    day notice was given and the planned public release.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="release_notices")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="release_notices", editable=False
+    )
+    model_name = models.CharField(max_length=bounds.TITLE)
+    model_version = models.CharField(max_length=bounds.VERSION, blank=True)
+    planned_release_date = models.DateField("planned public release")
+    notice_given_on = models.DateField("notice given on")
+    notice_days_required = models.PositiveSmallIntegerField(editable=False)
+    is_late = models.BooleanField(default=False, editable=False)
+    status = models.CharField(
+        max_length=10, choices=ReleaseNoticeStatus.choices, default=ReleaseNoticeStatus.EXPECTED, editable=False
+    )
+    # The lead evaluator who will run the case, told when notice is late.
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="release_notices"
+    )
+    notes = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["planned_release_date", "reference"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in ReleaseNoticeStatus]),
+                name="release_notice_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(planned_release_date__gte=models.F("notice_given_on")),
+                name="release_notice_release_after_notice",
+            ),
+            *length_checks("releasenotice", {"notes": NOTE}),
+        ]
+        indexes = [
+            models.Index(fields=["status", "planned_release_date"], name="release_notice_upcoming_idx"),
+            models.Index(fields=["is_late", "planned_release_date"], name="release_notice_late_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.model_name} {self.model_version}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:release_notice", kwargs={"reference": self.reference})
+
+    @property
+    def notice_days_given(self) -> int:
+        """Whole days between the notice and the planned public release."""
+        return (self.planned_release_date - self.notice_given_on).days

@@ -159,3 +159,39 @@ def _open_point_manage_where(actor: Actor) -> Q | None:
         return Q()
     company = _agreement_both_sides_where(actor, "agreement__")
     return Q(owner_id=actor.user_id) & company if actor.is_liaison and company is not None else None
+
+
+# --- Release notices ------------------------------------------------------------------------
+# Seen by whoever sees the agreement they fall under; recorded by the centre's negotiators; the
+# planned date moved by them or by the company's own liaison.
+
+
+@scoper("agreements.releasenotice")
+def _release_notices(qs: QuerySet, actor: Actor) -> QuerySet:
+    if actor.is_admin or actor.is_lead:
+        return qs
+    if actor.is_liaison:
+        return qs.filter(organisation_id=actor.organisation_id)
+    return qs.filter(agreement__in=_visible_agreements(actor).values("pk"))
+
+
+@rule("release_notice.view")
+def _release_notice_view(actor: Actor, obj: Any) -> bool:
+    return obj is not None and _sees_agreement(actor, obj.agreement)
+
+
+@rule("release_notice.record")
+def _release_notice_record(actor: Actor, obj: Any) -> bool:
+    return actor.is_admin or actor.is_lead
+
+
+@rule("release_notice.move_date")
+def _release_notice_move_date(actor: Actor, obj: Any) -> bool:
+    return obj is not None and (actor.is_admin or actor.is_lead or _own_company(actor, obj.agreement))
+
+
+@rule_filter("release_notice.move_date", model="agreements.releasenotice")
+def _release_notice_move_date_where(actor: Actor) -> Q | None:
+    if actor.is_admin or actor.is_lead:
+        return Q()
+    return Q(organisation_id=actor.organisation_id) if actor.is_liaison else None

@@ -20,6 +20,8 @@ from agreements.models import (
     EntryKind,
     OpenPoint,
     OpenPointStatus,
+    ReleaseNotice,
+    ReleaseNoticeStatus,
     RiskConsequence,
 )
 from core.choices import AccessKind, RiskDomain
@@ -254,3 +256,42 @@ def current_terms(agreement: Agreement) -> list[tuple[str, str]]:
 
 def _stored(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+# --- Release notices ----------------------------------------------------------------------
+
+
+def release_notices_upcoming(*, user: Any, days: int = 90, today: datetime.date | None = None) -> QuerySet:
+    """Covered releases expected within ``days`` of ``today`` (still expected or submitted) that
+    ``user`` may see, soonest first, with agreement and company joined: one query."""
+    today = today or timezone.localdate()
+    return (
+        scope(ReleaseNotice.objects.all(), user)
+        .filter(
+            status__in=(ReleaseNoticeStatus.EXPECTED, ReleaseNoticeStatus.SUBMITTED),
+            planned_release_date__gte=today,
+            planned_release_date__lte=today + datetime.timedelta(days=days),
+        )
+        .select_related("agreement", "organisation", "lead")
+        .order_by("planned_release_date", "reference")
+    )
+
+
+def release_notices_late(*, user: Any, today: datetime.date | None = None) -> QuerySet:
+    """Notices given inside the agreed notice period whose release is today or later, soonest first."""
+    today = today or timezone.localdate()
+    return (
+        scope(ReleaseNotice.objects.all(), user)
+        .filter(is_late=True, planned_release_date__gte=today)
+        .exclude(status=ReleaseNoticeStatus.CANCELLED)
+        .select_related("agreement", "organisation", "lead")
+        .order_by("planned_release_date", "reference")
+    )
+
+
+def release_notice_list(*, user: Any, agreement: Agreement | None = None) -> QuerySet:
+    """Every release notice ``user`` may see (of one agreement when given), latest release first."""
+    qs = scope(ReleaseNotice.objects.all(), user).select_related("agreement", "organisation", "lead")
+    if agreement is not None:
+        qs = qs.filter(agreement=agreement)
+    return qs.order_by("-planned_release_date", "-reference")

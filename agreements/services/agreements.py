@@ -25,6 +25,7 @@ from agreements.states import (
     TERMS_EDITABLE_STATUSES,
     AgreementStatus,
 )
+from agreements.terms import terms_snapshot
 from audit.models import AuditEvent
 from audit.services import audit_record, diff_fields
 from core import bounds
@@ -51,19 +52,6 @@ SYSTEM = _System()
 
 
 # --- Terms ------------------------------------------------------------------------------
-
-
-def terms_snapshot(agreement: Agreement) -> dict[str, Any]:
-    """The agreement's terms as JSON-ready values (dates as ISO strings), keyed by TERM_FIELDS."""
-    snapshot: dict[str, Any] = {}
-    for name in TERM_FIELDS:
-        value = getattr(agreement, name)
-        if isinstance(value, datetime.date):
-            value = value.isoformat()
-        elif isinstance(value, list):
-            value = sorted(value)
-        snapshot[name] = value
-    return snapshot
 
 
 def _clean_terms(terms: dict[str, Any], current: Agreement | None = None) -> dict[str, Any]:
@@ -104,9 +92,32 @@ def _clean_terms(terms: dict[str, Any], current: Agreement | None = None) -> dic
     )
     cleaned["trade_secret_terms"] = (terms.get("trade_secret_terms") or "").strip()
     errors.update(bounds.length_errors(trade_secret_terms=(cleaned["trade_secret_terms"], bounds.BODY)))
+    errors.update(_framework_term_errors(terms, cleaned, current))
     if errors:
         raise RuleViolation("Some terms are not acceptable; see the fields marked.", errors=errors)
     return cleaned
+
+
+def _framework_term_errors(terms: dict[str, Any], cleaned: dict[str, Any], current: Agreement | None) -> dict:
+    """Check the cover of a framework and the notice to end; terms sent without them keep the current ones."""
+    errors: dict[str, list[str]] = {}
+    for name, limit in (("covered_releases", bounds.NOTE), ("covered_model_family", bounds.TITLE)):
+        value = terms.get(name)
+        if value is None:
+            value = getattr(current, name, "") if current else ""
+        cleaned[name] = value.strip() if isinstance(value, str) else ""
+        errors.update(bounds.length_errors(**{name: (cleaned[name], limit)}))
+    default = (
+        current.termination_notice_days if current else Agreement._meta.get_field("termination_notice_days").default
+    )
+    days = terms.get("termination_notice_days")
+    days = default if days is None else days
+    if not isinstance(days, int) or not 0 <= days <= bounds.RELEASE_NOTICE_MAX_DAYS:
+        errors["termination_notice_days"] = [
+            f"The notice to end must be between 0 and {bounds.RELEASE_NOTICE_MAX_DAYS} days."
+        ]
+    cleaned["termination_notice_days"] = days
+    return errors
 
 
 def _add_version(*, agreement: Agreement, actor: Any, changed: list[str], note: str) -> AgreementVersion:

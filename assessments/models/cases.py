@@ -44,6 +44,8 @@ class Assessment(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # Why the window runs past the company's planned public release, when the lead lets it.
+    window_after_release_reason = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     # Centre-only working notes: never shown to the company.
     internal_notes = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
     created_by = models.ForeignKey(
@@ -70,7 +72,10 @@ class Assessment(models.Model):
                 condition=~models.Q(status=AssessmentStatus.COMPLETED) | ~models.Q(outcome=""),
                 name="assessment_completed_has_outcome",
             ),
-            *length_checks("assessment", {"outcome_rationale": BODY, "internal_notes": BODY}),
+            *length_checks(
+                "assessment",
+                {"outcome_rationale": BODY, "internal_notes": BODY, "window_after_release_reason": BODY},
+            ),
         ]
         indexes = [
             # The list's sort (latest window first), alone and under its status filter.

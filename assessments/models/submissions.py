@@ -31,6 +31,16 @@ class ModelSubmission(models.Model):
     modalities = models.JSONField(default=list, blank=True)
     intended_release_date = models.DateField(null=True, blank=True, db_index=True)
     notes = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    # The centre's record of this release, given before the submission (its late flag shows here).
+    release_notice = models.ForeignKey(
+        "agreements.ReleaseNotice", null=True, blank=True, on_delete=models.PROTECT, related_name="submissions"
+    )
+    # The company may take the offer back before its assessment starts (services.submissions).
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    withdrawal_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -42,7 +52,11 @@ class ModelSubmission(models.Model):
             models.UniqueConstraint(
                 fields=["organisation", "model_name", "model_version"], name="submission_model_version_unique"
             ),
-            *length_checks("modelsubmission", {"notes": NOTE}),
+            *length_checks("modelsubmission", {"notes": NOTE, "withdrawal_reason": NOTE}),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True) | ~models.Q(withdrawal_reason=""),
+                name="submission_withdrawn_has_reason",
+            ),
         ]
         # The list's sort (newest first).
         indexes = [
@@ -56,6 +70,10 @@ class ModelSubmission(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("assessments:submission_detail", kwargs={"reference": self.reference})
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def modality_labels(self) -> list[str]:
