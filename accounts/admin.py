@@ -6,21 +6,25 @@ deactivated and reactivated by actions that call ``user_deactivate`` and
 read-only (superusers are made on the server with ``createsuperuser``). A
 membership is chosen when the account is made; afterwards its organisation
 is fixed and its role changes only through ``membership_change_role``. An
-organisation's kind is fixed once it has been created. Names, e-mail
-addresses and time zones are plain descriptions and stay editable; every
-edit is audited.
+organisation's kind is fixed once it has been created. A company's engagement
+stage and its public-disclosure flag are read-only on its page and change
+only through the actions that call ``organisation_engagement_change``; their
+history is shown beneath. Names, e-mail addresses and time zones are plain
+descriptions and stay editable; every edit is audited.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from accounts import services
-from accounts.admin_base import PolicyModelAdmin, ReadOnlyPolicyAdmin
-from accounts.models import ApiToken, Membership, Organisation, User
+from accounts.admin_base import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
+from accounts.models import ApiToken, EngagementChange, Membership, Organisation, User
 from accounts.permissions import can
+from accounts.states import EngagementStage
 from audit.models import AuditEvent
 from audit.services import SECRET_MASK, audit_record
 
@@ -48,15 +52,89 @@ class MembershipInline(admin.StackedInline):
         return False
 
 
+class EngagementActionForm(NoteActionForm):
+    """The actions bar of organisations: the stage to record, beside the reason box."""
+
+    stage = forms.ChoiceField(
+        label="Engagement stage",
+        required=False,
+        choices=[("", "Engagement stage (to record)"), *EngagementStage.choices],
+    )
+
+
+class EngagementChangeInline(ReadOnlyTabularInline):
+    """A company's engagement history, newest first: kept as it was written."""
+
+    model = EngagementChange
+    fk_name = "organisation"
+    fields = ("changed_at", "changed_by", "stage_from", "stage_to", "disclosure_from", "disclosure_to", "note")
+    verbose_name = "engagement change"
+    verbose_name_plural = "engagement history"
+
+
+_ENGAGEMENT_FIELDS = ("engagement_stage", "engagement_changed_at", "engagement_changed_by", "disclosure_permitted")
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(PolicyModelAdmin):
-    list_display = ("name", "kind", "member_count", "created_at")
-    list_filter = ("kind",)
+    list_display = ("name", "kind", "engagement_stage", "disclosure_permitted", "member_count", "created_at")
+    list_filter = ("kind", "engagement_stage", "disclosure_permitted")
     search_fields = ("name", "email_domains")
+    action_form = EngagementActionForm
+    actions = ["record_engagement_stage", "permit_disclosure", "withhold_disclosure"]
+    inlines = [EngagementChangeInline]
 
     def get_readonly_fields(self, request, obj=None):
         # Members' roles depend on the kind (centre roles at the centre, liaisons at companies): fixed once made.
-        return ("kind", "created_at") if obj is not None else ("created_at",)
+        # The engagement fields are governed: the actions below change them through the service.
+        return ("kind", "created_at", *_ENGAGEMENT_FIELDS) if obj is not None else ("created_at", *_ENGAGEMENT_FIELDS)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None and obj.kind == Organisation.Kind.DEVELOPER else []
+
+    def _engage(self, request, queryset, *, done: str, **change) -> None:
+        companies = queryset.filter(kind=Organisation.Kind.DEVELOPER)
+        if companies.count() != queryset.count():
+            self.message_user(request, "The centre has no engagement stage; it was left as it is.", messages.WARNING)
+        self.run_service(
+            request,
+            companies,
+            lambda company: services.organisation_engagement_change(
+                actor=request.user, organisation=company, note=self.action_note(request), request=request, **change
+            ),
+            done=done,
+        )
+
+    @admin.action(description="Record the chosen engagement stage for the selected companies")
+    def record_engagement_stage(self, request, queryset):
+        stage = request.POST.get("stage", "")
+        if stage not in EngagementStage.values:
+            self.message_user(request, "Choose the engagement stage to record.", messages.ERROR)
+            return
+        self._engage(
+            request,
+            queryset,
+            stage=stage,
+            done=f"Recorded as {EngagementStage(stage).label.lower()}: {{count}} of the selected companies.",
+        )
+
+    @admin.action(description="Allow public disclosure of the selected companies' participation")
+    def permit_disclosure(self, request, queryset):
+        self._engage(
+            request,
+            queryset,
+            disclosure_permitted=True,
+            done="Participation may now be disclosed: {count} of the selected companies.",
+        )
+
+    @admin.action(description="Withhold public disclosure of the selected companies' participation")
+    def withhold_disclosure(self, request, queryset):
+        self._engage(
+            request,
+            queryset,
+            disclosure_permitted=False,
+            done="Participation no longer to be disclosed: {count} of the selected companies.",
+        )
 
     def get_queryset(self, request):
         from django.db.models import Count

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.states import EngagementStage
+
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
@@ -30,11 +32,31 @@ class Organisation(models.Model):
         default=list, blank=True, help_text="Email domains of this organisation's staff, e.g. alpha-ai.example."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A company's engagement with the programme (accounts/states.py), centre-only; written only by
+    # accounts.services.organisation_engagement_change, which keeps each change in EngagementChange.
+    # The centre itself keeps the default and never moves.
+    engagement_stage = models.CharField(
+        max_length=20, choices=EngagementStage.choices, default=EngagementStage.PROSPECT, db_index=True
+    )
+    engagement_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    engagement_changed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    disclosure_permitted = models.BooleanField(
+        default=False,
+        help_text="The company agrees that its participation in the programme may be disclosed publicly.",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(kind__in=["agency", "developer"]), name="organisation_kind_valid")
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["agency", "developer"]), name="organisation_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(engagement_stage__in=[s.value for s in EngagementStage]),
+                name="organisation_engagement_stage_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -209,3 +231,40 @@ class ApiToken(models.Model):
         if self.is_expired():
             return "expired"
         return "active"
+
+
+class EngagementChange(models.Model):
+    """One change of a company's engagement stage or disclosure flag: the history, never edited.
+
+    Written with the organisation by ``organisation_engagement_change``; a row holds the stage and
+    the flag before and after, so the record reads on its own. The first row of a company whose
+    stage was never changed starts from the default (prospect, not disclosed).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="engagement_changes")
+    stage_from = models.CharField(max_length=20, choices=EngagementStage.choices)
+    stage_to = models.CharField(max_length=20, choices=EngagementStage.choices)
+    disclosure_from = models.BooleanField()
+    disclosure_to = models.BooleanField()
+    note = models.TextField(blank=True, max_length=2000)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["organisation", "-changed_at"], name="engagement_change_org_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stage_from__in=[s.value for s in EngagementStage])
+                & models.Q(stage_to__in=[s.value for s in EngagementStage]),
+                name="engagement_change_stages_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(stage_from=models.F("stage_to"))
+                | ~models.Q(disclosure_from=models.F("disclosure_to")),
+                name="engagement_change_changes_something",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.get_stage_from_display()} → {self.get_stage_to_display()}"

@@ -26,6 +26,33 @@ def _nav_any_member(actor: Actor, obj: Any) -> bool:
     return actor.is_centre_staff or actor.is_liaison
 
 
+# --- The programme view and companies' engagement ------------------------------------------
+# Which companies are talking to the centre, and how far, is the centre's own business: the
+# programme page and the engagement history are for those who run the programme (programme admins
+# and lead evaluators); an evaluator works on the cases they are given and a liaison on their own
+# company's record, so neither sees them. Only programme admins change a company's stage.
+
+
+def _runs_programme(actor: Actor) -> bool:
+    return actor.is_admin or actor.is_lead
+
+
+@rule("programme.view", "nav.programme")
+def _programme_view(actor: Actor, obj: Any) -> bool:
+    return _runs_programme(actor)
+
+
+@rule("organisation.engage")
+def _organisation_engage(actor: Actor, obj: Any) -> bool:
+    # obj is the company; the centre itself has no engagement stage.
+    return actor.is_admin and (obj is None or getattr(obj, "kind", None) == Organisation.Kind.DEVELOPER)
+
+
+@scoper("accounts.engagementchange")
+def _engagement_changes(qs: QuerySet, actor: Actor) -> QuerySet:
+    return qs if _runs_programme(actor) else qs.none()
+
+
 # --- People and organisations ----------------------------------------------------
 
 

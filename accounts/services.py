@@ -27,10 +27,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import AGENCY_ROLES, ApiToken, Membership, Organisation, Role, User
+from accounts.models import AGENCY_ROLES, ApiToken, EngagementChange, Membership, Organisation, Role, User
 from accounts.permissions import require
+from accounts.states import EngagementStage, engagement_move_to, engagement_targets
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.control_characters import control_character_message
 from core.errors import RuleViolation, TransitionNotAllowed
 
 TOKEN_MARK = "rp"  # noqa: S105 - the fixed marker at the start of every token, not a secret
@@ -271,3 +273,104 @@ def api_token_authenticate(*, raw: str) -> ApiToken:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# --- A company's engagement with the programme ----------------------------------------------
+
+NOTE_MAX = EngagementChange._meta.get_field("note").max_length
+
+
+def organisation_engagement_change(
+    *,
+    actor: Any,
+    organisation: Organisation,
+    stage: str | None = None,
+    disclosure_permitted: bool | None = None,
+    note: str = "",
+    request=None,
+) -> EngagementChange:
+    """Move a company to engagement ``stage`` and/or set whether its participation may be disclosed.
+
+    Programme admins only (policy action ``organisation.engage``), for developer companies only.
+    ``None`` leaves that part as it is. A stage move must be one of ``accounts.states``
+    (``TransitionNotAllowed`` otherwise, naming the stages it could go to); lapsing needs a
+    ``note`` saying why. Asking for nothing new is refused. In one transaction: the organisation's
+    stage (with when and by whom) and flag, one ``EngagementChange`` row for the history, and the
+    audit event. No agreement is needed at any stage: a company can be "in discussion" without one.
+    """
+    require(actor, "organisation.engage", organisation, "Only programme admins record a company's engagement.")
+    note = (note or "").strip()
+    if stage is not None and stage not in EngagementStage.values:
+        raise RuleViolation("Choose an engagement stage.", errors={"stage": ["Choose an engagement stage."]})
+    note_problem = control_character_message(note, text=True)
+    if note_problem is None and len(note) > NOTE_MAX:
+        note_problem = f"Keep the note under {NOTE_MAX} characters (it has {len(note)})."
+    if note_problem:
+        raise RuleViolation(note_problem, errors={"note": [note_problem]})
+    with transaction.atomic():
+        locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        old_stage, old_disclosure = locked.engagement_stage, locked.disclosure_permitted
+        new_stage = old_stage if stage is None else stage
+        new_disclosure = old_disclosure if disclosure_permitted is None else bool(disclosure_permitted)
+        if new_stage == old_stage and new_disclosure == old_disclosure:
+            message = (
+                f"{locked.name} is already {EngagementStage(old_stage).label.lower()}"
+                f" and its participation {'may' if old_disclosure else 'may not'} be disclosed; nothing changed."
+            )
+            raise TransitionNotAllowed(message)
+        changes: dict[str, Any] = {}
+        now = timezone.now()
+        if new_stage != old_stage:
+            move = engagement_move_to(old_stage, new_stage)
+            if move is None:
+                allowed = ", ".join(EngagementStage(s).label.lower() for s in engagement_targets(old_stage))
+                message = (
+                    f"{locked.name} cannot go from {EngagementStage(old_stage).label.lower()} to "
+                    f"{EngagementStage(new_stage).label.lower()}; from there it can become: {allowed}."
+                )
+                raise TransitionNotAllowed(message, errors={"stage": [message]})
+            if move.needs_reason and not note:
+                message = f"Say why {locked.name} is recorded as {EngagementStage(new_stage).label.lower()}."
+                raise RuleViolation(message, errors={"note": [message]})
+            locked.engagement_stage = new_stage
+            locked.engagement_changed_at = now
+            locked.engagement_changed_by = actor
+            changes["engagement_stage"] = {"from": old_stage, "to": new_stage}
+        if new_disclosure != old_disclosure:
+            locked.disclosure_permitted = new_disclosure
+            changes["disclosure_permitted"] = {"from": old_disclosure, "to": new_disclosure}
+        locked.save(
+            update_fields=["engagement_stage", "engagement_changed_at", "engagement_changed_by", "disclosure_permitted"]
+        )
+        change = EngagementChange.objects.create(
+            organisation=locked,
+            stage_from=old_stage,
+            stage_to=new_stage,
+            disclosure_from=old_disclosure,
+            disclosure_to=new_disclosure,
+            note=note,
+            changed_at=now,
+            changed_by=actor,
+        )
+        parts = []
+        if "engagement_stage" in changes:
+            parts.append(
+                f"engagement {EngagementStage(old_stage).label.lower()} → {EngagementStage(new_stage).label.lower()}"
+            )
+        if "disclosure_permitted" in changes:
+            parts.append("participation may be disclosed" if new_disclosure else "participation not to be disclosed")
+        if note:
+            changes["note"] = {"from": None, "to": note}
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.TRANSITION if "engagement_stage" in changes else AuditEvent.Action.CHANGE,
+            obj=locked,
+            summary=f"{locked.name}: {'; '.join(parts)}",
+            changes=changes,
+            request=request,
+        )
+    organisation.engagement_stage = locked.engagement_stage
+    organisation.engagement_changed_at = locked.engagement_changed_at
+    organisation.engagement_changed_by = locked.engagement_changed_by
+    organisation.disclosure_permitted = locked.disclosure_permitted
+    return change

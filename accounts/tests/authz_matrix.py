@@ -81,6 +81,11 @@ def _build_security_records(w):
 # The Django admin (see tests/authz.py): every model's change page and every action.
 ADMIN_ROWS = [
     admin_change_row("accounts.organisation", lambda w: w.company_a),
+    admin_action_row(
+        "accounts.organisation", "record_engagement_stage", lambda w: [w.company_a], extra={"stage": "in_discussion"}
+    ),
+    admin_action_row("accounts.organisation", "permit_disclosure", lambda w: [w.company_a]),
+    admin_action_row("accounts.organisation", "withhold_disclosure", lambda w: [w.company_a]),
     admin_change_row("accounts.user", lambda w: w.evaluator),
     admin_action_row("accounts.user", "deactivate_selected", lambda w: [w.evaluator_other]),
     admin_action_row("accounts.user", "reactivate_selected", lambda w: [w.evaluator_other]),
