@@ -20,6 +20,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Model access", "assessments:ticket_list", "nav.tickets"),
     ("Findings", "findings:list", "nav.findings"),
     ("My deadlines", "reminders:my_deadlines", "nav.deadlines"),
+    ("Programme", "programme:overview", "nav.programme"),
 ]
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("findings/", include("findings.urls")),
     path("deadlines/", include("reminders.urls")),
+    path("programme/", include("reviewportal.programme.urls")),
     path("api/v1/", include("reviewportal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file, so the docs page needs no inline script (CSP).

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.authz import ACTORS, Row
 
-MATRIX_APPS = ["accounts", "agreements", "assessments", "findings", "reminders", "audit"]
+MATRIX_APPS = ["accounts", "agreements", "assessments", "findings", "reminders", "audit", "reviewportal.programme"]
 
 
 MODULES = [importlib.import_module(f"{app}.tests.authz_matrix") for app in MATRIX_APPS]

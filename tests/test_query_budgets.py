@@ -462,6 +462,46 @@ for _list, _export in {
     scenario(_export)(_exported)
 
 
+# The programme page: each new company brings its engagement history, an agreement, a case with a
+# finding, and a covered release expected (with late notice) in the next 90 days.
+
+
+@scenario("programme:overview", CENTRE_NEGOTIATORS)
+def _programme_overview(w, user):
+    from accounts.services import organisation_engagement_change
+    from agreements.services.release_notices import release_notice_record
+
+    def add(i):
+        company = OrganisationFactory(name=f"Developer number {i}", kind=Organisation.Kind.DEVELOPER)
+        organisation_engagement_change(actor=w.admin, organisation=company, stage="in_discussion", note=f"Call {i}")
+        agreement = AgreementFactory(organisation=company)
+        _released(w, _case(w, agreement=agreement))
+        today = timezone.localdate()
+        release_notice_record(
+            actor=w.admin,
+            agreement=agreement,
+            model_name=f"Model number {i}",
+            planned_release_date=today + timedelta(days=i),
+            notice_given_on=today,
+        )
+        return company.name, f"Model number {i}", agreement.reference
+
+    return Page(_url("programme:overview"), add)
+
+
+@scenario("programme:engagement", CENTRE_NEGOTIATORS)
+def _programme_engagement(w, user):
+    from accounts.services import organisation_engagement_change
+
+    def add(i):
+        organisation_engagement_change(
+            actor=w.admin, organisation=w.company, disclosure_permitted=bool(i % 2), note=f"Change number {i}"
+        )
+        return f"Change number {i}"
+
+    return Page(_url("programme:engagement", public_id=w.company.public_id), add, shows=w.company.name)
+
+
 # Deadlines, notifications, the calendar feed and the person's API tokens.
 
 

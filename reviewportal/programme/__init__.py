@@ -1,0 +1,1 @@
+"""The programme page: every company's engagement with the centre and the work under way, for those who run it."""
