@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.demo import DEMO_USERS, seed_people
+from accounts.demo import DEMO_USERS, seed_engagement, seed_people
 
 # Apps that add demo records, in dependency order. Each has demo.seed(world).
 DEMO_APPS = ["agreements", "assessments", "findings", "reminders"]
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         password = settings.DEMO_PASSWORD
         with transaction.atomic():
             world = seed_people(password=password)
+            seed_engagement(world)
             for app_label in DEMO_APPS:
                 importlib.import_module(f"{app_label}.demo").seed(world)
         for line in world.log:
