@@ -45,7 +45,15 @@ class ModelSubmissionAdmin(ReadOnlyPolicyAdmin):
 
 
 # Fields of the case plan; each is saved by a case service, never written directly.
-PLAN_FIELDS = ("lead", "team", "risk_domains", "window_start", "window_end", "internal_notes")
+PLAN_FIELDS = (
+    "lead",
+    "team",
+    "risk_domains",
+    "window_start",
+    "window_end",
+    "window_after_release_reason",
+    "internal_notes",
+)
 
 
 class AssessmentAdminForm(forms.ModelForm):
@@ -135,7 +143,14 @@ class AssessmentAdmin(PolicyModelAdmin):
             assessment = services.assessment_change_lead(
                 actor=request.user, assessment=assessment, lead=data["lead"], request=request
             )
-        if changed & {"team", "risk_domains", "window_start", "window_end", "internal_notes"}:
+        if changed & {
+            "team",
+            "risk_domains",
+            "window_start",
+            "window_end",
+            "window_after_release_reason",
+            "internal_notes",
+        }:
             services.assessment_update(
                 actor=request.user,
                 assessment=assessment,
@@ -144,6 +159,7 @@ class AssessmentAdmin(PolicyModelAdmin):
                 window_start=data["window_start"],
                 window_end=data["window_end"],
                 internal_notes=data["internal_notes"],
+                window_after_release_reason=data.get("window_after_release_reason") or "",
                 request=request,
             )
 

@@ -30,7 +30,7 @@ def _agreement(world, key: str, *, max_days: int) -> Agreement:
                 title=f"Voluntary pre-release testing agreement with {company.name}",
                 status=AgreementStatus.ACTIVE,
                 max_window_days=max_days,
-                risk_domains=["cyber", "biological", "chemical", "radiological_nuclear", "autonomy"],
+                risk_domains=["cyber", "biological", "chemical", "radiological_nuclear", "autonomy", "other"],
                 access_modalities=[k.value for k in AccessKind],
                 effective_date=date.today() - timedelta(days=120),
                 expiry_date=date.today() + timedelta(days=245),
@@ -211,7 +211,8 @@ def seed(world) -> None:
             "lead",
             older,
             ["evaluator"],
-            ["cyber", "chemical"],
+            # Every domain of the findings later shared with the company (a finding lies within its case's).
+            ["cyber", "biological", "chemical", "radiological_nuclear", "autonomy", "other"],
             now - timedelta(days=70),
             28,
             "Closed; findings shared with the company.",
@@ -265,9 +266,8 @@ def seed(world) -> None:
         notes="Long-context reasoning model.",
     )
     if reasoner is not None:
-        case = _open(
-            world, "lead2", reasoner, ["evaluator2"], ["biological", "chemical"], now + timedelta(days=3), 14, ""
-        )
+        domains = ["cyber", "biological", "chemical"]
+        case = _open(world, "lead2", reasoner, ["evaluator2"], domains, now + timedelta(days=3), 14, "")
         rejected = _request(world, "evaluator2", case, _kind(beta, "weights_download", "hosted_api"), "Local probing.")
         services.ticket_reject(
             actor=users["lead2"], ticket=rejected, reason="The agreement's hosted access is enough for this scope."

@@ -94,6 +94,13 @@ class AssessmentForm(ConfiguredForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Centre only: never shown to the company.",
     )
+    window_after_release_reason = forms.CharField(
+        label="Why the window runs past the planned public release",
+        required=False,
+        max_length=bounds.BODY,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only when the window must end after the company's planned public release.",
+    )
 
     def __init__(self, *args: Any, user: Any, assessment: Any = None, **kwargs: Any):
         self.assessment = assessment

@@ -95,3 +95,40 @@ def assessment_closed(assessment: Assessment, *, actor: Any) -> None:
         organisation=assessment.submission.organisation_id,
         actor=actor,
     )
+
+
+def case_opened_on_late_notice(assessment: Assessment, *, actor: Any) -> None:
+    """A case opened for a release whose notice was late tells its lead: the window is squeezed."""
+    notice = assessment.submission.release_notice
+    if notice is None or not notice.is_late:
+        return
+    handoff_notify(
+        event_key=f"assessment:{assessment.pk}:late-notice:{notice.pk}",
+        recipients=[assessment.lead_id],
+        title=f"Late release notice on {assessment.reference}",
+        body=(
+            f"{assessment.submission} is planned for public release on {notice.planned_release_date:%d %b %Y}: "
+            f"{notice.notice_days_given} days of notice were given, {notice.notice_days_required} agreed."
+        ),
+        url=reverse("assessments:detail", kwargs={"reference": assessment.reference}),
+        organisation=None,
+        actor=actor,
+    )
+
+
+def submission_withdrawn(submission: Any, *, actor: Any) -> None:
+    """The company withdrew a submission: the centre's people on its cases (or the admins) are told why."""
+    people = set(submission.assessments.values_list("lead_id", flat=True))
+    if not people:
+        people = set(
+            User.objects.filter(is_active=True, membership__role=Role.PROGRAMME_ADMIN).values_list("pk", flat=True)
+        )
+    handoff_notify(
+        event_key=f"submission:{submission.pk}:withdrawn",
+        recipients=people,
+        title=f"Submission withdrawn: {submission.reference} ({submission})",
+        body=f"Withdrawn by {actor}: {submission.withdrawal_reason}",
+        url=reverse("assessments:submission_detail", kwargs={"reference": submission.reference}),
+        organisation=None,
+        actor=actor,
+    )

@@ -291,6 +291,7 @@ def assessment_create(request):
             window_start=d["window_start"],
             window_end=d["window_end"],
             internal_notes=d["internal_notes"],
+            window_after_release_reason=d.get("window_after_release_reason") or "",
         ),
         title="Open an assessment",
         intro="Choose the submission, the team and the risk domains, and schedule the access window.",
@@ -333,6 +334,7 @@ def assessment_edit(request, reference: str):
         "window_start": assessment.window_start,
         "window_end": assessment.window_end,
         "internal_notes": assessment.internal_notes,
+        "window_after_release_reason": assessment.window_after_release_reason,
     }
     form = AssessmentForm(request.POST or None, user=request.user, assessment=assessment, initial=initial)
     return _case_form_page(

@@ -136,7 +136,7 @@ def alpha(admin, lead, liaison, company) -> Agreement:
     )
     agreed = {
         "max_window_days": 30,
-        "risk_domains": ["cyber", "biological", "chemical", "radiological_nuclear", "autonomy"],
+        "risk_domains": ["cyber", "biological", "chemical", "radiological_nuclear", "autonomy", "other"],
         "access_modalities": ["hosted_api", "weights_download", "documentation"],
     }
     add_version(

@@ -76,6 +76,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "closed_at",
             "created_at",
             "internal_notes",
+            "window_after_release_reason",
         ]
         extra_kwargs = {"internal_notes": {"required": False, "help_text": "Centre staff on the case only."}}
 
@@ -93,6 +94,13 @@ class AssessmentWriteSerializer(serializers.Serializer):
     window_start = serializers.DateTimeField()
     window_end = serializers.DateTimeField()
     internal_notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.BODY)
+    window_after_release_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=bounds.BODY,
+        help_text="Why the window must end after the company's planned public release (required only then).",
+    )
 
 
 class AssessmentCreateSerializer(AssessmentWriteSerializer):

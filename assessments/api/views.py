@@ -128,6 +128,7 @@ class AssessmentViewSet(
             window_start=v["window_start"],
             window_end=v["window_end"],
             internal_notes=v["internal_notes"],
+            window_after_release_reason=v["window_after_release_reason"],
         )
         return self._out(assessment, status.HTTP_201_CREATED)
 
@@ -139,6 +140,7 @@ class AssessmentViewSet(
             "window_start": assessment.window_start,
             "window_end": assessment.window_end,
             "internal_notes": assessment.internal_notes,
+            "window_after_release_reason": assessment.window_after_release_reason,
         }
         data = s.AssessmentWriteSerializer(data={**current, **request.data})
         data.is_valid(raise_exception=True)
@@ -152,6 +154,7 @@ class AssessmentViewSet(
             window_start=v["window_start"],
             window_end=v["window_end"],
             internal_notes=v["internal_notes"],
+            window_after_release_reason=v["window_after_release_reason"],
         )
         return self._out(assessment)
 

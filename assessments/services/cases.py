@@ -12,6 +12,7 @@ from accounts.models import Role, User
 from accounts.permissions import require
 from assessments import deadlines, handoffs
 from assessments.models import Assessment, AssessmentOutcome, ModelSubmission
+from assessments.services.terms import check_domains_within_agreement, check_window_before_release
 from assessments.states import (
     ADVANCE_MOVES,
     ASSESSMENT_MOVES,
@@ -79,6 +80,7 @@ def _snapshot(assessment: Assessment) -> dict[str, Any]:
         "window_start": assessment.window_start.isoformat(),
         "window_end": assessment.window_end.isoformat(),
         "internal_notes": assessment.internal_notes,
+        "window_after_release_reason": assessment.window_after_release_reason,
     }
 
 
@@ -92,12 +94,16 @@ def assessment_create(
     window_end: datetime,
     lead: User | None = None,
     internal_notes: str = "",
+    window_after_release_reason: str = "",
     request=None,
 ) -> Assessment:
     """A lead evaluator opens a case for a submission, with the team, the risk domains and the window.
 
     The lead defaults to the actor (a programme admin must name one). The
-    window is checked against the agreement's maximum and the 30-day cap.
+    window is checked against the agreement's maximum and the 30-day cap, and must
+    end by the planned public release unless ``window_after_release_reason`` says why
+    not; the risk domains must lie within the agreement's effective domains in scope.
+    A submission the company withdrew is refused.
     """
     require(actor, "assessment.create")
     lead = lead or actor
@@ -111,10 +117,20 @@ def assessment_create(
     bounds.check_dates(
         window_start=(window_start, bounds.ASSESSMENT_WINDOW), window_end=(window_end, bounds.ASSESSMENT_WINDOW)
     )
+    if submission.is_withdrawn:
+        message = f"{submission.reference} was withdrawn by the company: no assessment can be opened for it."
+        raise RuleViolation(message, errors={"submission": [message]})
     validate_window(agreement=agreement, start=window_start, end=window_end)
-    bounds.check_lengths(internal_notes=(internal_notes, bounds.BODY))
+    bounds.check_lengths(
+        internal_notes=(internal_notes, bounds.BODY),
+        window_after_release_reason=(window_after_release_reason or "", bounds.BODY),
+    )
     team = _clean_team(list(team), lead)
     risk_domains = _clean_domains(list(risk_domains))
+    check_domains_within_agreement(agreement=agreement, domains=risk_domains)
+    after_release = check_window_before_release(
+        submission=submission, window_end=window_end, reason=window_after_release_reason
+    )
     with transaction.atomic():
         assessment = save_with_reference(
             Assessment(
@@ -124,6 +140,7 @@ def assessment_create(
                 window_start=window_start,
                 window_end=window_end,
                 internal_notes=internal_notes,
+                window_after_release_reason=after_release,
                 created_by=actor,
             ),
             "ASM",
@@ -139,6 +156,7 @@ def assessment_create(
             request=request,
         )
         deadlines.sync_assessment(assessment)
+        handoffs.case_opened_on_late_notice(assessment, actor=actor)
     return assessment
 
 
@@ -151,9 +169,14 @@ def assessment_update(
     window_start: datetime,
     window_end: datetime,
     internal_notes: str,
+    window_after_release_reason: str | None = None,
     request=None,
 ) -> Assessment:
-    """The lead changes the team, risk domains, window or notes of an open case."""
+    """The lead changes the team, risk domains, window or notes of an open case.
+
+    Domains added must lie within the agreement's effective domains in scope; the window must
+    end by the planned public release unless a reason is given (``None`` keeps the case's own).
+    """
     require(actor, "assessment.manage", assessment)
     if assessment.is_closed:
         raise TransitionNotAllowed(
@@ -165,12 +188,24 @@ def assessment_update(
         window_end=(bounds.changed(window_end, assessment.window_end), bounds.ASSESSMENT_WINDOW),
     )
     validate_window(agreement=assessment.submission.agreement, start=window_start, end=window_end)
-    bounds.check_lengths(internal_notes=(internal_notes, bounds.BODY))
+    if window_after_release_reason is None:
+        window_after_release_reason = assessment.window_after_release_reason
+    bounds.check_lengths(
+        internal_notes=(internal_notes, bounds.BODY),
+        window_after_release_reason=(window_after_release_reason, bounds.BODY),
+    )
     team = _clean_team(list(team), assessment.lead)
     risk_domains = _clean_domains(list(risk_domains))
+    check_domains_within_agreement(
+        agreement=assessment.submission.agreement, domains=risk_domains, kept=assessment.risk_domains
+    )
+    after_release = check_window_before_release(
+        submission=assessment.submission, window_end=window_end, reason=window_after_release_reason
+    )
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
         before = _snapshot(assessment)
+        assessment.window_after_release_reason = after_release
         assessment.risk_domains = risk_domains
         assessment.window_start = window_start
         assessment.window_end = window_end

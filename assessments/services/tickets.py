@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import require
+from agreements.terms import effective_terms
 from assessments import crypto, deadlines, handoffs
 from assessments.models import AccessTicket, Assessment
 from assessments.states import GRANTED_TICKET_STATUSES, TICKET_MOVES, TicketStatus
@@ -170,7 +171,7 @@ def ticket_request(
         )
     if kind not in AccessKind.values:
         raise RuleViolation("Choose a kind of access.", errors={"kind": ["Choose a kind of access."]})
-    offered = list(assessment.submission.agreement.access_modalities or [])
+    offered = list(effective_terms(assessment.submission.agreement).get("access_modalities") or [])
     if offered and kind not in offered:
         message = (
             f"The agreement does not offer {AccessKind(kind).label.lower()} access "

@@ -15,6 +15,7 @@ from core.references import save_with_reference
 from findings.markdown import RENDERER_VERSION
 from findings.models import EvidenceSide, Finding, FindingEvidence
 from findings.services.base import EDITABLE_FIELDS, _attach_files, _check_text_fields, _locked_for, _rendered_details
+from findings.services.scope import check_domain_within_case
 from findings.states import EDITABLE_STATUSES
 
 # --- Recording and editing ----------------------------------------------------------
@@ -48,6 +49,7 @@ def finding_create(
         "recommended_action": recommended_action or "",
     }
     _check_text_fields(data)
+    check_domain_within_case(assessment=assessment, risk_domain=risk_domain)
     rendered = _rendered_details(data["details"])
     with transaction.atomic():
         finding = save_with_reference(Finding(assessment=assessment, author=actor, **data, **rendered), "FND")
@@ -88,6 +90,8 @@ def finding_update(
             verb="edited",
         )
         before = {k: getattr(finding, k) for k in data}
+        if "risk_domain" in data and data["risk_domain"] != finding.risk_domain:
+            check_domain_within_case(assessment=finding.assessment, risk_domain=data["risk_domain"])
         for key, value in data.items():
             setattr(finding, key, value if value is not None else "")
         changes = diff_fields(before, {k: getattr(finding, k) for k in data})

@@ -1,6 +1,7 @@
 import pytest
 
 from accounts.demo import seed_people
+from core.choices import RiskDomain
 from findings import demo
 from findings.models import Finding, FindingStatus
 
@@ -20,7 +21,13 @@ def test_seed_records_findings_in_every_state_once():
     world = seed_people(password="demo-password-for-tests")
     for company, lead, evaluator in (("alpha", "lead", "evaluator"), ("beta", "lead2", "evaluator2")):
         submission = ModelSubmissionFactory(agreement=AgreementFactory(organisation=world.companies[company]))
-        AssessmentFactory(submission=submission, lead=world.users[lead], team=[world.users[evaluator]])
+        # Cases open for every domain, since a finding's domain must lie within its case's.
+        AssessmentFactory(
+            submission=submission,
+            lead=world.users[lead],
+            team=[world.users[evaluator]],
+            risk_domains=list(RiskDomain.values),
+        )
     demo.seed(world)
     assert set(Finding.objects.values_list("status", flat=True)) == set(FindingStatus.values)
     assert Finding.objects.values("risk_domain").distinct().count() == 6

@@ -24,7 +24,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def _form(case, **extra):
     data = {
         "title": "Synthesis route uplift",
-        "risk_domain": "chemical",
+        "risk_domain": "biological",
         "severity": "critical",
         "summary": "Gives a step-by-step route when asked as a chemistry tutor.",
         "details": "Seen in *all* runs.",
