@@ -51,6 +51,8 @@ def test_every_page_each_demo_role_reaches_has_no_serious_accessibility_violatio
     for role in ROLES:
         crawl = _crawl(visitor, role, portal_page, "/", shared=shared)
         assert len(crawl.visited) >= 8, f"{role}: the crawl saw too little: {crawl.visited}"
+        # The programme page is reached from the menu by those who run the programme, and only by them.
+        assert ("/programme/" in crawl.visited) == (role in ("admin", "lead")), f"{role}: {crawl.visited}"
         # On a phone, wide tables scroll sideways: the scrolling part must be reachable by keyboard.
         # Each kind of page with a table is checked again at phone width, by the first role to see it.
         tables = [path for path in crawl.with_tables if url_pattern(urlsplit(path).path)[1] not in on_phone]
@@ -67,6 +69,31 @@ def test_every_page_each_demo_role_reaches_has_no_serious_accessibility_violatio
         f" in {time.monotonic() - began:.0f}s"
     )
     assert not violations and not problems, report(violations, problems)
+
+
+def test_the_programme_pages_have_no_serious_accessibility_violation(visitor, demo_world):
+    """The programme page (its charts, tables and links) and a company's engagement form, with and
+    without an error, at desktop and phone widths."""
+    from accounts.models import Organisation
+
+    tab = visitor("axe-programme")
+    tab.sign_in(DEMO_USERS["admin"][0])
+    delta = Organisation.objects.get(name="Delta AI")
+    engagement = f"/programme/companies/{delta.public_id}/engagement/"
+    violations = []
+    for width in (1280, PHONE["width"]):
+        tab.page.set_viewport_size({"width": width, "height": 900})
+        for path in ("/programme/", engagement):
+            tab.goto(path)
+            violations += axe_violations(tab.page, label=f"{path} at {width}px")
+        tab.page.get_by_label("Engagement stage").select_option("lapsed")
+        tab.page.get_by_role("button", name="Record").click()
+        tab.expect_text("Say why Delta AI is recorded as lapsed.")
+        violations += axe_violations(tab.page, label=f"{engagement} with an error at {width}px")
+    assert tab.page.locator("svg[role=img]").count() == 0  # the engagement page has no chart
+    tab.goto("/programme/")
+    assert tab.page.locator("figure svg[role=img]").count() == 3
+    assert not violations, report(violations)
 
 
 def test_the_admin_pages_have_no_serious_accessibility_violation(visitor, demo_world):

@@ -263,3 +263,50 @@ def test_the_page_checks_catch_a_csp_violation_and_a_script_error(visitor, evalu
         tab.page.evaluate("setTimeout(() => { throw new Error('boom from a page script'); })")
     with pytest.raises(AssertionError, match="boom from a page script"):
         tab.assert_clean("after a script error")
+
+
+def test_programme_admin_reads_the_programme_and_records_a_company_engagement(
+    visitor, admin_user, liaison_a, company_a, company_b, case
+):
+    from accounts.models import EngagementChange
+    from accounts.services import organisation_engagement_change
+
+    organisation_engagement_change(actor=admin_user, organisation=company_a, stage="in_discussion")
+    tab = visitor("programme-admin")
+    page = tab.page
+    tab.sign_in(admin_user.email)
+    nav(tab, "Programme")
+    page.get_by_role("heading", level=1, name="Programme").wait_for()
+    tab.shot("programme page")
+    chart = page.get_by_role("img", name=re.compile("^Companies at each engagement stage"))
+    assert chart.is_visible()
+    assert "In discussion 1" in chart.locator("title").text_content()
+    companies = page.locator("#companies")
+    assert "IN DISCUSSION" in companies.get_by_role("row", name=re.compile("Company A")).inner_text().upper()
+    assert case.reference in page.get_by_role("table", name="Assessments under way").inner_text()
+
+    companies.get_by_role("link", name="Company B").click()
+    page.get_by_role("heading", level=1, name="Company B: engagement").wait_for()
+    page.get_by_label("Engagement stage").select_option("lapsed")
+    tick(page, "The company agrees")
+    page.get_by_role("button", name="Record").click()
+    tab.expect_text("Say why Company B is recorded as lapsed.")
+    tab.shot("engagement form with an error")
+    assert page.get_by_label("Engagement stage").input_value() == "lapsed"
+    assert page.get_by_label("The company agrees that its participation may be disclosed publicly").is_checked()
+    assert not EngagementChange.objects.filter(organisation=company_b).exists()
+
+    page.get_by_label("Note").fill("Declined to continue after the second meeting.")
+    page.get_by_role("button", name="Record").click()
+    tab.expect_text("Company B's engagement was recorded.")
+    tab.shot("engagement recorded")
+    assert "Prospect → Lapsed" in page.get_by_role("table", name="History").inner_text()
+    company_b.refresh_from_db()
+    assert (company_b.engagement_stage, company_b.disclosure_permitted) == ("lapsed", True)
+
+    liaison = visitor("programme-liaison")
+    liaison.sign_in(liaison_a.email)
+    primary = liaison.page.get_by_role("navigation", name="Primary navigation")
+    assert primary.get_by_role("link", name="Programme").count() == 0
+    liaison.goto("/programme/", status=404)
+    liaison.shot("programme is not found for a liaison")
