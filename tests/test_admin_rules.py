@@ -507,6 +507,23 @@ def test_organisation_kind_is_read_only_after_creation(admin_client, company_a, 
     assert Organisation.objects.get(pk=company_a.pk).kind == Organisation.Kind.DEVELOPER
 
 
+def test_organisation_engagement_is_read_only_and_moves_only_by_the_state_machine(admin_client, company_a):
+    url = change_url(company_a)
+    page = page_text(admin_client.get(url))
+    assert 'name="engagement_stage"' not in page and 'name="disclosure_permitted"' not in page
+    post_change(admin_client, url, engagement_stage="signed", disclosure_permitted="on")
+    company_a.refresh_from_db()
+    assert (company_a.engagement_stage, company_a.disclosure_permitted) == ("prospect", False)
+    # The action goes through organisation_engagement_change: a prospect cannot jump to signed.
+    response = run_action(admin_client, Organisation, "record_engagement_stage", [company_a], stage="signed")
+    assert "cannot go from prospect to signed" in page_text(response)
+    run_action(admin_client, Organisation, "record_engagement_stage", [company_a], stage="negotiating")
+    company_a.refresh_from_db()
+    assert company_a.engagement_stage == "negotiating"
+    event = AuditEvent.objects.get(object_type="accounts.organisation", action="transition")
+    assert event.changes["engagement_stage"] == {"from": "prospect", "to": "negotiating"}
+
+
 def test_an_organisation_name_with_a_control_character_is_refused_on_the_form(admin_client, company_a):
     response = post_change(admin_client, change_url(company_a), name="Company\x0bA")
     assert "control character U+000B" in page_text(response)
