@@ -41,7 +41,7 @@ def agreement_deadline_specs(agreement: Agreement) -> list[DeadlineSpec]:
     """The signature deadline, while the agreement awaits a signature that is still missing."""
     if not agreement.awaits_signature or agreement.signature_due is None:
         return []
-    signed_sides = set(agreement.signatures.values_list("side", flat=True))
+    signed_sides = set(agreement.signatures.filter(voided_at__isnull=True).values_list("side", flat=True))
     recipients: list[User] = []
     if SignatureSide.COMPANY not in signed_sides:
         recipients += company_liaisons(agreement)

@@ -6,8 +6,11 @@ from django import forms
 from django.db.models import Q
 
 from accounts.models import Organisation, Role, User
+from accounts.permissions import scope
 from agreements.models import (
+    AMENDING_KINDS,
     Agreement,
+    AgreementKind,
     AgreementStatus,
     Clause,
     DocumentKind,
@@ -76,11 +79,36 @@ class TermsForm(PortalForm):
     )
     effective_date = forms.DateField(required=False, widget=forms.DateInput)
     expiry_date = forms.DateField(required=False, widget=forms.DateInput)
+    covered_releases = forms.CharField(
+        label="Covered releases",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=bounds.NOTE,
+        help_text="For a framework: which of the company's future releases come under it.",
+    )
+    covered_model_family = forms.CharField(
+        label="Covered model family", required=False, max_length=bounds.TITLE, help_text="For example: Alpha-Frontier."
+    )
+    termination_notice_days = forms.IntegerField(
+        label="Notice to end (days)",
+        min_value=0,
+        max_value=bounds.RELEASE_NOTICE_MAX_DAYS,
+        initial=30,
+        required=False,
+        help_text="Days between either side's notice to end the agreement and its end (30 if left empty).",
+    )
     note = forms.CharField(
         label="Why the terms change",
         max_length=bounds.SHORT_NOTE,
         required=False,
         help_text="Shown in the version history.",
+    )
+    decision = forms.CharField(
+        label="Decision to go ahead despite running cases",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=bounds.NOTE,
+        help_text="Only when running cases would fall outside the new terms: say why the change goes ahead.",
     )
 
     def __init__(self, *args, agreement: Agreement | None = None, **kwargs):
@@ -107,11 +135,32 @@ class AgreementCreateForm(TermsForm):
         label="Developer company",
         to_field_name="public_id",
     )
-    field_order = ["organisation", "title"]
+    kind = forms.ChoiceField(
+        label="Kind", choices=AgreementKind.choices, initial=AgreementKind.STANDARD, required=False
+    )
+    parent = forms.ModelChoiceField(
+        queryset=Agreement.objects.none(),
+        to_field_name="reference",
+        required=False,
+        label="Amends",
+        help_text="For an amendment or addendum: the agreement it changes.",
+    )
+    amended_clauses = forms.MultipleChoiceField(
+        label="Terms it changes",
+        choices=[(c.value, c.label) for c in Clause if c != Clause.GENERAL],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="For an amendment or addendum; the other terms stay the parent's.",
+    )
+    field_order = ["organisation", "title", "kind", "parent", "amended_clauses"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["note"]
+        del self.fields["decision"]
+        parents = Agreement.objects.exclude(kind__in=[k.value for k in AMENDING_KINDS]).select_related("organisation")
+        self.fields["parent"].queryset = scope(parents, user).order_by("-created_at") if user else parents.none()
+        self.fields["parent"].label_from_instance = lambda a: f"{a.reference} — {a.title} ({a.organisation.name})"
 
 
 class TransitionForm(ScopedPortalForm):
@@ -245,6 +294,8 @@ class SignForm(PortalForm):
     confirm = forms.BooleanField(
         label="I am authorised to sign this agreement for my organisation, on the terms shown above."
     )
+    # The hash of the terms shown, so a signature never binds terms that changed while the page was open.
+    terms_hash_read = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
 
 class AgreementFilterForm(ScopedPortalForm):

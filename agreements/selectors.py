@@ -132,6 +132,7 @@ TIMELINE_KIND_LABELS = {
     "signature": "Signature",
     "open_point": "Open point",
     "resolved": "Point resolved",
+    "amendment": "Amendment",
 }
 
 
@@ -172,13 +173,35 @@ def agreement_timeline(agreement: Agreement) -> list[TimelineItem]:
     for version in agreement.versions.select_related("created_by"):
         labels = ", ".join(Clause(c).label.lower() for c in version.changed_clauses if c in Clause.values)
         title = f"Terms version {version.number}" + (f": {labels}" if version.number > 1 and labels else "")
-        items.append(TimelineItem(version.created_at, "version", title, version.created_by, version.note, "", version))
+        body = version.note
+        if version.affected_cases:
+            body = (
+                f"{body}\nRunning cases left outside these terms: {', '.join(version.affected_cases)}. "
+                f"Decision: {version.decision}"
+            ).strip()
+        items.append(TimelineItem(version.created_at, "version", title, version.created_by, body, "", version))
     for document in agreement.documents.select_related("uploaded_by"):
         title = f"{document.get_kind_display()} uploaded: {document.original_name}"
         items.append(TimelineItem(document.uploaded_at, "document", title, document.uploaded_by, document.description))
     for signature in agreement.signatures.select_related("signer"):
         title = f"Signed for {signature.get_side_display().lower()} by {signature.signer_name}, {signature.capacity}"
+        if signature.version_number:
+            title += f" (version {signature.version_number})"
+        if signature.voided_at:
+            title += " — no longer binding: the terms changed"
         items.append(TimelineItem(signature.signed_at, "signature", title, signature.signer, "", signature.side))
+    # Amendments and addenda are negotiated on their own pages; the parent's timeline shows each.
+    for amendment in agreement.amendments.select_related("created_by").order_by("created_at"):
+        labels = ", ".join(Clause(c).label.lower() for c in amendment.amended_clauses if c in Clause.values)
+        title = (
+            f"{amendment.get_kind_display()} {amendment.reference}: {amendment.title} "
+            f"({amendment.get_status_display().lower()})"
+        )
+        items.append(
+            TimelineItem(
+                amendment.created_at, "amendment", title, amendment.created_by, f"Changes {labels}.", "", amendment
+            )
+        )
     for point in agreement.open_points.select_related("created_by", "resolved_by"):
         items.append(
             TimelineItem(point.created_at, "open_point", f"Open point raised: {point.title}", point.created_by)

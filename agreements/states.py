@@ -40,6 +40,14 @@ AGREEMENT_MOVES: dict[str, Move] = {
         AgreementStatus.AWAITING_SIGNATURE,
         "agreement.transition",
     ),
+    # Back from signature to negotiation, to change the terms: a signature of other terms then binds nothing.
+    "reopen_negotiation": Move(
+        "Back to negotiation",
+        SIGNING_STATUSES,
+        AgreementStatus.NEGOTIATING,
+        "agreement.transition",
+        needs_reason=True,
+    ),
     "withdraw": Move(
         "Withdraw", OPEN_AGREEMENT_STATUSES, AgreementStatus.WITHDRAWN, "agreement.transition", needs_reason=True
     ),
@@ -53,7 +61,7 @@ AGREEMENT_MOVES: dict[str, Move] = {
 }
 # The moves picked by name on the status page and through the API's transition endpoint,
 # in the order of the buttons. Signing has its own page and endpoint.
-STATUS_MOVES = ("open_negotiation", "submit_for_signature", "withdraw", "expire", "terminate")
+STATUS_MOVES = ("open_negotiation", "submit_for_signature", "reopen_negotiation", "withdraw", "expire", "terminate")
 # The step indicator of an agreement's page: draft → negotiating → awaiting signature → active → expired.
 AGREEMENT_LIFECYCLE = lifecycle_from(
     AGREEMENT_MOVES,

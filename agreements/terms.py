@@ -37,21 +37,39 @@ def terms_hash(terms: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(terms, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _amend(terms: dict[str, Any], amendment: Agreement) -> dict[str, Any]:
-    own = terms_snapshot(amendment)
+def _amend(terms: dict[str, Any], amendment: Agreement, own: dict[str, Any] | None = None) -> dict[str, Any]:
+    own = own if own is not None else terms_snapshot(amendment)
     return {**terms, **{name: own[name] for name in amendment.amended_clauses if name in own}}
 
 
-def effective_terms(agreement: Agreement) -> dict[str, Any]:
-    """The terms the work under ``agreement`` obeys (see the module's docstring); two or three queries."""
+# (agreement, its proposed own terms): what-if effective terms, as if that agreement were active with them.
+Proposal = tuple[Agreement, dict[str, Any]]
+
+
+def effective_terms(agreement: Agreement, proposal: Proposal | None = None) -> dict[str, Any]:
+    """The terms the work under ``agreement`` obeys (see the module's docstring); two or three queries.
+
+    With ``proposal`` = (an agreement, its proposed terms), the answer is what the terms would be
+    if that agreement were active with those terms: how a new version is checked against running work.
+    """
+    changed, proposed = proposal if proposal is not None else (None, None)
+
+    def own(a: Agreement) -> dict[str, Any]:
+        return proposed if changed is not None and a.pk == changed.pk else terms_snapshot(a)
+
     if agreement.kind == AgreementKind.ADDENDUM and agreement.parent_id:
-        return _amend(effective_terms(agreement.parent), agreement)
-    terms = terms_snapshot(agreement)
-    amendments = agreement.amendments.filter(kind=AgreementKind.AMENDMENT, status=AgreementStatus.ACTIVE).order_by(
-        "effective_date", "status_changed_at", "pk"
+        return _amend(effective_terms(agreement.parent, proposal), agreement, own(agreement))
+    terms = own(agreement)
+    amendments = list(
+        agreement.amendments.filter(kind=AgreementKind.AMENDMENT, status=AgreementStatus.ACTIVE).order_by(
+            "effective_date", "status_changed_at", "pk"
+        )
     )
+    if changed is not None and changed.kind == AgreementKind.AMENDMENT and changed.parent_id == agreement.pk:
+        if all(a.pk != changed.pk for a in amendments):
+            amendments.append(changed)
     for amendment in amendments:
-        terms = _amend(terms, amendment)
+        terms = _amend(terms, amendment, own(amendment))
     return terms
 
 

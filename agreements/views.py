@@ -34,8 +34,9 @@ from agreements.forms import (
     TermsForm,
     TransitionForm,
 )
-from agreements.models import Agreement, AgreementDocument, OpenPoint, SignatureSide
+from agreements.models import Agreement, AgreementDocument, AgreementKind, OpenPoint, SignatureSide
 from agreements.states import AGREEMENT_MOVES, TERMS_EDITABLE_STATUSES
+from agreements.terms import terms_hash, terms_snapshot
 from audit.downloads import file_response
 from audit.exports import csv_export_response
 from core.confirm import is_confirmed
@@ -48,7 +49,10 @@ PAGE_SIZE = 20
 
 def _agreement(request, reference: str, action: str | None = None) -> Agreement:
     return get_object_for(
-        request.user, Agreement.objects.select_related("organisation", "created_by"), action, reference=reference
+        request.user,
+        Agreement.objects.select_related("organisation", "created_by", "parent"),
+        action,
+        reference=reference,
     )
 
 
@@ -141,7 +145,7 @@ def agreement_export(request):
 @require_http_methods(["GET", "POST"])
 def agreement_create(request):
     require(request.user, "agreement.create")
-    form = AgreementCreateForm(request.POST or None)
+    form = AgreementCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             agreement = services.agreement_create(
@@ -149,6 +153,9 @@ def agreement_create(request):
                 organisation=form.cleaned_data["organisation"],
                 title=form.cleaned_data["title"],
                 terms=form.terms(),
+                kind=form.cleaned_data.get("kind") or AgreementKind.STANDARD,
+                parent=form.cleaned_data.get("parent"),
+                amended_clauses=form.cleaned_data.get("amended_clauses") or [],
                 request=request,
             )
         except RuleViolation as exc:
@@ -163,7 +170,7 @@ def agreement_create(request):
 def agreement_detail(request, reference: str):
     agreement = _agreement(request, reference)
     user = request.user
-    signatures = {s.side: s for s in agreement.signatures.select_related("signer")}
+    signatures = {s.side: s for s in agreement.signatures.filter(voided_at__isnull=True).select_related("signer")}
     points = list(agreement.open_points.select_related("owner", "resolved_by"))
     for point in points:
         point.actions = open_point_actions_for(user=user, point=point)
@@ -177,6 +184,10 @@ def agreement_detail(request, reference: str):
         "versions": agreement.versions.select_related("created_by"),
         "transitions": available_transitions(user, agreement),
         "lifecycle": agreement_lifecycle(agreement),
+        "release_notices": selectors.release_notice_list(user=user, agreement=agreement),
+        "can_record_notice": agreement.is_active
+        and not agreement.is_amending
+        and can(user, "release_notice.record", agreement),
         **agreement_actions_for(user=user, agreement=agreement, signed_sides=set(signatures)),
         "today": timezone.localdate(),
     }
@@ -203,6 +214,7 @@ def agreement_edit_terms(request, reference: str):
             terms=form.terms(),
             title=data["title"],
             note=data.get("note") or "",
+            decision=data.get("decision") or "",
             request=request,
         )
         if version is None:
@@ -468,7 +480,7 @@ def document_download(request, reference: str, document_id):
 @require_http_methods(["GET", "POST"])
 def agreement_sign(request, reference: str):
     agreement = _agreement(request, reference, "agreement.sign")
-    initial = {"signer_name": request.user.full_name}
+    initial = {"signer_name": request.user.full_name, "terms_hash_read": terms_hash(terms_snapshot(agreement))}
     form = SignForm(request.POST or None, initial=initial)
 
     def save(data):
@@ -477,6 +489,7 @@ def agreement_sign(request, reference: str):
             agreement=agreement,
             signer_name=data["signer_name"],
             capacity=data["capacity"],
+            terms_hash_read=data.get("terms_hash_read") or "",
             request=request,
         )
         agreement.refresh_from_db()

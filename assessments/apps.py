@@ -18,3 +18,9 @@ class AssessmentsConfig(AppConfig):
         from assessments.consequences import open_cases_under_agreement
 
         agreement_dependents_register(open_cases_under_agreement)
+
+        # New terms are checked against the cases running under them (agreements cannot ask).
+        from agreements.services.running_work import running_work_register
+        from assessments.consequences import cases_outside_terms
+
+        running_work_register(cases_outside_terms)

@@ -11,6 +11,7 @@ from typing import Any
 from accounts.permissions import scope
 from assessments.models import Assessment
 from assessments.states import OPEN_ASSESSMENT_STATUSES
+from core.choices import RiskDomain
 
 
 def open_cases_under_agreement(*, user: Any, agreement: Any) -> list[tuple[str, str, str]]:
@@ -26,3 +27,24 @@ def open_cases_under_agreement(*, user: Any, agreement: Any) -> list[tuple[str, 
         (case.reference, f"{case.submission}, {case.get_status_display().lower()}", case.get_absolute_url())
         for case in cases
     ]
+
+
+def cases_outside_terms(*, agreement: Any, terms: dict[str, Any]) -> list[tuple[str, str]]:
+    """(reference, what falls outside) for each open case under ``agreement`` that ``terms`` would
+    leave outside: a risk domain no longer in scope, or a window longer than the new maximum. One query."""
+    in_scope = set(terms.get("risk_domains") or [])
+    limit = terms.get("max_window_days")
+    found: list[tuple[str, str]] = []
+    cases = Assessment.objects.filter(submission__agreement=agreement, status__in=OPEN_ASSESSMENT_STATUSES).only(
+        "reference", "risk_domains", "window_start", "window_end"
+    )
+    for case in cases.order_by("reference"):
+        problems = []
+        outside = [d for d in case.risk_domains if d not in in_scope]
+        if outside:
+            problems.append("risk domains " + ", ".join(RiskDomain(d).label for d in outside if d in RiskDomain.values))
+        if isinstance(limit, int) and case.window_days > limit:
+            problems.append(f"a {case.window_days:g}-day window (maximum {limit})")
+        if problems:
+            found.append((case.reference, " and ".join(problems) + " outside the terms"))
+    return found

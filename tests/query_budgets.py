@@ -34,13 +34,15 @@ BUDGETS: dict[str, dict[str, int]] = {
     # Agreements. List: the count and the page (with each row's open points counted for that page
     # only), and the company filter's choices. Detail: the agreement; its signatures, open points,
     # negotiation entries, meetings, versions and documents for the timeline and the panels (some
-    # twice: the timeline and the panel read them apart). Compare: the agreement and its versions.
+    # twice: the timeline and the panel read them apart), its amendments and its release notices.
+    # Compare: the agreement and its versions.
     "agreements:list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
-    "agreements:detail": {"admin": 15, "lead": 15, "evaluator": 15, "liaison": 15},
+    "agreements:detail": {"admin": 17, "lead": 17, "evaluator": 17, "liaison": 17},
     "agreements:compare": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     # Agreement forms whose choices come from the database: companies; the entries a proposal can
-    # answer; the people who may own an open point (with the point itself when editing).
-    "agreements:create": {"admin": 5, "lead": 5},
+    # answer; the people who may own an open point (with the point itself when editing); the
+    # agreements an amendment can amend.
+    "agreements:create": {"admin": 6, "lead": 6},
     "agreements:entry_add": {"admin": 6, "lead": 6, "liaison": 6},
     "agreements:open_point_add": {"admin": 6, "lead": 6, "liaison": 6},
     "agreements:open_point_edit": {"admin": 7, "lead": 7},

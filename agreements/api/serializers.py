@@ -8,8 +8,10 @@ from rest_framework import serializers
 from accounts.models import Organisation, User
 from accounts.permissions import scope
 from agreements.models import (
+    TERM_FIELDS,
     Agreement,
     AgreementDocument,
+    AgreementKind,
     AgreementVersion,
     Clause,
     DocumentKind,
@@ -21,6 +23,7 @@ from agreements.models import (
     Signature,
 )
 from agreements.services import TRANSITIONS
+from agreements.terms import terms_hash, terms_snapshot
 from core import bounds
 from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 
@@ -36,7 +39,7 @@ class ScopedSlugField(serializers.SlugRelatedField):
 class SignatureSerializer(serializers.ModelSerializer):
     class Meta:
         model = Signature
-        fields = ["side", "signer_name", "capacity", "signed_at"]
+        fields = ["side", "signer_name", "capacity", "signed_at", "version_number", "terms_hash", "voided_at"]
 
 
 class AgreementSerializer(serializers.ModelSerializer):
@@ -46,6 +49,8 @@ class AgreementSerializer(serializers.ModelSerializer):
     current_version = serializers.IntegerField(read_only=True, allow_null=True)
     open_point_count = serializers.IntegerField(read_only=True)
     signatures = SignatureSerializer(many=True, read_only=True)
+    terms_hash = serializers.SerializerMethodField(help_text="SHA-256 of the current terms: what a signature binds.")
+    parent_reference = serializers.CharField(source="parent.reference", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Agreement
@@ -65,14 +70,25 @@ class AgreementSerializer(serializers.ModelSerializer):
             "risk_consequence",
             "effective_date",
             "expiry_date",
+            "kind",
+            "parent_reference",
+            "amended_clauses",
+            "covered_releases",
+            "covered_model_family",
+            "termination_notice_days",
+            "ends_on",
             "signature_due",
             "current_version",
+            "terms_hash",
             "open_point_count",
             "signatures",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_terms_hash(self, obj: Agreement) -> str:
+        return terms_hash(terms_snapshot(obj))
 
 
 class TermsInputSerializer(serializers.Serializer):
@@ -86,6 +102,11 @@ class TermsInputSerializer(serializers.Serializer):
     risk_consequence = serializers.ChoiceField(RiskConsequence.choices)
     effective_date = serializers.DateField(allow_null=True, required=False, default=None)
     expiry_date = serializers.DateField(allow_null=True, required=False, default=None)
+    covered_releases = serializers.CharField(allow_blank=True, required=False, max_length=bounds.NOTE)
+    covered_model_family = serializers.CharField(allow_blank=True, required=False, max_length=bounds.TITLE)
+    termination_notice_days = serializers.IntegerField(
+        min_value=0, max_value=bounds.RELEASE_NOTICE_MAX_DAYS, required=False
+    )
 
 
 class AgreementCreateSerializer(TermsInputSerializer):
@@ -93,6 +114,21 @@ class AgreementCreateSerializer(TermsInputSerializer):
         slug_field="public_id", queryset=Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER)
     )
     title = serializers.CharField(max_length=bounds.TITLE)
+    kind = serializers.ChoiceField(AgreementKind.choices, required=False, default=AgreementKind.STANDARD)
+    parent = ScopedSlugField(
+        slug_field="reference",
+        queryset=Agreement.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The agreement an amendment or addendum changes (its reference).",
+    )
+    amended_clauses = serializers.ListField(
+        child=serializers.ChoiceField([(name, Clause(name).label) for name in TERM_FIELDS]),
+        required=False,
+        default=list,
+        help_text="The terms an amendment or addendum changes; the others are the parent's.",
+    )
 
 
 class TermsUpdateSerializer(TermsInputSerializer):
@@ -100,6 +136,13 @@ class TermsUpdateSerializer(TermsInputSerializer):
 
     title = serializers.CharField(max_length=bounds.TITLE, required=False)
     note = serializers.CharField(max_length=bounds.SHORT_NOTE, required=False, allow_blank=True, default="")
+    decision = serializers.CharField(
+        max_length=bounds.NOTE,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the new terms go ahead although running cases would fall outside them.",
+    )
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -243,3 +286,10 @@ class SignatureDueInputSerializer(serializers.Serializer):
 class SignInputSerializer(serializers.Serializer):
     signer_name = serializers.CharField(max_length=bounds.TITLE)
     capacity = serializers.CharField(max_length=bounds.TITLE)
+    terms_hash_read = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The SHA-256 of the terms you read (GET the agreement's terms_hash); refused if they changed since.",
+    )

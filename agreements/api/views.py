@@ -123,7 +123,7 @@ class AgreementViewSet(
     def get_queryset(self):
         return (
             scope(Agreement.objects.all(), self.request.user)
-            .select_related("organisation")
+            .select_related("organisation", "parent")
             .prefetch_related("signatures")
             .annotate(
                 current_version=Max("versions__number"),
@@ -145,6 +145,9 @@ class AgreementViewSet(
             organisation=values["organisation"],
             title=values["title"],
             terms={name: values.get(name) for name in TERM_FIELDS},
+            kind=values["kind"],
+            parent=values["parent"],
+            amended_clauses=values["amended_clauses"],
             request=request,
         )
         return Response(self._fresh(agreement), status=status.HTTP_201_CREATED)
@@ -161,6 +164,7 @@ class AgreementViewSet(
             terms=terms,
             title=values.get("title"),
             note=values.get("note", ""),
+            decision=values.get("decision", ""),
             request=request,
         )
         return Response(self._fresh(agreement))

@@ -14,12 +14,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation
-from accounts.permissions import require
+from accounts.permissions import can, require
 from agreements import handoffs
 from agreements.deadlines import agreement_deadline_specs, open_point_deadline_specs
-from agreements.models import TERM_FIELDS, Agreement, AgreementVersion, OpenPointStatus, RiskConsequence
+from agreements.models import (
+    AMENDING_KINDS,
+    TERM_FIELDS,
+    Agreement,
+    AgreementKind,
+    AgreementVersion,
+    OpenPointStatus,
+    RiskConsequence,
+)
+from agreements.services.running_work import conflicts_text, terms_conflicts
+from agreements.services.signatures import signatures_void_if_changed
 from agreements.states import (
     AGREEMENT_MOVES,
+    OPEN_AGREEMENT_STATUSES,
     SIGNING_STATUSES,
     STATUS_MOVES,
     TERMS_EDITABLE_STATUSES,
@@ -132,11 +143,57 @@ def _add_version(*, agreement: Agreement, actor: Any, changed: list[str], note: 
     )
 
 
+def _check_kind(
+    *, organisation: Organisation, kind: str, parent: Agreement | None, amended_clauses: list[str]
+) -> list[str]:
+    """Refuse a kind, parent and amended clauses that do not fit together; returns the clauses, sorted."""
+    if kind not in AgreementKind.values:
+        raise RuleViolation("Choose what kind of agreement this is.", errors={"kind": ["Choose a kind."]})
+    if kind not in AMENDING_KINDS:
+        if parent is not None or amended_clauses:
+            message = "Only an amendment or an addendum names a parent agreement and the clauses it changes."
+            raise RuleViolation(message, errors={"parent": [message]})
+        return []
+    errors: dict[str, list[str]] = {}
+    if parent is None:
+        errors["parent"] = ["Name the agreement this amends."]
+    elif parent.organisation_id != organisation.pk:
+        errors["parent"] = [f"{parent.reference} is another company's agreement."]
+    elif parent.is_amending:
+        errors["parent"] = [f"{parent.reference} is itself an amendment: amend the agreement it changes."]
+    elif parent.status not in (AgreementStatus.ACTIVE, *OPEN_AGREEMENT_STATUSES):
+        errors["parent"] = [
+            f"{parent.reference} is {parent.get_status_display().lower()}: it can no longer be amended."
+        ]
+    unknown = [c for c in amended_clauses if c not in TERM_FIELDS]
+    if unknown or not amended_clauses:
+        errors["amended_clauses"] = ["Choose the terms this changes."]
+    if errors:
+        raise RuleViolation("The amendment is incomplete; see the fields marked.", errors=errors)
+    return [name for name in TERM_FIELDS if name in amended_clauses]
+
+
 def agreement_create(
-    *, actor: Any, organisation: Organisation, title: str, terms: dict[str, Any], request=None
+    *,
+    actor: Any,
+    organisation: Organisation,
+    title: str,
+    terms: dict[str, Any],
+    kind: str = AgreementKind.STANDARD,
+    parent: Agreement | None = None,
+    amended_clauses: list[str] | tuple[str, ...] = (),
+    request=None,
 ) -> Agreement:
-    """Open a draft agreement with a developer company; its terms become version 1."""
+    """Open a draft agreement with a developer company; its terms become version 1.
+
+    A ``framework`` covers the company's future covered releases (its terms say which). An
+    ``amendment`` (for every case under its parent) or a per-model ``addendum`` (for the models
+    submitted under it) names its ``parent`` and the ``amended_clauses`` it changes; it is
+    negotiated, versioned and signed like any agreement and shown in the parent's timeline.
+    """
     require(actor, "agreement.create")
+    if parent is not None and not can(actor, "agreement.view", parent):
+        raise RuleViolation("Choose an agreement you can see.", errors={"parent": ["Choose an agreement."]})
     if organisation.kind != Organisation.Kind.DEVELOPER:
         raise RuleViolation(
             "Agreements are made with developer companies.",
@@ -145,12 +202,18 @@ def agreement_create(
     if not title.strip():
         raise RuleViolation("A title is required.", errors={"title": ["Give the agreement a title."]})
     bounds.check_lengths(title=(title.strip(), bounds.TITLE))
+    amended_clauses = _check_kind(
+        organisation=organisation, kind=kind, parent=parent, amended_clauses=list(amended_clauses)
+    )
     cleaned = _clean_terms(terms)
     with transaction.atomic():
         agreement = Agreement(
             organisation=organisation,
             title=title.strip(),
             status=AgreementStatus.DRAFT,
+            kind=kind,
+            parent=parent,
+            amended_clauses=amended_clauses,
             created_by=actor,
             **{name: cleaned.get(name) for name in TERM_FIELDS},
         )
@@ -161,17 +224,42 @@ def agreement_create(
             action=AuditEvent.Action.CREATE,
             obj=agreement,
             request=request,
-            summary=f"Opened a draft agreement with {organisation.name}",
+            summary=f"Opened a draft {AgreementKind(kind).label.lower()} with {organisation.name}"
+            + (f", amending {parent.reference}" if parent is not None else ""),
         )
+        if parent is not None:
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.CHANGE,
+                obj=parent,
+                request=request,
+                summary=f"{AgreementKind(kind).label} {agreement.reference} opened: {agreement.title}",
+            )
     return agreement
 
 
 def agreement_update_terms(
-    *, actor: Any, agreement: Agreement, terms: dict[str, Any], note: str = "", title: str | None = None, request=None
+    *,
+    actor: Any,
+    agreement: Agreement,
+    terms: dict[str, Any],
+    note: str = "",
+    title: str | None = None,
+    decision: str = "",
+    request=None,
 ) -> AgreementVersion | None:
-    """Change the agreed terms. A real change makes a new version; no change makes none (returns None)."""
+    """Change the agreed terms. A real change makes a new version; no change makes none (returns None).
+
+    A version that would leave running cases outside the terms (an amendment narrowing its
+    parent's scope, say) is refused, listing the cases, unless ``decision`` records why it goes
+    ahead: the version keeps the cases and the decision, and the audit event names them. A
+    signature of the earlier terms no longer binds: both sides sign the new version.
+    """
     require(actor, "agreement.edit_terms", agreement)
-    bounds.check_lengths(title=((title or "").strip(), bounds.TITLE), note=(note, bounds.SHORT_NOTE))
+    decision = (decision or "").strip()
+    bounds.check_lengths(
+        title=((title or "").strip(), bounds.TITLE), note=(note, bounds.SHORT_NOTE), decision=(decision, bounds.NOTE)
+    )
     cleaned = _clean_terms(terms, current=agreement)
     with transaction.atomic():
         agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
@@ -195,8 +283,22 @@ def agreement_update_terms(
         agreement.save()
         version = None
         changed_terms = [name for name in TERM_FIELDS if name in changes]
+        conflicts = terms_conflicts(agreement=agreement, proposed=after) if changed_terms else []
+        if conflicts and not decision:
+            message = (
+                f"These running cases would fall outside the new terms: {conflicts_text(conflicts)}. "
+                "Change the terms, or record your decision to go ahead."
+            )
+            raise RuleViolation(message, errors={"decision": [message]})
         if changed_terms:
             version = _add_version(agreement=agreement, actor=actor, changed=changed_terms, note=note)
+            if conflicts:
+                version.affected_cases = [reference for reference, _ in conflicts]
+                version.decision = decision
+                version.save(update_fields=["affected_cases", "decision"])
+                changes["affected_cases"] = {"from": [], "to": version.affected_cases}
+                changes["decision"] = {"from": "", "to": decision}
+            signatures_void_if_changed(actor=actor, agreement=agreement, request=request)
         audit_record(
             actor=actor,
             action=AuditEvent.Action.CHANGE,
@@ -216,6 +318,7 @@ TRANSITIONS = {name: AGREEMENT_MOVES[name].label for name in STATUS_MOVES}
 _VERBS = {
     "open_negotiation": "open negotiation on",
     "submit_for_signature": "send for signature",
+    "reopen_negotiation": "reopen negotiation on",
     "withdraw": "withdraw",
     "expire": "mark as expired",
     "terminate": "terminate",
