@@ -81,10 +81,10 @@ BUDGETS: dict[str, dict[str, int]] = {
     "reminders:notifications": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "reminders:calendar_feed": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
     # The programme page (programme admins and leads): the companies with their counts and who last
-    # moved them; their agreements; their recent engagement history; one aggregate of open findings by
-    # company and severity; the releases expected; the late notices; the open cases the person may
-    # open; the count of all open cases. A company's engagement page: the company, its history.
-    "programme:overview": {"admin": 12, "lead": 12},
+    # moved them; their agreements; one aggregate of open findings by company and severity; the
+    # releases expected; the late notices; the open cases the person may open (at most 50); the count
+    # of all open cases. A company's engagement page: the company, its history.
+    "programme:overview": {"admin": 11, "lead": 11},
     "programme:engagement": {"admin": 6, "lead": 6},
     # The lists as CSV, streamed: the same filters and scope as the page, every row. The session and
     # the person (2, no page header); the count of the rows; the audit event of the export

@@ -20,7 +20,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import EngagementChange, Organisation
+from accounts.models import Organisation
 from accounts.permissions import scope
 from accounts.states import ENGAGEMENT_ORDER, EngagementStage
 from agreements.models import Agreement, ReleaseNotice, ReleaseNoticeStatus
@@ -37,8 +37,8 @@ HORIZON_DAYS = 90
 LIVE_NOTICE_STATUSES = (ReleaseNoticeStatus.EXPECTED, ReleaseNoticeStatus.SUBMITTED)
 # Agreements worth a line beside a company: every one but those withdrawn before signature.
 SHOWN_AGREEMENTS = Q(status__in=[s for s in AgreementStatus if s != AgreementStatus.WITHDRAWN])
-# The engagement history shown per company on the page.
-HISTORY_SIZE = 3
+# The cases under way listed on the page, those whose windows end soonest; the Assessments list has them all.
+CASES_SHOWN = 50
 
 
 @dataclass
@@ -47,7 +47,6 @@ class CompanyRow:
 
     organisation: Organisation
     agreements: list[Agreement]
-    history: list[EngagementChange]
     releases_due: int
     late_notices: int
     open_cases: int
@@ -78,8 +77,14 @@ class ProgrammeOverview:
     releases: list[ReleaseNotice]
     late_notices: list[ReleaseNotice]
     cases: list[CaseRow]
-    cases_not_shown: int
+    cases_under_way: int  # every open case of the programme, whoever is on it
+    cases_cut: bool  # the person may open more than CASES_SHOWN: the soonest-ending are listed
     severity_totals: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def cases_not_on(self) -> int:
+        """Open cases the person is not on (none for an admin), when the list is complete."""
+        return 0 if self.cases_cut else self.cases_under_way - len(self.cases)
 
     @property
     def open_findings(self) -> int:
@@ -108,7 +113,7 @@ def _open_cases() -> QuerySet[Assessment]:
 
 
 def companies_overview(*, today: date, horizon: date) -> QuerySet[Organisation]:
-    """Every developer company with its engagement, agreements, recent history and counts (3 queries)."""
+    """Every developer company with its engagement, agreements and counts (2 queries)."""
     return (
         Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER)
         .select_related("engagement_changed_by")
@@ -139,20 +144,6 @@ def _findings_by_company() -> dict[int, dict[str, int]]:
     return {row["assessment__submission__organisation"]: row for row in rows}
 
 
-def _recent_history(company_ids: list[int]) -> dict[int, list[EngagementChange]]:
-    """The last ``HISTORY_SIZE`` changes of each company (one query; at most a few rows per company).
-
-    A window function would cut in SQL; the history of a company grows by a handful of rows a year,
-    so the rows are read once for all companies and cut here.
-    """
-    history: dict[int, list[EngagementChange]] = {pk: [] for pk in company_ids}
-    for change in EngagementChange.objects.filter(organisation_id__in=company_ids).select_related("changed_by"):
-        rows = history[change.organisation_id]
-        if len(rows) < HISTORY_SIZE:
-            rows.append(change)
-    return history
-
-
 def _days_left(assessment: Assessment, now) -> int | None:
     remaining = assessment.window_end - now
     return None if remaining.total_seconds() < 0 else remaining.days
@@ -161,22 +152,21 @@ def _days_left(assessment: Assessment, now) -> int | None:
 def programme_overview(*, user: Any) -> ProgrammeOverview:
     """The whole programme page for ``user``, who the caller has checked may see it (``programme.view``).
 
-    A fixed number of queries (8): the companies (with their counts and the one who last moved
-    them), their agreements, their recent history, the findings aggregate, the releases ahead, the
-    late notices, the open cases the user may open, and the count of all open cases.
+    A fixed number of queries (7): the companies (with their counts and the one who last moved
+    them), their agreements, the findings aggregate, the releases ahead, the late notices, the
+    open cases the user may open (at most ``CASES_SHOWN``, soonest-ending first), and the count of
+    all open cases.
     """
     now = timezone.now()
     today = timezone.localdate()
     horizon = today + timedelta(days=HORIZON_DAYS)
     organisations = list(companies_overview(today=today, horizon=horizon))
-    history = _recent_history([o.pk for o in organisations])
     findings = _findings_by_company()
     order = [(value, Severity(value).label) for value in SEVERITY_ORDER]
     companies = [
         CompanyRow(
             organisation=o,
             agreements=o.shown_agreements,
-            history=history[o.pk],
             releases_due=o.releases_due,
             late_notices=o.late_count,
             open_cases=o.open_cases,
@@ -194,12 +184,10 @@ def programme_overview(*, user: Any) -> ProgrammeOverview:
     releases = list(release_notices_upcoming(user=user, days=HORIZON_DAYS, today=today))
     late = list(release_notices_late(user=user, today=today))
 
-    visible = scope(_open_cases(), user)
-    cases = [
-        CaseRow(assessment=a, days_left=_days_left(a, now))
-        for a in visible.select_related("submission__organisation", "lead").order_by("window_end", "reference")
-    ]
-    not_shown = _open_cases().count() - len(cases)
+    visible = scope(_open_cases(), user).select_related("submission__organisation", "lead")
+    rows = list(visible.order_by("window_end", "reference")[: CASES_SHOWN + 1])
+    cases = [CaseRow(assessment=a, days_left=_days_left(a, now)) for a in rows[:CASES_SHOWN]]
+    under_way = _open_cases().count()
     return ProgrammeOverview(
         today=today,
         horizon=horizon,
@@ -208,6 +196,7 @@ def programme_overview(*, user: Any) -> ProgrammeOverview:
         releases=releases,
         late_notices=late,
         cases=cases,
-        cases_not_shown=not_shown,
+        cases_under_way=under_way,
+        cases_cut=len(rows) > CASES_SHOWN,
         severity_totals=severity_totals,
     )

@@ -207,3 +207,21 @@ def test_hostile_input_on_the_engagement_form_is_a_clear_error(client, admin_use
 def test_the_centre_has_no_engagement_page(client, admin_user, centre):
     client.force_login(admin_user)
     assert client.get(_engagement_url(centre)).status_code == 404
+
+
+def test_a_long_list_of_cases_is_cut_to_the_soonest_ending_and_says_so(client, admin_user, lead, case, monkeypatch):
+    from assessments.tests.factories import AssessmentFactory
+    from reviewportal.programme import selectors
+
+    monkeypatch.setattr(selectors, "CASES_SHOWN", 2)
+    later = [
+        AssessmentFactory(
+            submission=case.submission, lead=lead, window_end=case.window_end + datetime.timedelta(days=d)
+        )
+        for d in (1, 2)
+    ]
+    client.force_login(admin_user)
+    html = client.get(URL).content.decode()
+    assert case.reference in html and later[0].reference in html
+    assert later[1].reference not in html
+    assert "These are the 2 whose windows end soonest of the 3 under way" in html
