@@ -57,6 +57,13 @@ class CompanyRow:
         return sum(n for _value, _label, n in self.findings_by_severity)
 
     @property
+    def signed_without_agreement(self) -> bool:
+        """Recorded as signed while no agreement of the company is in force: the record needs a look."""
+        return self.organisation.engagement_stage == EngagementStage.SIGNED and not any(
+            agreement.status == AgreementStatus.ACTIVE for agreement in self.agreements
+        )
+
+    @property
     def findings_text(self) -> str:
         """The open findings written out by severity, most severe first ("2 critical, 1 high")."""
         return ", ".join(f"{n} {label.lower()}" for _value, label, n in self.findings_by_severity if n)

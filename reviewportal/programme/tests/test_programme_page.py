@@ -225,3 +225,17 @@ def test_a_long_list_of_cases_is_cut_to_the_soonest_ending_and_says_so(client, a
     assert case.reference in html and later[0].reference in html
     assert later[1].reference not in html
     assert "These are the 2 whose windows end soonest of the 3 under way" in html
+
+
+def test_a_company_recorded_as_signed_without_an_agreement_in_force_is_pointed_out(
+    client, admin_user, company_a, agreement_a
+):
+    from agreements.models import AgreementStatus
+
+    for stage in (EngagementStage.NEGOTIATING, EngagementStage.SIGNED):
+        organisation_engagement_change(actor=admin_user, organisation=company_a, stage=stage)
+    client.force_login(admin_user)
+    assert "No agreement in force" not in _row(client.get(URL).content.decode(), "Company A")
+    agreement_a.status = AgreementStatus.EXPIRED
+    agreement_a.save(update_fields=["status"])
+    assert "No agreement in force" in _row(client.get(URL).content.decode(), "Company A")
