@@ -19,8 +19,10 @@ from agreements.models import (
     Meeting,
     NegotiationEntry,
     OpenPoint,
+    ReleaseNotice,
     Signature,
 )
+from agreements.services.ending import agreement_give_notice
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -61,13 +63,13 @@ class MeetingInline(ReadOnlyInline):
 
 class SignatureInline(ReadOnlyInline):
     model = Signature
-    fields = ("side", "signer_name", "capacity", "signed_at")
+    fields = ("side", "signer_name", "capacity", "signed_at", "version_number", "terms_hash", "voided_at")
     readonly_fields = fields
 
 
 class VersionInline(ReadOnlyInline):
     model = AgreementVersion
-    fields = ("number", "created_at", "created_by", "changed_clauses", "note")
+    fields = ("number", "created_at", "created_by", "changed_clauses", "note", "affected_cases", "decision")
     readonly_fields = fields
 
 
@@ -82,6 +84,11 @@ class AgreementAdmin(PolicyModelAdmin):
         "public_id",
         "status",
         "status_reason",
+        "kind",
+        "parent",
+        "end_notice_given_on",
+        "end_notice_side",
+        "ends_on",
         "status_changed_at",
         "created_by",
         "created_at",
@@ -89,7 +96,13 @@ class AgreementAdmin(PolicyModelAdmin):
     )
     inlines = [NegotiationEntryInline, MeetingInline, OpenPointInline, SignatureInline, VersionInline]
     action_form = NoteActionForm
-    actions = ["open_negotiation_selected", "withdraw_selected", "expire_selected", "terminate_selected"]
+    actions = [
+        "open_negotiation_selected",
+        "withdraw_selected",
+        "expire_selected",
+        "terminate_selected",
+        "give_notice_selected",
+    ]
 
     def has_add_permission(self, request) -> bool:
         # New agreements get their reference and version 1 from agreements.services.agreement_create.
@@ -128,6 +141,18 @@ class AgreementAdmin(PolicyModelAdmin):
     @admin.action(description="Terminate with the reason typed (active agreements)")
     def terminate_selected(self, request, queryset):
         self._transition(request, queryset, "terminate", "{count} agreement(s) terminated.")
+
+    @admin.action(description="Give the centre's notice to end, with the reason typed (active agreements)")
+    def give_notice_selected(self, request, queryset):
+        reason = self.action_note(request)
+        self.run_service(
+            request,
+            queryset,
+            lambda agreement: agreement_give_notice(
+                actor=request.user, agreement=agreement, reason=reason, request=request
+            ),
+            done="Notice to end given on {count} agreement(s).",
+        )
 
 
 @admin.register(AgreementVersion)
@@ -169,3 +194,20 @@ class SignatureAdmin(ReadOnlyPolicyAdmin):
     list_filter = ("side",)
     search_fields = ("agreement__reference", "signer_name")
     list_select_related = ("agreement",)
+
+
+@admin.register(ReleaseNotice)
+class ReleaseNoticeAdmin(ReadOnlyPolicyAdmin):
+    # Recorded and moved in the portal (agreements.services.release_notices), where the late flag is kept.
+    list_display = (
+        "reference",
+        "model_name",
+        "organisation",
+        "planned_release_date",
+        "notice_given_on",
+        "is_late",
+        "status",
+    )
+    list_filter = ("is_late", "status")
+    search_fields = ("reference", "model_name", "agreement__reference", "organisation__name")
+    list_select_related = ("organisation", "agreement")

@@ -346,3 +346,9 @@ class ReleaseDateForm(PortalForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), max_length=bounds.NOTE, help_text="Why the release date moves."
     )
+
+
+class NoticeToEndForm(PortalForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=bounds.NOTE, help_text="Why the agreement is to end."
+    )

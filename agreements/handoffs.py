@@ -159,3 +159,15 @@ def signed(signature: Signature, agreement: Agreement, *, actor: Any) -> None:
         body=f"{agreement.title}. Signed by {signature.signer_name} ({signature.capacity}).",
         actor=actor,
     )
+
+
+def notice_given(agreement: Agreement, *, actor: Any) -> None:
+    """Notice to end goes to the other side, with the date it takes effect and the reason."""
+    _notify(
+        agreement,
+        key=f"agreement:{agreement.pk}:notice-to-end:{agreement.end_notice_given_on.isoformat()}",
+        recipients=_other_side(agreement, actor),
+        title=f"Notice to end {agreement.reference}: ends {agreement.ends_on:%d %b %Y}",
+        body=f"{agreement.title}. Reason given: {agreement.end_notice_reason}",
+        actor=actor,
+    )

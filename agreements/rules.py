@@ -195,3 +195,14 @@ def _release_notice_move_date_where(actor: Actor) -> Q | None:
     if actor.is_admin or actor.is_lead:
         return Q()
     return Q(organisation_id=actor.organisation_id) if actor.is_liaison else None
+
+
+# Voluntary both ways: the centre's negotiators or the company's own liaison give notice to end.
+@rule("agreement.give_notice")
+def _agreement_give_notice(actor: Actor, obj: Any) -> bool:
+    return obj is not None and (actor.is_admin or actor.is_lead or _own_company(actor, obj))
+
+
+@rule_filter("agreement.give_notice", model="agreements.agreement")
+def _agreement_give_notice_where(actor: Actor) -> Q | None:
+    return _agreement_both_sides_where(actor)

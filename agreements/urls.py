@@ -29,6 +29,7 @@ urlpatterns = [
         release_notice_views.release_notice_create,
         name="release_notice_create",
     ),
+    path("<str:reference>/notice-to-end/", views.agreement_give_notice, name="give_notice"),
     path("<str:reference>/sign/", views.agreement_sign, name="sign"),
     path("<str:reference>/signature-due/", views.agreement_signature_due, name="signature_due"),
 ]

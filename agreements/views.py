@@ -26,6 +26,7 @@ from agreements.forms import (
     DocumentForm,
     EntryForm,
     MeetingForm,
+    NoticeToEndForm,
     OpenPointEditForm,
     OpenPointForm,
     ResolveForm,
@@ -35,6 +36,7 @@ from agreements.forms import (
     TransitionForm,
 )
 from agreements.models import Agreement, AgreementDocument, AgreementKind, OpenPoint, SignatureSide
+from agreements.services.ending import agreement_give_notice as give_notice
 from agreements.states import AGREEMENT_MOVES, TERMS_EDITABLE_STATUSES
 from agreements.terms import terms_hash, terms_snapshot
 from audit.downloads import file_response
@@ -185,6 +187,9 @@ def agreement_detail(request, reference: str):
         "transitions": available_transitions(user, agreement),
         "lifecycle": agreement_lifecycle(agreement),
         "release_notices": selectors.release_notice_list(user=user, agreement=agreement),
+        "can_give_notice": agreement.is_active
+        and not agreement.end_notice_given
+        and can(user, "agreement.give_notice", agreement),
         "can_record_notice": agreement.is_active
         and not agreement.is_amending
         and can(user, "release_notice.record", agreement),
@@ -556,5 +561,33 @@ def version_compare(request, reference: str):
             "newer": newer,
             "rows": rows,
             "changed_count": sum(1 for r in rows if r.changed),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_give_notice(request, reference: str):
+    agreement = _agreement(request, reference, "agreement.give_notice")
+    form = NoticeToEndForm(request.POST or None)
+
+    def save(data):
+        ended = give_notice(actor=request.user, agreement=agreement, reason=data["reason"], request=request)
+        return f"Notice was given: {ended.reference} ends on {ended.ends_on:%d %B %Y}."
+
+    done = _save(request, form, agreement, save)
+    if done:
+        return done
+    return render(
+        request,
+        "agreements/form.html",
+        {
+            "form": form,
+            "agreement": agreement,
+            "heading": "Give notice to end the agreement",
+            "intro": "Participation is voluntary on both sides. The agreement ends once the agreed notice period "
+            "has run; cases still open under it are then withdrawn and their access ends. The other side sees "
+            "your reason.",
+            "submit": "Give notice",
         },
     )

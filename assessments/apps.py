@@ -24,3 +24,15 @@ class AssessmentsConfig(AppConfig):
         from assessments.consequences import cases_outside_terms
 
         running_work_register(cases_outside_terms)
+
+        # A moved release date moves the submissions announced by it (agreements cannot reach them).
+        from agreements.services.release_notices import release_date_moved_register
+        from assessments.services.submissions import submissions_follow_release_date
+
+        release_date_moved_register(submissions_follow_release_date)
+
+        # An agreement ended on notice withdraws the cases still open under it.
+        from agreements.services.ending import agreement_ended_register
+        from assessments.consequences import withdraw_cases_of_ended_agreement
+
+        agreement_ended_register(withdraw_cases_of_ended_agreement)

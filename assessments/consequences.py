@@ -48,3 +48,15 @@ def cases_outside_terms(*, agreement: Any, terms: dict[str, Any]) -> list[tuple[
         if problems:
             found.append((case.reference, " and ".join(problems) + " outside the terms"))
     return found
+
+
+def withdraw_cases_of_ended_agreement(*, agreement: Any, reason: str) -> None:
+    """An agreement ended on notice: its open cases are withdrawn (their access ends with them).
+
+    Registered with ``agreements.services.ending.agreement_ended_register`` when the app loads.
+    """
+    from agreements.services import SYSTEM
+    from assessments.services.cases import assessment_withdraw
+
+    for case in Assessment.objects.filter(submission__agreement=agreement, status__in=OPEN_ASSESSMENT_STATUSES):
+        assessment_withdraw(actor=SYSTEM, assessment=case, reason=reason)

@@ -288,6 +288,24 @@ def seed(world) -> None:
         intended_release_date=(now + timedelta(days=90)).date(),
         notes="Not yet scheduled.",
     )
+    # Beta AI's small model: offered, scheduled, then taken back by the company before work started.
+    lite = _submit(
+        world,
+        "liaison_beta",
+        beta,
+        "Beta-Lite",
+        "0.3",
+        modalities=["text"],
+        intended_release_date=(now + timedelta(days=60)).date(),
+        notes="Distilled model for on-device use.",
+    )
+    if lite is not None:
+        _open(world, "lead2", lite, [], ["cyber"], now + timedelta(days=20), 7, "")
+        services.submission_withdraw(
+            actor=users["liaison_beta"],
+            submission=lite,
+            reason="On-device launch cancelled; the model will not be released, so there is nothing to assess.",
+        )
     world.log.append(
         f"Assessments: {ModelSubmission.objects.count()} submissions, {Assessment.objects.count()} cases, "
         f"{AccessTicket.objects.count()} access tickets."

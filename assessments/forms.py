@@ -8,7 +8,7 @@ from django import forms
 
 from accounts.models import Role, User
 from accounts.permissions import scope
-from agreements.models import Agreement
+from agreements.models import Agreement, ReleaseNotice, ReleaseNoticeStatus
 from assessments.models import AssessmentOutcome, AssessmentStatus, Modality, ModelSubmission, TicketStatus
 from assessments.selectors import team_candidates
 from assessments.services.cases import validate_window
@@ -65,10 +65,23 @@ class SubmissionForm(ConfiguredForm):
         required=False, widget=forms.DateInput(format="%Y-%m-%d"), help_text="When you plan to release it broadly."
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=bounds.NOTE)
+    release_notice = forms.ModelChoiceField(
+        queryset=ReleaseNotice.objects.none(),
+        required=False,
+        label="Release notice",
+        help_text="If the centre recorded notice of this release, choose it: its planned date is used.",
+        empty_label="None",
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["agreement"].queryset = scope(Agreement.objects.all(), user).order_by("-created_at")
+        self.fields["release_notice"].queryset = scope(
+            ReleaseNotice.objects.filter(status=ReleaseNoticeStatus.EXPECTED), user
+        ).order_by("planned_release_date")
+        self.fields["release_notice"].label_from_instance = lambda n: (
+            f"{n.reference} — {n.model_name} {n.model_version}, planned {n.planned_release_date:%d %b %Y}"
+        )
         self.fields["agreement"].label_from_instance = lambda a: f"{a.reference} — {a.title} ({a.get_status_display()})"
         self._configured()
 

@@ -132,3 +132,19 @@ def submission_withdrawn(submission: Any, *, actor: Any) -> None:
         organisation=None,
         actor=actor,
     )
+
+
+def window_past_release(assessment: Assessment, *, release, actor: Any) -> None:
+    """The company moved its release before the end of the window: the lead decides what gives."""
+    handoff_notify(
+        event_key=f"assessment:{assessment.pk}:window-past-release:{release.isoformat()}",
+        recipients=[assessment.lead_id],
+        title=f"Release now before the window ends: {assessment.reference}",
+        body=(
+            f"{assessment.submission} is now planned for public release on {release:%d %b %Y}; the access "
+            f"window ends {_day(assessment.window_end)}. Shorten the window or record why it runs later."
+        ),
+        url=reverse("assessments:detail", kwargs={"reference": assessment.reference}),
+        organisation=None,
+        actor=actor,
+    )

@@ -222,3 +222,19 @@ def _credential_reveals(qs: QuerySet, actor: Actor) -> QuerySet:
     if actor.is_liaison:
         return qs.filter(case_company_q(actor, "ticket__assessment__"))
     return qs.none()
+
+
+# The company takes back its own offer (the service refuses once work on it has started).
+@rule("submission.withdraw")
+def _submission_withdraw(actor: Actor, obj: Any) -> bool:
+    return (
+        obj is not None
+        and actor.is_liaison
+        and obj.organisation_id == actor.organisation_id
+        and obj.withdrawn_at is None
+    )
+
+
+@rule_filter("submission.withdraw", model="assessments.modelsubmission")
+def _submission_withdraw_where(actor: Actor) -> Q | None:
+    return Q(organisation_id=actor.organisation_id, withdrawn_at__isnull=True) if actor.is_liaison else None

@@ -8,6 +8,7 @@ urlpatterns = [
     path("submissions/export.csv", views.submission_export, name="submission_export"),
     path("submissions/new/", views.submission_create, name="submission_create"),
     path("submissions/<str:reference>/", views.submission_detail, name="submission_detail"),
+    path("submissions/<str:reference>/withdraw/", views.submission_withdraw, name="submission_withdraw"),
     path("assessments/", views.assessment_list, name="list"),
     path("assessments/export.csv", views.assessment_export, name="export"),
     path("assessments/new/", views.assessment_create, name="create"),

@@ -201,7 +201,9 @@ def submission_create(request):
 @login_required
 def submission_detail(request, reference: str):
     submission = get_object_for(
-        request.user, ModelSubmission.objects.select_related("organisation", "agreement"), reference=reference
+        request.user,
+        ModelSubmission.objects.select_related("organisation", "agreement", "release_notice", "withdrawn_by"),
+        reference=reference,
     )
     assessments = selectors.assessment_list(user=request.user).filter(submission=submission)
     return render(
@@ -210,8 +212,30 @@ def submission_detail(request, reference: str):
         {
             "submission": submission,
             "assessments": assessments,
-            "can_open_case": can(request.user, "assessment.create"),
+            "can_open_case": not submission.is_withdrawn and can(request.user, "assessment.create"),
+            "can_withdraw": can(request.user, "submission.withdraw", submission),
         },
+    )
+
+
+@login_required
+def submission_withdraw(request, reference: str):
+    submission = get_object_for(
+        request.user, ModelSubmission.objects.select_related("organisation"), "submission.withdraw", reference=reference
+    )
+    form = ReasonForm(request.POST or None)
+    return _form_page(
+        request,
+        form=form,
+        call=_on(request, services.submission_withdraw, submission=submission),
+        title=f"Withdraw {submission.reference}",
+        intro=(
+            "Participation is voluntary: you may take the model back until its assessment starts. A case still "
+            "scheduled or waiting for access is withdrawn with it, and the centre sees your reason."
+        ),
+        success="Your submission was withdrawn.",
+        back_url=submission.get_absolute_url(),
+        submit_label="Withdraw submission",
     )
 
 

@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import OrganisationViewSet
+from agreements.api.release_notices import ReleaseNoticeViewSet
 from agreements.api.views import AgreementViewSet
 from assessments.api.views import AccessTicketViewSet, AssessmentViewSet, SubmissionViewSet
 from findings.api.views import FindingViewSet
@@ -27,6 +28,7 @@ router.register("submissions", SubmissionViewSet, basename="submission")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("access-tickets", AccessTicketViewSet, basename="access-ticket")
 router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("release-notices", ReleaseNoticeViewSet, basename="release-notice")
 router.register("findings", FindingViewSet, basename="finding")
 router.register("deadlines", DeadlineViewSet, basename="deadline")
 router.register("notifications", NotificationViewSet, basename="notification")

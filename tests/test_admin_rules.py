@@ -649,7 +649,15 @@ EDITABLE = {
     "accounts.user": {"email", "full_name", "time_zone"},
     "accounts.membership": {"role"},  # accounts.services.membership_change_role
     # assessments.services: assessment_change_lead and assessment_update
-    "assessments.assessment": {"lead", "team", "risk_domains", "window_start", "window_end", "internal_notes"},
+    "assessments.assessment": {
+        "lead",
+        "team",
+        "risk_domains",
+        "window_start",
+        "window_end",
+        "window_after_release_reason",
+        "internal_notes",
+    },
 }
 
 

@@ -293,3 +293,7 @@ class SignInputSerializer(serializers.Serializer):
         default="",
         help_text="The SHA-256 of the terms you read (GET the agreement's terms_hash); refused if they changed since.",
     )
+
+
+class NoticeToEndSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=bounds.NOTE, help_text="Why the agreement is to end.")

@@ -26,6 +26,7 @@ from agreements.api.serializers import (
     EntrySerializer,
     MeetingInputSerializer,
     MeetingSerializer,
+    NoticeToEndSerializer,
     OpenPointInputSerializer,
     OpenPointSerializer,
     ResolveInputSerializer,
@@ -36,6 +37,7 @@ from agreements.api.serializers import (
     VersionSerializer,
 )
 from agreements.models import TERM_FIELDS, Agreement, AgreementDocument, OpenPoint, OpenPointStatus
+from agreements.services.ending import agreement_give_notice
 from agreements.states import AGREEMENT_MOVES
 from audit.downloads import file_response
 from core.api import ErrorSerializer
@@ -112,6 +114,7 @@ class AgreementViewSet(
         "transition": "agreement.transition",
         "sign": AGREEMENT_MOVES["sign"].action,
         "signature_due": "agreement.signature_due",
+        "give_notice": "agreement.give_notice",
         "add_entry": "agreement.propose",
         "add_open_point": "agreement.open_point",
         "add_meeting": "agreement.meeting",
@@ -195,6 +198,19 @@ class AgreementViewSet(
         data = SignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.agreement_sign(actor=request.user, agreement=agreement, request=request, **data.validated_data)
+        return Response(self._fresh(agreement))
+
+    @extend_schema(
+        summary="Give notice to end an active agreement (either side); it ends after the agreed notice",
+        request=NoticeToEndSerializer,
+        responses={200: AgreementSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="notice-to-end")
+    def give_notice(self, request, reference=None):
+        agreement = self.get_object()
+        data = NoticeToEndSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        agreement_give_notice(actor=request.user, agreement=agreement, request=request, **data.validated_data)
         return Response(self._fresh(agreement))
 
     @extend_schema(

@@ -18,7 +18,7 @@ from agreements.demo.record import (
     sign_both,
     terms_with,
 )
-from agreements.models import Agreement, DocumentKind, EntryKind
+from agreements.models import Agreement, AgreementKind, DocumentKind, EntryKind
 
 ALPHA_TITLE = "Voluntary pre-release assessment agreement — Alpha AI"
 ALPHA_PILOT_TITLE = "Pilot evaluation arrangement 2025 — Alpha AI"
@@ -188,8 +188,20 @@ def alpha(admin, lead, liaison, company) -> Agreement:
 
 
 def beta(admin, lead, liaison, company) -> Agreement:
+    # A framework: Beta's future general-purpose releases come under it, each with 14 days' notice.
     agreement = open_negotiation(
-        lead, company, BETA_TITLE, terms_with(max_window_days=10, access_modalities=["hosted_api"]), ago(70)
+        lead,
+        company,
+        BETA_TITLE,
+        terms_with(
+            max_window_days=10,
+            access_modalities=["hosted_api"],
+            covered_releases="Every general-purpose Beta release trained above the covered-compute threshold, "
+            "including major point releases.",
+            covered_model_family="Beta-Reasoner, Beta-Vision",
+        ),
+        ago(70),
+        kind=AgreementKind.FRAMEWORK,
     )
     p1 = add_entry(
         lead,
@@ -246,7 +258,9 @@ def beta(admin, lead, liaison, company) -> Agreement:
     return agreement
 
 
-def beta_addendum(lead, liaison, company) -> Agreement:
+def beta_addendum(lead, liaison, company, framework: Agreement) -> Agreement:
+    # A per-model addendum to the framework: agentic evaluations, with the autonomy domain and the
+    # safeguards-off variant for the models submitted under it; the framework's other terms stand.
     agreement = open_negotiation(
         lead,
         company,
@@ -259,6 +273,9 @@ def beta_addendum(lead, liaison, company) -> Agreement:
             expiry_date=in_days(330),
         ),
         ago(20),
+        kind=AgreementKind.ADDENDUM,
+        parent=framework,
+        amended_clauses=["risk_domains", "access_modalities"],
     )
     add_entry(
         liaison,

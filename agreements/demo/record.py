@@ -93,9 +93,11 @@ def _version_at(agreement: Agreement, number: int, when) -> None:
     AgreementVersion.objects.filter(agreement=agreement, number=number).update(created_at=when)
 
 
-def open_negotiation(actor, company, title: str, terms: dict, created) -> Agreement:
-    """A draft with its first version dated ``created``, sent straight into negotiation."""
-    agreement = services.agreement_create(actor=actor, organisation=company, title=title, terms=terms)
+def open_negotiation(actor, company, title: str, terms: dict, created, **kind) -> Agreement:
+    """A draft with its first version dated ``created``, sent straight into negotiation.
+
+    ``kind`` passes ``kind``, ``parent`` and ``amended_clauses`` on for a framework or an addendum."""
+    agreement = services.agreement_create(actor=actor, organisation=company, title=title, terms=terms, **kind)
     _version_at(agreement, 1, created)
     services.agreement_open_negotiation(actor=actor, agreement=agreement)
     return agreement

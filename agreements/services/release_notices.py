@@ -23,6 +23,7 @@ from accounts.models import Role, User
 from accounts.permissions import require
 from agreements.deadlines import company_liaisons, end_of_day, programme_admins
 from agreements.models import Agreement, AgreementKind, ReleaseNotice, ReleaseNoticeStatus
+from agreements.services.agreements import SYSTEM as SYSTEM_ACTOR
 from agreements.states import AgreementStatus
 from agreements.terms import effective_terms
 from audit.models import AuditEvent
@@ -257,6 +258,24 @@ def release_notice_mark_submitted(*, notice: ReleaseNotice) -> None:
     ReleaseNotice.objects.filter(pk=notice.pk, status=ReleaseNoticeStatus.EXPECTED).update(
         status=ReleaseNoticeStatus.SUBMITTED
     )
+
+
+def release_notice_cancel(*, notice: ReleaseNotice, reason: str, actor: Any = SYSTEM_ACTOR) -> None:
+    """The announced release will not be assessed (its submission was withdrawn): called by the
+    submission service in its transaction; the planned-release deadline closes."""
+    notice = ReleaseNotice.objects.select_for_update().get(pk=notice.pk)
+    if notice.status == ReleaseNoticeStatus.CANCELLED:
+        return
+    notice.status = ReleaseNoticeStatus.CANCELLED
+    notice.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=notice,
+        summary=f"Cancelled: {reason}",
+        changes={"status": {"from": ReleaseNoticeStatus.SUBMITTED, "to": ReleaseNoticeStatus.CANCELLED}},
+    )
+    deadline_sync(owner=notice, specs=release_notice_deadline_specs(notice))
 
 
 def release_notice_url(notice: ReleaseNotice) -> str:

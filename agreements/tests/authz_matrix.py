@@ -59,6 +59,16 @@ def build(w):
     )
     w.point_a = OpenPointFactory(agreement=w.neg_a, owner=w.liaison_a, title="Red-team data retention")
     w.doc_a = AgreementDocumentFactory(agreement=w.agreement_a, uploaded_by=w.lead)
+    from agreements.services.release_notices import release_notice_record
+
+    w.notice_a = release_notice_record(
+        actor=w.admin_user,
+        agreement=w.agreement_a,
+        model_name="Alpha-Frontier",
+        model_version="3.0",
+        planned_release_date=datetime.date.today() + datetime.timedelta(days=10),
+        notice_given_on=datetime.date.today(),
+    )
 
 
 def _neg(w):
@@ -173,8 +183,81 @@ ROWS = [
         expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator=404, evaluator_other=404),
         note="move the signature due date",
     ),
+    # Release notices and notice to end (voluntary both ways).
+    Row("agreements:release_notice", kwargs=lambda w: {"reference": w.notice_a.reference}, expect=CASE_OBJECT),
+    Row(
+        "agreements:release_notice_move",
+        kwargs=lambda w: {"reference": w.notice_a.reference},
+        expect=expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=403, evaluator_other=404),
+        note="the company or the centre's negotiators",
+    ),
+    Row(
+        "agreements:release_notice_move",
+        kwargs=lambda w: {"reference": w.notice_a.reference},
+        method="post",
+        data=lambda w: {"planned_release_date": _days_ahead(20), "reason": "Launch slipped."},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=403, evaluator_other=404),
+    ),
+    Row(
+        "agreements:release_notice_create",
+        kwargs=lambda w: {"reference": w.agreement_a.reference},
+        expect=expect(403, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator_other=404, lead=200, admin_user=200),
+        note="centre negotiators record notices",
+    ),
+    Row(
+        "agreements:release_notice_create",
+        kwargs=lambda w: {"reference": w.agreement_a.reference},
+        method="post",
+        data=lambda w: {
+            "model_name": "Alpha-Mini",
+            "planned_release_date": _days_ahead(40),
+            "notice_given_on": _days_ahead(0),
+        },
+        expect=expect(403, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator_other=404, lead=302, admin_user=302),
+    ),
+    Row(
+        "agreements:give_notice",
+        kwargs=lambda w: {"reference": w.agreement_a.reference},
+        expect=expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=403, evaluator_other=404),
+        note="either side gives notice to end",
+    ),
+    Row(
+        "agreements:give_notice",
+        kwargs=lambda w: {"reference": w.agreement_a.reference},
+        method="post",
+        data={"reason": "The programme is paused."},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator=403, evaluator_other=404),
+    ),
     # --- API -----------------------------------------------------------------------------
     Row("agreement-list", expect=expect(200, anonymous=API_ANONYMOUS)),
+    Row(
+        "agreement-give-notice",
+        kwargs=lambda w: {"reference": w.agreement_a.reference},
+        method="post",
+        data={"reason": "The programme is paused."},
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=403, evaluator_other=404),
+    ),
+    Row("release-notice-list", expect=expect(200, anonymous=API_ANONYMOUS)),
+    Row("release-notice-detail", kwargs=lambda w: {"reference": w.notice_a.reference}, expect=API_CASE_OBJECT),
+    Row(
+        "release-notice-list",
+        method="post",
+        data=lambda w: {
+            "agreement": w.agreement_a.reference,
+            "model_name": "Alpha-Mini",
+            "planned_release_date": _days_ahead(40),
+            "notice_given_on": _days_ahead(0),
+        },
+        expect=expect(403, anonymous=API_ANONYMOUS, lead=201, admin_user=201),
+        note="centre negotiators record notices",
+    ),
+    Row(
+        "release-notice-move-release-date",
+        kwargs=lambda w: {"reference": w.notice_a.reference},
+        method="post",
+        data=lambda w: {"planned_release_date": _days_ahead(20), "reason": "Launch slipped."},
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator=403, evaluator_other=404),
+    ),
     Row(
         "agreement-list",
         method="post",
@@ -309,6 +392,8 @@ ADMIN_ROWS = [
     admin_action_row("agreements.agreement", "withdraw_selected", lambda w: [w.neg_a], {"note": "Matrix."}),
     admin_action_row("agreements.agreement", "expire_selected", lambda w: [w.agreement_a]),
     admin_action_row("agreements.agreement", "terminate_selected", lambda w: [w.agreement_a], {"note": "Matrix."}),
+    admin_action_row("agreements.agreement", "give_notice_selected", lambda w: [w.agreement_a], {"note": "Matrix."}),
+    admin_change_row("agreements.releasenotice", lambda w: w.notice_a),
     admin_change_row("agreements.agreementversion", lambda w: w.neg_a.versions.first()),
     admin_change_row("agreements.negotiationentry", _entry),
     admin_change_row("agreements.openpoint", lambda w: w.point_a),

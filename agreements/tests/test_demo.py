@@ -37,3 +37,22 @@ def test_demo_agreements_are_lived_in_and_seeding_twice_adds_nothing(db, setting
     open_point_deadlines = Deadline.objects.filter(kind=DeadlineKind.OPEN_POINT_DUE, is_open=True)
     assert open_point_deadlines.count() == 2
     assert Deadline.objects.filter(kind=DeadlineKind.SIGNATURE_DUE, is_open=True).count() == 1
+
+
+def test_demo_has_a_framework_with_an_addendum_and_a_late_release_notice(db, settings):
+    from agreements.models import AgreementKind, ReleaseNotice
+    from agreements.terms import effective_terms
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    framework = _agreements("Beta AI").get(kind=AgreementKind.FRAMEWORK)
+    assert framework.status == AgreementStatus.ACTIVE and framework.covered_releases
+    addendum = framework.amendments.get()
+    assert addendum.kind == AgreementKind.ADDENDUM and addendum.amended_clauses == ["risk_domains", "access_modalities"]
+    assert "autonomy" in effective_terms(addendum)["risk_domains"]
+    assert effective_terms(addendum)["max_window_days"] == framework.max_window_days
+    late = ReleaseNotice.objects.get(organisation__name="Beta AI")
+    assert late.is_late and late.notice_days_given < late.notice_days_required
+    assert not ReleaseNotice.objects.get(organisation__name="Alpha AI").is_late
+    call_command("seed_demo")
+    assert ReleaseNotice.objects.count() == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import User
-from agreements.models import Agreement
+from agreements.models import Agreement, ReleaseNotice
 from assessments.models import AccessTicket, Assessment, AssessmentOutcome, Modality, ModelSubmission
 from core import bounds
 from core.choices import AccessKind, RiskDomain
@@ -27,6 +27,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     agreement = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    release_notice = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    release_notice_late = serializers.BooleanField(source="release_notice.is_late", read_only=True, default=False)
 
     class Meta:
         model = ModelSubmission
@@ -40,12 +42,23 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "modalities",
             "intended_release_date",
             "notes",
+            "release_notice",
+            "release_notice_late",
+            "withdrawn_at",
+            "withdrawal_reason",
             "created_at",
         ]
 
 
 class SubmissionCreateSerializer(serializers.Serializer):
     agreement = serializers.SlugRelatedField(slug_field="reference", queryset=Agreement.objects.none())
+    release_notice = serializers.SlugRelatedField(
+        slug_field="reference",
+        queryset=ReleaseNotice.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The centre's release notice of this model (its reference), when there is one.",
+    )
     model_name = serializers.CharField(max_length=bounds.TITLE)
     model_version = serializers.CharField(max_length=bounds.VERSION)
     modalities = serializers.ListField(child=serializers.ChoiceField(choices=Modality.choices), allow_empty=False)

@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import ScopedObjectMixin, actor_for, can, scope
-from agreements.models import Agreement
+from agreements.models import Agreement, ReleaseNotice
 from assessments import services
 from assessments.api import serializers as s
 from assessments.models import AccessTicket, Assessment, ModelSubmission
@@ -43,18 +43,36 @@ _TRANSITION_ERRORS = {**_ERRORS, 409: OpenApiResponse(description="Not allowed f
 class SubmissionViewSet(ScopedObjectMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.SubmissionSerializer
     lookup_field = "reference"
-    policy_actions = {"create": "submission.create"}
+    policy_actions = {"create": "submission.create", "withdraw": "submission.withdraw"}
     filterset_fields = ["intended_release_date"]
     search_fields = ["model_name", "model_version", "reference"]
     ordering_fields = ["created_at", "intended_release_date"]
     ordering = ["-created_at"]
 
     def get_queryset(self):
-        return scope(ModelSubmission.objects.select_related("organisation", "agreement"), self.request.user)
+        return scope(
+            ModelSubmission.objects.select_related("organisation", "agreement", "release_notice"), self.request.user
+        )
+
+    @extend_schema(
+        summary="Withdraw your submission before its assessment starts (company liaison), with the reason",
+        request=s.ReasonSerializer,
+        responses={200: s.SubmissionSerializer, **_TRANSITION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, reference=None):
+        submission = self.get_object()
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = services.submission_withdraw(
+            actor=request.user, submission=submission, request=request, **data.validated_data
+        )
+        return Response(s.SubmissionSerializer(submission).data)
 
     def create(self, request, *args, **kwargs):
         data = s.SubmissionCreateSerializer(data=request.data)
         data.fields["agreement"].queryset = scope(Agreement.objects.all(), request.user)
+        data.fields["release_notice"].queryset = scope(ReleaseNotice.objects.all(), request.user)
         data.is_valid(raise_exception=True)
         submission = services.submission_create(actor=request.user, request=request, **data.validated_data)
         return Response(s.SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)

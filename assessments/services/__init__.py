@@ -23,7 +23,7 @@ from assessments.services.cases import (
     validate_window,
     window_limit_days,
 )
-from assessments.services.submissions import submission_create
+from assessments.services.submissions import submission_create, submission_withdraw
 from assessments.services.ticket_access import ticket_credentials_reencrypt, ticket_reveal, tickets_update_due
 from assessments.services.tickets import (
     ticket_approve,
@@ -46,6 +46,7 @@ __all__ = [
     "assessment_update",
     "assessment_withdraw",
     "submission_create",
+    "submission_withdraw",
     "ticket_approve",
     "ticket_credentials_reencrypt",
     "ticket_decide_extension",

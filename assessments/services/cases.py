@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.permissions import require
+from agreements.services import SYSTEM
 from assessments import deadlines, handoffs
 from assessments.models import Assessment, AssessmentOutcome, ModelSubmission
 from assessments.services.terms import check_domains_within_agreement, check_window_before_release
@@ -347,7 +348,7 @@ def _close_case(
     """
     assessment.status = status
     assessment.closed_at = timezone.now()
-    assessment.closed_by = actor
+    assessment.closed_by = actor if getattr(actor, "is_authenticated", False) else None
     assessment.save()
     audit_record(
         actor=actor,
@@ -399,7 +400,8 @@ def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, ration
 def assessment_withdraw(*, actor: Any, assessment: Assessment, reason: str, request=None) -> Assessment:
     """Withdraw an open case (with a reason); every open ticket ends with it."""
     move = ASSESSMENT_MOVES["withdraw"]
-    require(actor, move.action, assessment)
+    if actor is not SYSTEM:  # the portal itself, when the company withdrew or the agreement ended
+        require(actor, move.action, assessment)
     if not (reason or "").strip():
         raise RuleViolation("Say why the assessment is withdrawn.", errors={"reason": ["Say why it is withdrawn."]})
     bounds.check_lengths(reason=(reason.strip(), bounds.NOTE))

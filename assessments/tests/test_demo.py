@@ -19,5 +19,8 @@ def test_demo_has_tickets_in_every_state_and_is_idempotent(settings, tmp_path):
         "withdrawn",
         "scheduled",
     }
+    withdrawn = ModelSubmission.objects.get(model_name="Beta-Lite")
+    assert withdrawn.is_withdrawn and "cancelled" in withdrawn.withdrawal_reason
+    assert withdrawn.assessments.get().status == "withdrawn"
     call_command("seed_demo", stdout=open(tmp_path / "out2.txt", "w"))  # noqa: SIM115
     assert (ModelSubmission.objects.count(), Assessment.objects.count(), AccessTicket.objects.count()) == counts
