@@ -66,7 +66,9 @@ PAGE_SIZE = 25
 
 
 def _assessment(request, reference: str, action: str | None = None) -> Assessment:
-    qs = Assessment.objects.select_related("submission__organisation", "submission__agreement", "lead")
+    qs = Assessment.objects.select_related(
+        "submission__organisation", "submission__agreement", "submission__release_notice", "lead"
+    )
     return get_object_for(request.user, qs, action, reference=reference)
 
 

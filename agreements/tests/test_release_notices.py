@@ -88,3 +88,65 @@ def test_other_company_cannot_move_the_date_nor_see_the_notice(agreement_a, admi
         )
     assert list(selectors.release_notice_list(user=liaison_b)) == []
     assert notice.status == ReleaseNoticeStatus.EXPECTED
+
+
+@pytest.mark.django_db
+def test_form_records_a_late_notice_and_its_page_says_so(agreement_a, admin_user, client_for):
+    from django.urls import reverse
+
+    url = reverse("agreements:release_notice_create", args=[agreement_a.reference])
+    response = client_for(admin_user).post(
+        url,
+        {"model_name": "Alpha-Next", "planned_release_date": "", "notice_given_on": TODAY.isoformat()},
+    )
+    assert response.status_code == 200 and "Alpha-Next" in response.content.decode()  # kept on error
+    response = client_for(admin_user).post(
+        url,
+        {
+            "model_name": "Alpha-Next",
+            "planned_release_date": (TODAY + datetime.timedelta(days=5)).isoformat(),
+            "notice_given_on": TODAY.isoformat(),
+        },
+    )
+    notice = agreement_a.release_notices.get()
+    assert response.status_code == 302 and response["Location"] == notice.get_absolute_url()
+    page = client_for(admin_user).get(notice.get_absolute_url()).content.decode()
+    assert "Late notice:" in page and "the agreement asks for 14" in page
+
+
+@pytest.mark.django_db
+def test_api_records_and_moves_a_notice_and_hides_it_from_another_company(
+    agreement_a, admin_user, liaison_a, liaison_b, api
+):
+    response = api(admin_user).post(
+        "/api/v1/release-notices/",
+        {
+            "agreement": agreement_a.reference,
+            "model_name": "Alpha-Next",
+            "planned_release_date": (TODAY + datetime.timedelta(days=30)).isoformat(),
+            "notice_given_on": TODAY.isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == 201 and response.json()["is_late"] is False
+    reference = response.json()["reference"]
+    url = f"/api/v1/release-notices/{reference}/"
+    assert api(liaison_b).get(url).status_code == 404
+    moved = api(liaison_a).post(
+        url + "release-date/",
+        {"planned_release_date": (TODAY + datetime.timedelta(days=3)).isoformat(), "reason": "Brought forward."},
+        format="json",
+    )
+    assert moved.status_code == 200 and moved.json()["is_late"] is True
+    bad = api(liaison_a).post(url + "release-date/", {"planned_release_date": "soon"}, format="json")
+    assert bad.status_code == 400 and {"planned_release_date", "reason"} <= set(bad.json()["errors"])
+
+
+@pytest.mark.django_db
+def test_admin_shows_release_notices_read_only(agreement_a, admin_user, client_for):
+    from django.urls import reverse
+
+    notice = _record(admin_user, agreement_a, days_ahead=5)
+    page = client_for(admin_user).get(reverse("admin:agreements_releasenotice_change", args=[notice.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and notice.reference in html and 'name="planned_release_date"' not in html

@@ -201,6 +201,9 @@ def test_submission_under_a_late_notice_takes_its_date_and_the_case_tells_the_le
     client = Client()
     client.force_login(liaison_a)
     assert "Late release notice" in client.get(page).content.decode()
+    client.force_login(lead)
+    case_page = client.get(case.get_absolute_url()).content.decode()
+    assert "Late notice" in case_page and "the agreement asks for 14" in case_page
 
 
 def test_moving_the_release_date_moves_the_submission_and_tells_the_lead(agreement_a, admin_user, liaison_a, lead):
