@@ -185,3 +185,17 @@ def test_form_creates_an_amendment_of_a_visible_agreement(client_for, lead, fram
     assert response.status_code == 302
     addendum = framework.amendments.get()
     assert addendum.kind == AgreementKind.ADDENDUM and addendum.amended_clauses == ["max_window_days"]
+
+
+def test_back_to_negotiation_through_the_status_page_needs_a_reason(client_for, lead, awaiting):
+    from django.urls import reverse
+
+    url = reverse("agreements:transition", args=[awaiting.reference, "reopen_negotiation"])
+    page = client_for(lead).get(url)
+    assert page.status_code == 200 and "Back to negotiation" in page.content.decode()
+    client_for(lead).post(url, {"reason": "", "confirmed": "yes"})
+    awaiting.refresh_from_db()
+    assert awaiting.status == AgreementStatus.AWAITING_SIGNATURE
+    client_for(lead).post(url, {"reason": "The company asked for a shorter window.", "confirmed": "yes"})
+    awaiting.refresh_from_db()
+    assert awaiting.status == AgreementStatus.NEGOTIATING
