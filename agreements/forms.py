@@ -20,6 +20,7 @@ from core import bounds
 from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 from core.forms import PortalForm, QuickSelect, USWDSFormMixin
 from core.lists import search_field
+from core.markings import UNCLASSIFIED_STATEMENT, marking_choices, marking_default
 
 TERM_HELP = {
     "max_window_days": f"How long evaluators may have access to a model, 1 to {MAX_WINDOW_DAYS} days.",
@@ -43,6 +44,10 @@ class ScopedPortalForm(USWDSFormMixin, _FieldSetup):
     pass
 
 
+def _default_marking_choices() -> list[tuple[str, str]]:
+    return [("", f"Programme default ({marking_default().name})"), *marking_choices()]
+
+
 class TermsForm(PortalForm):
     title = forms.CharField(max_length=bounds.TITLE)
     max_window_days = forms.IntegerField(
@@ -63,6 +68,12 @@ class TermsForm(PortalForm):
     )
     trade_secret_terms = forms.CharField(
         label="Trade-secret handling", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=bounds.BODY
+    )
+    default_marking = forms.ChoiceField(
+        label="Default handling marking",
+        choices=_default_marking_choices,
+        required=False,
+        help_text="The marking the company's findings, files, comments and reports get unless someone raises it.",
     )
     release_notice_days = forms.IntegerField(
         label="Release-notice period (days)",
@@ -235,6 +246,7 @@ class DocumentForm(PortalForm):
     file = forms.FileField(help_text="PDF or Word (DOC, DOCX, ODT), checked by content.")
     kind = forms.ChoiceField(choices=DocumentKind.choices, initial=DocumentKind.DRAFT)
     description = forms.CharField(max_length=bounds.SHORT_NOTE, required=False)
+    no_classified_information = forms.BooleanField(label=UNCLASSIFIED_STATEMENT)
 
 
 class SignForm(PortalForm):

@@ -159,3 +159,15 @@ def _open_point_manage_where(actor: Actor) -> Q | None:
         return Q()
     company = _agreement_both_sides_where(actor, "agreement__")
     return Q(owner_id=actor.user_id) & company if actor.is_liaison and company is not None else None
+
+
+# Handling markings of agreement documents (core.markings): whoever may upload one may raise its
+# marking (the company for its own agreement); lowering is for the centre's leads and admins.
+@rule("agreement_document.mark")
+def _document_mark(actor: Actor, document: Any) -> bool:
+    return document is not None and (actor.is_admin or actor.is_lead or _own_company(actor, document.agreement))
+
+
+@rule("agreement_document.mark_lower")
+def _document_mark_lower(actor: Actor, document: Any) -> bool:
+    return document is not None and (actor.is_admin or actor.is_lead)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<str:reference>/open-points/<uuid:point_id>/edit/", views.open_point_edit, name="open_point_edit"),
     path("<str:reference>/documents/new/", views.document_upload, name="document_upload"),
     path("<str:reference>/documents/<uuid:document_id>/", views.document_download, name="document_download"),
+    path("<str:reference>/documents/<uuid:document_id>/marking/", views.document_marking, name="document_marking"),
     path("<str:reference>/sign/", views.agreement_sign, name="sign"),
     path("<str:reference>/signature-due/", views.agreement_signature_due, name="signature_due"),
 ]

@@ -167,6 +167,7 @@ EXEMPT: dict[str, str] = {
     "agreements:sign": _FIXED_FORM,
     "agreements:signature_due": _FIXED_FORM,
     "agreements:document_download": _DOWNLOAD,
+    "agreements:document_marking": "the marking form of one document; the list of markings is one query",
     # Cases and tickets: forms and moves on one case or ticket.
     "assessments:advance": "a confirmation page about one case; its POST moves the case and redirects",
     "assessments:close": _FIXED_FORM,
@@ -190,6 +191,9 @@ EXEMPT: dict[str, str] = {
     "findings:respond": _FIXED_FORM,
     "findings:comment": _POST_TARGET,
     "findings:evidence_download": _DOWNLOAD,
+    "findings:marking": "the marking form of one finding; the list of markings is one query",
+    "findings:evidence_marking": "the marking form of one file; the list of markings is one query",
+    "findings:comment_marking": "the marking form of one comment; the list of markings is one query",
     # The PDF is a download while the report is short; past that, a page offering to build it in
     # the background (followed on findings:report_job, budgeted).
     "findings:report_pdf": _DOWNLOAD,
@@ -214,6 +218,10 @@ EXEMPT: dict[str, str] = {
     "api:agreement-signature-due": _POST_TARGET,
     "api:agreement-transition": _POST_TARGET,
     "api:finding-evidence": _POST_TARGET,
+    "api:finding-marking": _POST_TARGET,
+    "api:finding-file-marking": _POST_TARGET,
+    "api:finding-comment-marking": _POST_TARGET,
+    "api:agreement-document-marking": _POST_TARGET,
     "api:finding-file": _DOWNLOAD,
     "api:finding-release": _POST_TARGET,
     "api:finding-reopen": _POST_TARGET,

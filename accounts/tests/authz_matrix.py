@@ -81,6 +81,8 @@ def _build_security_records(w):
 # The Django admin (see tests/authz.py): every model's change page and every action.
 ADMIN_ROWS = [
     admin_change_row("accounts.organisation", lambda w: w.company_a),
+    # The programme's list of handling markings (core.markings), registered by accounts' admin.
+    admin_change_row("core.handlingmarking", lambda w: __import__("core.markings").markings.marking_default()),
     admin_change_row("accounts.user", lambda w: w.evaluator),
     admin_action_row("accounts.user", "deactivate_selected", lambda w: [w.evaluator_other]),
     admin_action_row("accounts.user", "reactivate_selected", lambda w: [w.evaluator_other]),
