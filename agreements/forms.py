@@ -20,7 +20,7 @@ from core import bounds
 from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 from core.forms import PortalForm, QuickSelect, USWDSFormMixin
 from core.lists import search_field
-from core.markings import UNCLASSIFIED_STATEMENT, marking_choices, marking_default
+from core.markings import UNCLASSIFIED_STATEMENT, HandlingMarking
 
 TERM_HELP = {
     "max_window_days": f"How long evaluators may have access to a model, 1 to {MAX_WINDOW_DAYS} days.",
@@ -45,7 +45,11 @@ class ScopedPortalForm(USWDSFormMixin, _FieldSetup):
 
 
 def _default_marking_choices() -> list[tuple[str, str]]:
-    return [("", f"Programme default ({marking_default().name})"), *marking_choices()]
+    """Blank (the programme default, named) and every marking, least restrictive first: one query."""
+    markings = list(HandlingMarking.objects.order_by("rank"))
+    default = next((m for m in markings if m.is_default), markings[-1] if markings else None)
+    blank = f"Programme default ({default.name})" if default else "Programme default"
+    return [("", blank), *((m.code, m.name) for m in markings)]
 
 
 class TermsForm(PortalForm):
@@ -71,7 +75,6 @@ class TermsForm(PortalForm):
     )
     default_marking = forms.ChoiceField(
         label="Default handling marking",
-        choices=_default_marking_choices,
         required=False,
         help_text="The marking the company's findings, files, comments and reports get unless someone raises it.",
     )
@@ -101,6 +104,7 @@ class TermsForm(PortalForm):
                 **{name: getattr(agreement, name) for name in self.term_names()},
             }
         super().__init__(*args, **kwargs)
+        self.fields["default_marking"].choices = _default_marking_choices()
 
     @staticmethod
     def term_names() -> list[str]:

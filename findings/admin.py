@@ -188,3 +188,29 @@ class FindingEvidenceAdmin(ReadOnlyPolicyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in FindingEvidence._meta.fields if f.name != "file"]
+
+
+@admin.register(FindingComment)
+class FindingCommentAdmin(ReadOnlyPolicyAdmin):
+    """Comments are read-only here (their text is the record); their handling marking changes by the action."""
+
+    list_display = ("finding", "author", "internal", "marking", "created_at")
+    list_filter = ("internal", "marking")
+    search_fields = ("finding__reference", "body")
+    list_select_related = ("finding", "author", "marking")
+    action_form = MarkingActionForm
+    actions = ["set_marking_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in FindingComment._meta.fields]
+
+    @admin.action(description="Set the handling marking of selected comments (lowering needs the reason typed)")
+    def set_marking_selected(self, request, queryset):
+        run_marking_action(
+            self,
+            request,
+            queryset.select_related("finding__assessment", "marking"),
+            lambda comment, marking, reason: services.comment_set_marking(
+                actor=request.user, comment=comment, marking=marking, reason=reason, request=request
+            ),
+        )

@@ -633,6 +633,9 @@ EDITABLE = {
     "accounts.membership": {"role"},  # accounts.services.membership_change_role
     # assessments.services: assessment_change_lead and assessment_update
     "assessments.assessment": {"lead", "team", "risk_domains", "window_start", "window_end", "internal_notes"},
+    # The programme's list of handling markings is configuration no rule governs (its code is fixed);
+    # an item's marking changes only through the <entity>_set_marking services.
+    "core.handlingmarking": {"name", "rank", "banner_text", "colour", "description", "is_default"},
 }
 
 

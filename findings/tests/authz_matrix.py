@@ -290,4 +290,8 @@ ADMIN_ROWS = [
     admin_action_row(
         "findings.findingevidence", "set_marking_selected", lambda w: [w.evidence_draft], {"marking": "CUI"}
     ),
+    admin_change_row("findings.findingcomment", lambda w: w.comment_shared),
+    admin_action_row(
+        "findings.findingcomment", "set_marking_selected", lambda w: [w.comment_shared], {"marking": "CUI"}
+    ),
 ]
