@@ -38,7 +38,7 @@ from core.errors import RuleViolation
 
 
 class BannerColour(models.TextChoices):
-    """Banner colours, each with enough contrast for white text (black text on gold)."""
+    """Banner colours, each with at least 4.5:1 contrast for white text (black text on gold)."""
 
     GREEN = "green", "Green"
     BLUE = "blue", "Blue"
@@ -50,7 +50,7 @@ class BannerColour(models.TextChoices):
 # Background and text colour of each banner colour (the U.S. Web Design System's palette), used
 # by pages, PDFs and HTML emails alike so the banner looks the same everywhere.
 BANNER_STYLES: dict[str, tuple[str, str]] = {
-    BannerColour.GREEN: ("#00a91c", "#ffffff"),
+    BannerColour.GREEN: ("#216e1f", "#ffffff"),
     BannerColour.BLUE: ("#005ea2", "#ffffff"),
     BannerColour.PURPLE: ("#54278f", "#ffffff"),
     BannerColour.GOLD: ("#ffbe2e", "#1b1b1b"),
