@@ -342,3 +342,38 @@ def test_an_email_about_a_finding_carries_its_banner(
     assert message.body.rstrip().endswith("[CONTROLLED UNCLASSIFIED INFORMATION]")
     html = message.alternatives[0][0]
     assert html.count('data-marking="CUI"') == 2 and "background-color: #54278f" in html
+
+
+def test_a_reminder_of_a_findings_response_due_date_carries_its_banner(
+    case, evaluator, lead, liaison_a, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from reminders.services import reminders_scan
+
+    finding = FindingFactory(assessment=case, author=evaluator, status=FindingStatus.IN_REVIEW, marking=_marking("CUI"))
+    due = timezone.now() + timedelta(days=10)
+    services.finding_release(actor=lead, finding=finding, response_due_at=due)
+    mail.outbox.clear()
+    with time_machine.travel(due - timedelta(days=7), tick=False), django_capture_on_commit_callbacks(execute=True):
+        reminders_scan()
+    from reminders.models import DeliveryStatus, Reminder
+
+    assert Reminder.objects.filter(recipient=liaison_a, status=DeliveryStatus.SENT).exists()
+    # The reminder (and the release's hand-off, delivered by the same scan) each carry the banner.
+    messages = [m for m in mail.outbox if liaison_a.email in m.to]
+    assert messages and all(finding.reference in m.body for m in messages)
+    assert all(m.body.startswith("[CONTROLLED UNCLASSIFIED INFORMATION]") for m in messages)
+    assert all(m.alternatives[0][0].count('data-marking="CUI"') == 2 for m in messages)
+
+
+def test_the_page_of_a_report_built_in_the_background_shows_its_banner(case, evaluator, lead, client_for):
+    from findings.tests.factories import report_job_done
+
+    job = report_job_done(case, ReportKind.FULL, requested_by=lead)
+    ReportJob.objects.filter(pk=job.pk).update(marking=_marking("CUI"))
+    page = client_for(lead).get(reverse("findings:report_job", args=[job.public_id]))
+    assert _banners(page.text, "CUI") == 2
