@@ -27,6 +27,7 @@ from accounts.permissions import can
 from accounts.states import EngagementStage
 from audit.models import AuditEvent
 from audit.services import SECRET_MASK, audit_record
+from core.markings import HandlingMarking
 
 
 class MembershipInline(admin.StackedInline):
@@ -291,3 +292,19 @@ class ApiTokenAdmin(ReadOnlyPolicyAdmin):
         )
         if not revoked:
             self.message_user(request, "0 token(s) revoked.")
+
+
+@admin.register(HandlingMarking)
+class HandlingMarkingAdmin(PolicyModelAdmin):
+    """The programme's list of handling markings (``core.markings``), edited by programme admins.
+
+    A marking's code is fixed once made (agreements name their default marking by it); markings
+    are never deleted (items keep theirs). Changes are audited like every admin edit.
+    """
+
+    list_display = ("name", "code", "rank", "banner_text", "colour", "is_default")
+    ordering = ("rank",)
+    search_fields = ("name", "code")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code",) if obj is not None else ()

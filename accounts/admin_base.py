@@ -19,6 +19,7 @@ from django.contrib.admin.helpers import ActionForm
 from accounts.permissions import can
 from core.control_characters import validate_text
 from core.errors import RuleViolation
+from core.markings import HandlingMarking
 
 
 class NoteActionForm(ActionForm):
@@ -28,6 +29,39 @@ class NoteActionForm(ActionForm):
         label="Reason",
         required=False,
         widget=forms.TextInput(attrs={"size": 40, "placeholder": "Reason (for actions that need one)"}),
+    )
+
+
+class MarkingActionForm(NoteActionForm):
+    """The actions bar of a marked model (``core.markings``): the marking to give, and the reason box."""
+
+    marking = forms.ModelChoiceField(
+        label="Marking",
+        queryset=HandlingMarking.objects.order_by("rank"),
+        to_field_name="code",
+        required=False,
+        empty_label="Handling marking (for the marking action)",
+    )
+
+    def chosen_marking(self) -> HandlingMarking | None:
+        """The marking picked, or None (none or an unknown code). Read alone: the bar's action choices
+        are filled in by the admin's own copy of this form, not by this one."""
+        try:
+            return self.fields["marking"].clean(self.data.get("marking"))
+        except forms.ValidationError:
+            return None
+
+
+def run_marking_action(model_admin: PolicyModelAdmin, request, objects: Iterable[Any], call: Callable) -> None:
+    """The marking action of a marked model's admin: ``call(obj, marking, reason)`` (the entity's
+    ``<entity>_set_marking`` service) for each object, with the marking and reason of the actions bar."""
+    marking = MarkingActionForm(request.POST).chosen_marking()
+    if marking is None:
+        model_admin.message_user(request, "Choose the handling marking to give.", messages.ERROR)
+        return
+    reason = model_admin.action_note(request).strip()
+    model_admin.run_service(
+        request, objects, lambda obj: call(obj, marking, reason), done=f"Marked {{count}} item(s) {marking.name}."
     )
 
 

@@ -9,7 +9,13 @@ stay in the portal, where their forms ask for what they need.
 
 from django.contrib import admin
 
-from accounts.admin_base import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin
+from accounts.admin_base import (
+    MarkingActionForm,
+    NoteActionForm,
+    PolicyModelAdmin,
+    ReadOnlyPolicyAdmin,
+    run_marking_action,
+)
 from accounts.permissions import can
 from agreements import services
 from agreements.models import (
@@ -181,11 +187,36 @@ class OpenPointAdmin(ReadOnlyPolicyAdmin):
 
 @admin.register(AgreementDocument)
 class AgreementDocumentAdmin(ReadOnlyPolicyAdmin):
-    list_display = ("original_name", "agreement", "kind", "size", "sha256", "uploaded_by", "uploaded_at")
-    list_filter = ("kind",)
+    """Documents are read-only here; their handling marking changes by the action, through the service."""
+
+    list_display = (
+        "original_name",
+        "agreement",
+        "kind",
+        "marking",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+        "attested_by",
+    )
+    list_filter = ("kind", "marking")
     search_fields = ("original_name", "agreement__reference", "sha256")
-    list_select_related = ("agreement", "uploaded_by")
+    list_select_related = ("agreement", "uploaded_by", "marking", "attested_by")
     exclude = ("file",)
+    action_form = MarkingActionForm
+    actions = ["set_marking_selected"]
+
+    @admin.action(description="Set the handling marking of selected documents (lowering needs the reason typed)")
+    def set_marking_selected(self, request, queryset):
+        run_marking_action(
+            self,
+            request,
+            queryset.select_related("agreement", "marking"),
+            lambda document, marking, reason: services.agreement_document_set_marking(
+                actor=request.user, document=document, marking=marking, reason=reason, request=request
+            ),
+        )
 
 
 @admin.register(Signature)

@@ -23,6 +23,7 @@ from core import bounds
 from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 from core.forms import PortalForm, QuickSelect, USWDSFormMixin
 from core.lists import search_field
+from core.markings import UNCLASSIFIED_STATEMENT, HandlingMarking
 
 TERM_HELP = {
     "max_window_days": f"How long evaluators may have access to a model, 1 to {MAX_WINDOW_DAYS} days.",
@@ -46,6 +47,14 @@ class ScopedPortalForm(USWDSFormMixin, _FieldSetup):
     pass
 
 
+def _default_marking_choices() -> list[tuple[str, str]]:
+    """Blank (the programme default, named) and every marking, least restrictive first: one query."""
+    markings = list(HandlingMarking.objects.order_by("rank"))
+    default = next((m for m in markings if m.is_default), markings[-1] if markings else None)
+    blank = f"Programme default ({default.name})" if default else "Programme default"
+    return [("", blank), *((m.code, m.name) for m in markings)]
+
+
 class TermsForm(PortalForm):
     title = forms.CharField(max_length=bounds.TITLE)
     max_window_days = forms.IntegerField(
@@ -66,6 +75,11 @@ class TermsForm(PortalForm):
     )
     trade_secret_terms = forms.CharField(
         label="Trade-secret handling", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=bounds.BODY
+    )
+    default_marking = forms.ChoiceField(
+        label="Default handling marking",
+        required=False,
+        help_text="The marking the company's findings, files, comments and reports get unless someone raises it.",
     )
     release_notice_days = forms.IntegerField(
         label="Release-notice period (days)",
@@ -118,6 +132,7 @@ class TermsForm(PortalForm):
                 **{name: getattr(agreement, name) for name in self.term_names()},
             }
         super().__init__(*args, **kwargs)
+        self.fields["default_marking"].choices = _default_marking_choices()
 
     @staticmethod
     def term_names() -> list[str]:
@@ -284,6 +299,7 @@ class DocumentForm(PortalForm):
     file = forms.FileField(help_text="PDF or Word (DOC, DOCX, ODT), checked by content.")
     kind = forms.ChoiceField(choices=DocumentKind.choices, initial=DocumentKind.DRAFT)
     description = forms.CharField(max_length=bounds.SHORT_NOTE, required=False)
+    no_classified_information = forms.BooleanField(label=UNCLASSIFIED_STATEMENT)
 
 
 class SignForm(PortalForm):

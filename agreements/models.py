@@ -21,6 +21,7 @@ from core import bounds
 from core.bounds import BODY, NOTE, length_checks
 from core.choices import MAX_WINDOW_DAYS
 from core.files import StoredFile
+from core.markings import Marked, UnclassifiedAttestation
 
 
 class RiskConsequence(models.TextChoices):
@@ -75,6 +76,14 @@ class Agreement(models.Model):
     access_modalities = models.JSONField("access modalities offered", default=list, blank=True)
     trade_secret_terms = models.TextField(
         "trade-secret handling", blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)]
+    )
+    # The code of a core.markings.HandlingMarking (kept by value, like every term, so a version
+    # reads as it was agreed); blank: the programme's default marking.
+    default_marking = models.CharField(
+        "default handling marking",
+        max_length=16,
+        blank=True,
+        help_text="The handling marking the company's material (findings, files, comments, reports) gets by default.",
     )
     release_notice_days = models.PositiveSmallIntegerField(
         "release-notice period (days)", default=14, validators=[MaxValueValidator(bounds.RELEASE_NOTICE_MAX_DAYS)]
@@ -188,6 +197,7 @@ TERM_FIELDS = (
     "risk_domains",
     "access_modalities",
     "trade_secret_terms",
+    "default_marking",
     "release_notice_days",
     "risk_consequence",
     "effective_date",
@@ -205,6 +215,7 @@ class Clause(models.TextChoices):
     RISK_DOMAINS = "risk_domains", "Risk domains in scope"
     ACCESS_MODALITIES = "access_modalities", "Access modalities offered"
     TRADE_SECRET_TERMS = "trade_secret_terms", "Trade-secret handling"
+    DEFAULT_MARKING = "default_marking", "Default handling marking"
     RELEASE_NOTICE_DAYS = "release_notice_days", "Release-notice period"
     RISK_CONSEQUENCE = "risk_consequence", "When a risk is found"
     EFFECTIVE_DATE = "effective_date", "Effective date"
@@ -362,7 +373,9 @@ class DocumentKind(models.TextChoices):
     ANNEX = "annex", "Annex or supporting document"
 
 
-class AgreementDocument(StoredFile):
+class AgreementDocument(Marked, UnclassifiedAttestation, StoredFile):
+    """A draft, signed copy or annex; marked (``core.markings``) and attested unclassified by its uploader."""
+
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=10, choices=DocumentKind.choices, default=DocumentKind.DRAFT)
     description = models.CharField(max_length=bounds.SHORT_NOTE, blank=True)

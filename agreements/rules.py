@@ -206,3 +206,15 @@ def _agreement_give_notice(actor: Actor, obj: Any) -> bool:
 @rule_filter("agreement.give_notice", model="agreements.agreement")
 def _agreement_give_notice_where(actor: Actor) -> Q | None:
     return _agreement_both_sides_where(actor)
+
+
+# Handling markings of agreement documents (core.markings): whoever may upload one may raise its
+# marking (the company for its own agreement); lowering is for the centre's leads and admins.
+@rule("agreement_document.mark")
+def _document_mark(actor: Actor, document: Any) -> bool:
+    return document is not None and (actor.is_admin or actor.is_lead or _own_company(actor, document.agreement))
+
+
+@rule("agreement_document.mark_lower")
+def _document_mark_lower(actor: Actor, document: Any) -> bool:
+    return document is not None and (actor.is_admin or actor.is_lead)

@@ -26,6 +26,7 @@ from agreements.models import (
 )
 from core.choices import AccessKind, RiskDomain
 from core.lists import Column, Sorts
+from core.markings import marking_choices
 
 
 def _overdue_points(today: datetime.date) -> QuerySet:
@@ -231,6 +232,9 @@ _LABELS: dict[str, dict[str, str]] = {
 
 def term_display(name: str, value: Any) -> str:
     """A stored term value as a person reads it."""
+    if name == "default_marking":
+        # A code of the marking list; blank means the programme's default marking.
+        return dict(marking_choices()).get(value, value) if value else "Programme default"
     if value in (None, "", []):
         return "—"
     labels = _LABELS.get(name)

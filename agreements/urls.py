@@ -30,6 +30,7 @@ urlpatterns = [
         name="release_notice_create",
     ),
     path("<str:reference>/notice-to-end/", views.agreement_give_notice, name="give_notice"),
+    path("<str:reference>/documents/<uuid:document_id>/marking/", views.document_marking, name="document_marking"),
     path("<str:reference>/sign/", views.agreement_sign, name="sign"),
     path("<str:reference>/signature-due/", views.agreement_signature_due, name="signature_due"),
 ]

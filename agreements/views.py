@@ -45,6 +45,8 @@ from core.confirm import is_confirmed
 from core.errors import RuleViolation, TransitionNotAllowed
 from core.forms import form_add_rule_violation
 from core.lists import list_context, valid_filters
+from core.marking_forms import MarkingForm
+from core.templatetags.markings import page_marking
 
 PAGE_SIZE = 20
 
@@ -176,12 +178,18 @@ def agreement_detail(request, reference: str):
     points = list(agreement.open_points.select_related("owner", "resolved_by"))
     for point in points:
         point.actions = open_point_actions_for(user=user, point=point)
+    documents = list(agreement.documents.select_related("uploaded_by", "marking", "attested_by"))
+    for document in documents:
+        document.agreement = agreement
+        document.can_mark = can(user, "agreement_document.mark", document) or can(
+            user, "agreement_document.mark_lower", document
+        )
     context = {
         "agreement": agreement,
         "terms": selectors.current_terms(agreement),
         "timeline": selectors.agreement_timeline(agreement),
         "open_points": points,
-        "documents": agreement.documents.select_related("uploaded_by"),
+        "documents": documents,
         "signature_rows": [(label, signatures.get(value)) for value, label in SignatureSide.choices],
         "versions": agreement.versions.select_related("created_by"),
         "transitions": available_transitions(user, agreement),
@@ -195,6 +203,8 @@ def agreement_detail(request, reference: str):
         and can(user, "release_notice.record", agreement),
         **agreement_actions_for(user=user, agreement=agreement, signed_sides=set(signatures)),
         "today": timezone.localdate(),
+        # The page lists the documents: it carries the most restrictive of their markings.
+        "page_marking": page_marking(documents),
     }
     return render(request, "agreements/detail.html", context)
 
@@ -450,6 +460,7 @@ def document_upload(request, reference: str):
             uploaded=data["file"],
             kind=data["kind"],
             description=data.get("description") or "",
+            attested=data["no_classified_information"],
             request=request,
         )
         return f"{document.original_name} was uploaded (SHA-256 {document.sha256[:12]}…)."
@@ -479,6 +490,51 @@ def document_download(request, reference: str, document_id):
         public_id=document_id,
     )
     return file_response(request, document, case_ref=agreement.reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_marking(request, reference: str, document_id):
+    """A document's handling marking and the form that changes it (``agreement_document_set_marking``)."""
+    agreement = _agreement(request, reference)
+    document = get_object_for(
+        request.user,
+        AgreementDocument.objects.filter(agreement=agreement).select_related("agreement", "marking"),
+        public_id=document_id,
+    )
+    if not (
+        can(request.user, "agreement_document.mark", document)
+        or can(request.user, "agreement_document.mark_lower", document)
+    ):
+        require(request.user, "agreement_document.mark", document, "You cannot change the marking of this document.")
+    form = MarkingForm(request.POST or None, initial={"marking": document.marking.code})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_document_set_marking(
+                actor=request.user,
+                document=document,
+                marking=form.cleaned_data["marking"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except RuleViolation as exc:
+            form_add_rule_violation(form, exc)
+        else:
+            messages.success(request, f"{document.original_name} is now marked “{form.cleaned_data['marking'].name}”.")
+            return redirect(reverse("agreements:detail", kwargs={"reference": agreement.reference}) + "#documents")
+    return render(
+        request,
+        "agreements/form.html",
+        {
+            "form": form,
+            "agreement": agreement,
+            "heading": f"Handling marking: {document.original_name}",
+            "intro": f"Now marked {document.marking.name} ({document.marking.code}). Lowering a marking needs a lead "
+            "evaluator or an admin, and is recorded with your reason.",
+            "submit": "Change the marking",
+            "page_marking": document.marking,
+        },
+    )
 
 
 @login_required

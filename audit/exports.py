@@ -34,12 +34,19 @@ class _Line:
         return value
 
 
-def csv_lines(rows: Iterable[Any], columns: Sequence[CsvColumn]) -> Iterator[str]:
-    """The header, then each row, as CSV lines; every text cell neutralised against formulas."""
+def csv_lines(rows: Iterable[Any], columns: Sequence[CsvColumn], banner: str = "") -> Iterator[str]:
+    """The header, then each row, as CSV lines; every text cell neutralised against formulas.
+
+    A ``banner`` (the handling marking of the rows, ``core.markings``) is the first and the last line.
+    """
     writer = csv.writer(_Line())
+    if banner:
+        yield writer.writerow([csv_cell(banner)])
     yield writer.writerow([header for header, _ in columns])
     for row in rows:
         yield writer.writerow([csv_cell(cell(row)) for _, cell in columns])
+    if banner:
+        yield writer.writerow([csv_cell(banner)])
 
 
 def _described(params) -> str:
@@ -48,9 +55,12 @@ def _described(params) -> str:
 
 
 def csv_export_response(
-    request, queryset, columns: Sequence[CsvColumn], *, what: str, filename: str
+    request, queryset, columns: Sequence[CsvColumn], *, what: str, filename: str, marking: Any = None
 ) -> StreamingHttpResponse:
     """Stream ``queryset`` (already scoped, filtered and sorted) as ``<filename>-<date>.csv``.
+
+    With a ``marking`` (the most restrictive handling marking of the rows), its banner is the first
+    and the last line, its code the ``X-Handling-Marking`` header, and the audit event names it.
 
     The export is recorded first, as an ``export`` event naming the list, how many rows it held and
     the filters, search and sort behind it, so an export cut short is in the trail too.
@@ -66,10 +76,14 @@ def csv_export_response(
             object_id=filename,
             object_repr=what,
             summary=f"Exported {count} row{'s' if count != 1 else ''} of {what} as CSV"
-            + (f" ({filters})" if filters else ""),
+            + (f" ({filters})" if filters else "")
+            + (f", marked {marking.code}" if marking is not None else ""),
         )
     rows = queryset.iterator(chunk_size=CHUNK_SIZE)
-    response = StreamingHttpResponse(csv_lines(rows, columns), content_type="text/csv; charset=utf-8")
+    banner = f"[{marking.banner_text}]" if marking is not None else ""
+    response = StreamingHttpResponse(csv_lines(rows, columns, banner), content_type="text/csv; charset=utf-8")
+    if marking is not None:
+        response["X-Handling-Marking"] = marking.code
     day = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="{filename}-{day}.csv"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -26,3 +26,8 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}-{self.year}: {self.last_number}"
+
+
+# The handling markings live in core.markings (with the abstract models that adopt them);
+# imported here so Django finds the table.
+from core.markings import HandlingMarking  # noqa: E402, F401

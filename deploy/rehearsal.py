@@ -825,7 +825,9 @@ def drive_journeys(
         turn += 1
         content = small_pdf(f"{turn}-{uuid.uuid4().hex}")
         body, content_type = _multipart(
-            {"kind": "draft", "description": f"Rehearsal upload {turn}"}, "draft.pdf", content
+            {"kind": "draft", "description": f"Rehearsal upload {turn}", "no_classified_information": "true"},
+            "draft.pdf",
+            content,
         )
         prefer = balancer.nodes[turn % 2][0]
         node, status, _, answer = balancer.send(

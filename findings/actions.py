@@ -31,6 +31,8 @@ def finding_actions_for(*, user: Any, finding: Finding) -> dict[str, bool]:
         "can_withdraw": _may(user, FINDING_MOVES["withdraw"], finding),
         "can_comment": not finding.is_withdrawn and can(user, "finding.comment", finding),
         "can_comment_internal": can(user, "finding.comment_internal", finding),
+        # Raising or lowering the handling marking (the service decides which the chosen marking is).
+        "can_mark": can(user, "finding.mark", finding) or can(user, "finding.mark_lower", finding),
     }
 
 

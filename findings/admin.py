@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_base import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicyAdmin, ReadOnlyTabularInline
+from accounts.admin_base import (
+    MarkingActionForm,
+    PolicyModelAdmin,
+    ReadOnlyPolicyAdmin,
+    ReadOnlyTabularInline,
+    run_marking_action,
+)
 from accounts.permissions import can
 from audit.models import AuditEvent
 from findings import services
@@ -14,13 +20,13 @@ from findings.models import Finding, FindingComment, FindingEvidence
 
 class EvidenceInline(ReadOnlyTabularInline):
     model = FindingEvidence
-    fields = ("original_name", "side", "content_type", "size", "sha256", "uploaded_by", "uploaded_at")
+    fields = ("original_name", "side", "marking", "content_type", "size", "sha256", "uploaded_by", "uploaded_at")
     show_change_link = False
 
 
 class CommentInline(ReadOnlyTabularInline):
     model = FindingComment
-    fields = ("created_at", "author", "internal", "body")
+    fields = ("created_at", "author", "internal", "marking", "body")
 
 
 @admin.register(Finding)
@@ -32,16 +38,26 @@ class FindingAdmin(PolicyModelAdmin):
     and it is saved by ``finding_update``, like the portal's form.
     """
 
-    list_display = ("reference", "title", "assessment", "organisation", "severity", "risk_domain", "status", "author")
-    list_filter = ("status", "severity", "risk_domain", "assessment__submission__organisation")
+    list_display = (
+        "reference",
+        "title",
+        "assessment",
+        "organisation",
+        "severity",
+        "risk_domain",
+        "status",
+        "marking",
+        "author",
+    )
+    list_filter = ("status", "severity", "risk_domain", "marking", "assessment__submission__organisation")
     search_fields = ("reference", "title", "summary", "assessment__reference")
-    list_select_related = ("assessment__submission__organisation", "author")
+    list_select_related = ("assessment__submission__organisation", "author", "marking")
     date_hierarchy = "created_at"
     inlines = [EvidenceInline, CommentInline]
-    action_form = NoteActionForm
-    actions = ["withdraw_selected"]
+    action_form = MarkingActionForm
+    actions = ["withdraw_selected", "set_marking_selected"]
     fieldsets = (
-        (None, {"fields": ("reference", "assessment", "status", "author")}),
+        (None, {"fields": ("reference", "assessment", "status", "author", "marking")}),
         ("Finding", {"fields": services.EDITABLE_FIELDS}),
         (
             "Release and response",
@@ -125,14 +141,76 @@ class FindingAdmin(PolicyModelAdmin):
             done="Withdrew {count} finding(s).",
         )
 
+    @admin.action(description="Set the handling marking of selected findings (lowering needs the reason typed)")
+    def set_marking_selected(self, request, queryset):
+        run_marking_action(
+            self,
+            request,
+            queryset.select_related("assessment", "marking"),
+            lambda finding, marking, reason: services.finding_set_marking(
+                actor=request.user, finding=finding, marking=marking, reason=reason, request=request
+            ),
+        )
+
 
 @admin.register(FindingEvidence)
 class FindingEvidenceAdmin(ReadOnlyPolicyAdmin):
-    list_display = ("original_name", "finding", "side", "size", "sha256", "uploaded_by", "uploaded_at")
-    list_filter = ("side", "content_type")
+    """Files are read-only here; their handling marking changes by the action, through the service."""
+
+    list_display = (
+        "original_name",
+        "finding",
+        "side",
+        "marking",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+        "attested_by",
+    )
+    list_filter = ("side", "content_type", "marking")
     search_fields = ("original_name", "sha256", "finding__reference")
-    list_select_related = ("finding", "uploaded_by")
+    list_select_related = ("finding", "uploaded_by", "marking", "attested_by")
     exclude = ("file",)  # downloads go through the permission-checked portal view
+    action_form = MarkingActionForm
+    actions = ["set_marking_selected"]
+
+    @admin.action(description="Set the handling marking of selected files (lowering needs the reason typed)")
+    def set_marking_selected(self, request, queryset):
+        run_marking_action(
+            self,
+            request,
+            queryset.select_related("finding__assessment", "marking"),
+            lambda evidence, marking, reason: services.evidence_set_marking(
+                actor=request.user, evidence=evidence, marking=marking, reason=reason, request=request
+            ),
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in FindingEvidence._meta.fields if f.name != "file"]
+
+
+@admin.register(FindingComment)
+class FindingCommentAdmin(ReadOnlyPolicyAdmin):
+    """Comments are read-only here (their text is the record); their handling marking changes by the action."""
+
+    list_display = ("finding", "author", "internal", "marking", "created_at")
+    list_filter = ("internal", "marking")
+    search_fields = ("finding__reference", "body")
+    list_select_related = ("finding", "author", "marking")
+    action_form = MarkingActionForm
+    actions = ["set_marking_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in FindingComment._meta.fields]
+
+    @admin.action(description="Set the handling marking of selected comments (lowering needs the reason typed)")
+    def set_marking_selected(self, request, queryset):
+        run_marking_action(
+            self,
+            request,
+            queryset.select_related("finding__assessment", "marking"),
+            lambda comment, marking, reason: services.comment_set_marking(
+                actor=request.user, comment=comment, marking=marking, reason=reason, request=request
+            ),
+        )

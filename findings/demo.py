@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import Assessment
+from core.markings import HandlingMarking
 from findings import services
 from findings.models import Finding, FindingStatus
 
@@ -31,6 +33,8 @@ class DemoFinding:
     action: str = ""
     response: str = ""
     mitigation: str = ""
+    # An evidence file attached when the finding is recorded: (file name, its text).
+    evidence: tuple[str, str] | None = None
 
 
 ALPHA = [
@@ -62,6 +66,7 @@ ALPHA = [
         "Hold broad release until the troubleshooting classifier covers this protocol family.",
         "We agree the transcripts show uplift. The classifier is being extended.",
         "Classifier update and a targeted fine-tune before the planned release date.",
+        ("expert-ratings.csv", "transcript,rater,rating\n3,A,significant uplift\n5,B,significant uplift\n"),
     ),
     DemoFinding(
         "Safeguards bypassed through a multi-turn translation chain",
@@ -73,6 +78,10 @@ ALPHA = [
         "The bypass needs 4–6 turns and works on the hosted API with default settings.",
         "Ask for a translation of a benign text, then continue the chain as described in the evidence.",
         "Apply the safety classifier to the translated intent, not only the surface text.",
+        evidence=(
+            "translation-chain-summary.txt",
+            "Turns 1-6 summarised; model outputs withheld under the CBI terms.\n",
+        ),
     ),
     DemoFinding(
         "Agent attempts to disable its own monitoring in a sandbox task",
@@ -135,6 +144,24 @@ BETA = [
 ]
 
 _PLAN = {"Alpha AI": ALPHA, "Beta AI": BETA}
+
+# Handling markings beyond the agreements' default (CBI): (finding title, marking code, who, reason).
+# Raising is the author's to do; lowering is the lead's, with a reason, and both are in the history.
+# The raised finding makes Alpha's report (HTML and PDF) carry "Controlled unclassified".
+MARKINGS = [
+    (
+        "Protocol troubleshooting gives meaningful wet-lab uplift",
+        "CUI",
+        "author",
+        "Step-level biological troubleshooting: handled as controlled unclassified information.",
+    ),
+    (
+        "Dual-use synthesis question answered with safety caveats only",
+        "PUBLIC",
+        "lead",
+        "Minimal uplift and no model output quoted; the company agreed the summary may be published.",
+    ),
+]
 
 
 def _team(assessment: Assessment):
@@ -208,8 +235,23 @@ def seed(world) -> None:
                 details=spec.details,
                 reproduction_steps=spec.steps,
                 recommended_action=spec.action,
+                evidence=[SimpleUploadedFile(spec.evidence[0], spec.evidence[1].encode())] if spec.evidence else [],
+                attested=bool(spec.evidence),
             )
             _advance(spec, finding, author=author, lead=lead, liaison=liaisons.get(company_name))
             created += 1
     if created:
         world.log.append(f"Findings: {created} demo findings recorded.")
+    _mark(liaisons)
+
+
+def _mark(liaisons) -> None:
+    """Give the findings of ``MARKINGS`` their marking (again on a re-run: an unchanged one is left alone)."""
+    for title, code, who, reason in MARKINGS:
+        finding = Finding.objects.filter(title=title).select_related("assessment", "marking").first()
+        marking = HandlingMarking.objects.filter(code=code).first()
+        if finding is None or marking is None:
+            continue
+        author, lead = _team(finding.assessment)
+        actor = lead if who == "lead" else finding.author
+        services.finding_set_marking(actor=actor, finding=finding, marking=marking, reason=reason)

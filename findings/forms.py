@@ -14,6 +14,7 @@ from core.choices import RiskDomain
 from core.files import EVIDENCE_KINDS, validate_upload
 from core.forms import PortalForm
 from core.lists import search_field
+from core.marking_forms import ATTESTATION_FIELD, attestation_field
 from findings.models import SEVERITY_RUBRIC, FindingStatus, Severity
 from findings.services import MAX_FILES_PER_UPLOAD, default_response_due
 
@@ -97,10 +98,22 @@ class FindingForm(FilesKeptNoticeMixin, PortalForm):
         required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=bounds.BODY
     )
     evidence = MultipleFileField(label="Evidence files")
+    no_classified_information = attestation_field(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].help_text = _files_help()
+
+    def clean(self):
+        # Before the mixin's check, so a missing confirmation also says the files must be chosen again.
+        _require_attestation(self, "evidence")
+        return super().clean()
+
+
+def _require_attestation(form: forms.Form, files_field: str) -> None:
+    """Files chosen without the unclassified confirmation: the confirmation is required (files kept by name)."""
+    if form.cleaned_data.get(files_field) and not form.cleaned_data.get(ATTESTATION_FIELD):
+        form.add_error(ATTESTATION_FIELD, "Confirm that the files hold no classified information.")
 
 
 def _end_of_day(day) -> datetime:
@@ -172,10 +185,16 @@ class ResponseForm(FilesKeptNoticeMixin, PortalForm):
         help_text="What the company will change, and by when.",
     )
     files = MultipleFileField(label="Supporting files")
+    no_classified_information = attestation_field(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["files"].help_text = _files_help()
+
+    def clean(self):
+        # Before the mixin's check, so a missing confirmation also says the files must be chosen again.
+        _require_attestation(self, "files")
+        return super().clean()
 
 
 class CommentForm(PortalForm):

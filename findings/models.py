@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from core.bounds import BODY, NOTE, RENDERED_BODY, SUMMARY, TITLE, length_checks
 from core.choices import RiskDomain
 from core.files import StoredFile
+from core.markings import Marked, UnclassifiedAttestation
 from findings.markdown import RENDERER_VERSION, render_markdown
 from findings.states import RELEASED_STATUSES, REPORT_JOB_PENDING, FindingStatus, ReportJobStatus
 
@@ -51,14 +52,14 @@ SEVERITY_ORDER = [s.value for s in Severity]
 class FindingQuerySet(models.QuerySet):
     def with_related(self) -> FindingQuerySet:
         """What every list and report shows, in one query."""
-        return self.select_related("assessment__submission__organisation", "author", "released_by")
+        return self.select_related("assessment__submission__organisation", "author", "released_by", "marking")
 
     def overdue(self, now=None) -> FindingQuerySet:
         """Released findings whose company response is late."""
         return self.filter(status=FindingStatus.RELEASED, response_due_at__lt=now or timezone.now())
 
 
-class Finding(models.Model):
+class Finding(Marked, models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=20, unique=True, editable=False)
     assessment = models.ForeignKey("assessments.Assessment", on_delete=models.PROTECT, related_name="findings")
@@ -230,8 +231,11 @@ class EvidenceSide(models.TextChoices):
     COMPANY = "company", "Company response file"
 
 
-class FindingEvidence(StoredFile):
-    """An evidence file of a finding, or a file the company attached to its response."""
+class FindingEvidence(Marked, UnclassifiedAttestation, StoredFile):
+    """An evidence file of a finding, or a file the company attached to its response.
+
+    Marked (``core.markings``) like its finding, and attested unclassified by whoever attached it.
+    """
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="evidence")
     side = models.CharField(max_length=10, choices=EvidenceSide.choices, default=EvidenceSide.CENTRE)
@@ -243,7 +247,7 @@ class FindingEvidence(StoredFile):
         ]
 
 
-class FindingComment(models.Model):
+class FindingComment(Marked, models.Model):
     """One message of a finding's thread. Internal comments are for the centre only."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -269,7 +273,7 @@ class ReportKind(models.TextChoices):
     FULL = "full", "Full report"
 
 
-class ReportJob(models.Model):
+class ReportJob(Marked, models.Model):
     """A PDF report of an assessment that a Celery worker builds, and its progress.
 
     Made by ``findings.reports.report_request``; built by ``report_job_build``

@@ -43,6 +43,7 @@ from accounts.permissions import require
 from assessments.models import AccessTicket, Assessment
 from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
 from audit.services import audit_record
+from core.markings import HandlingMarking
 from findings.models import ReportFile, ReportJob, ReportKind
 from findings.selectors import assessment_report, report_findings
 from findings.states import REPORT_JOB_MOVES, ReportJobStatus
@@ -67,6 +68,10 @@ PURGE_BATCH = 200
 
 FOOTER_FONT = ("Helvetica", 9)
 FOOTER_POSITION_CM = (2, 1.2)  # from the page's left and bottom edges, inside the @page margin
+# The handling-marking banner, stamped at the top and bottom of every page in the margins.
+BANNER_FONT = ("Helvetica-Bold", 9)
+BANNER_HEIGHT_CM = 0.6
+BANNER_MARGIN_CM = 0.4  # from the page's top and bottom edges
 
 
 def report_action(kind: str) -> str:
@@ -85,9 +90,11 @@ def report_file_name(assessment: Assessment, released_only: bool) -> str:
 # --- The PDF ---------------------------------------------------------------------------------
 
 
-def _footer_stamps(sizes: list[tuple[float, float]], text: str) -> Any:
-    """A PDF with one page per size, blank but for the footer "``text`` · page n of m"."""
+def _footer_stamps(sizes: list[tuple[float, float]], text: str, marking: HandlingMarking | None = None) -> Any:
+    """A PDF with one page per size, blank but for the footer "``text`` · page n of m" and, with a
+    ``marking``, its banner across the top and the bottom of the page."""
     from pypdf import PdfReader
+    from reportlab.lib.colors import HexColor
     from reportlab.lib.units import cm
     from reportlab.pdfgen import canvas
 
@@ -96,6 +103,14 @@ def _footer_stamps(sizes: list[tuple[float, float]], text: str) -> Any:
     left, bottom = FOOTER_POSITION_CM
     for number, (width, height) in enumerate(sizes, start=1):
         sheet.setPageSize((width, height))
+        if marking is not None:
+            for y in (height - (BANNER_MARGIN_CM + BANNER_HEIGHT_CM) * cm, BANNER_MARGIN_CM * cm):
+                sheet.setFillColor(HexColor(marking.banner_background))
+                sheet.rect(0, y, width, BANNER_HEIGHT_CM * cm, stroke=0, fill=1)
+                sheet.setFillColor(HexColor(marking.banner_foreground))
+                sheet.setFont(*BANNER_FONT)
+                sheet.drawCentredString(width / 2, y + 0.18 * cm, marking.banner_text)
+            sheet.setFillColor(HexColor("#000000"))
         sheet.setFont(*FOOTER_FONT)
         sheet.drawString(left * cm, bottom * cm, f"{text} · page {number} of {len(sizes)}")
         sheet.showPage()
@@ -143,7 +158,9 @@ def report_pdf_build(
         if last or not part:
             break
     footer = f"{assessment.reference}{' · released findings' if released_only else ''}"
-    stamps = _footer_stamps([(float(p.mediabox.width), float(p.mediabox.height)) for p in writer.pages], footer)
+    stamps = _footer_stamps(
+        [(float(p.mediabox.width), float(p.mediabox.height)) for p in writer.pages], footer, report.marking
+    )
     for page, stamp in zip(writer.pages, stamps.pages, strict=True):
         page.merge_page(stamp)
         page.compress_content_streams()  # merging leaves the page's stream uncompressed: four times the size
@@ -170,7 +187,7 @@ def report_source_digest(*, assessment: Assessment, released_only: bool) -> str:
         assessment.updated_at.isoformat(),
         assessment.submission.organisation.name,
         assessment.lead.full_name if assessment.lead_id else "",
-        list(findings.order_by("pk").values_list("pk", "status", "updated_at")),
+        list(findings.order_by("pk").values_list("pk", "status", "updated_at", "marking_id")),
         list(tickets.order_by("pk").values_list("pk", "status", "updated_at")),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
@@ -205,7 +222,14 @@ def report_request(*, actor: Any, assessment: Assessment, kind: str, request=Non
         job = (
             latest
             if reused
-            else ReportJob.objects.create(assessment=assessment, kind=kind, requested_by=actor, source_digest=digest)
+            else ReportJob.objects.create(
+                assessment=assessment,
+                kind=kind,
+                requested_by=actor,
+                source_digest=digest,
+                # The report carries the most restrictive marking of what it shows, fixed now.
+                marking=assessment_report(assessment=assessment, released_only=released_only).marking,
+            )
         )
         audit_record(
             actor=actor,

@@ -151,6 +151,52 @@ def _finding_evidence_download(actor: Actor, evidence: Any) -> bool:
     return _on_finding_case(actor, evidence.finding) or _finding_of_own_company(actor, evidence.finding)
 
 
+# --- Handling markings (core.markings): raising is for whoever works on the item, lowering for a lead --
+
+
+def _lead_on_case(actor: Actor, finding: Any) -> bool:
+    return actor.is_lead and finding is not None and on_case(actor, finding.assessment)
+
+
+@rule("finding.markings")
+def _finding_markings(actor: Actor, finding: Any) -> bool:
+    # Who may reach the marking endpoints of a finding and its files and comments at all; the services
+    # then ask the precise rule of the item (raise or lower) below.
+    return actor.is_admin or _on_finding_case(actor, finding) or _finding_of_own_company(actor, finding)
+
+
+@rule("finding.mark")
+def _finding_mark(actor: Actor, finding: Any) -> bool:
+    return actor.is_admin or _on_finding_case(actor, finding)
+
+
+@rule("evidence.mark")
+def _evidence_mark(actor: Actor, evidence: Any) -> bool:
+    if evidence is None:
+        return False
+    # The company may raise the marking of the files it attached to its own answer.
+    own_file = evidence.side == "company" and _finding_of_own_company(actor, evidence.finding)
+    return actor.is_admin or _on_finding_case(actor, evidence.finding) or own_file
+
+
+@rule("comment.mark")
+def _comment_mark(actor: Actor, comment: Any) -> bool:
+    if comment is None:
+        return False
+    own_comment = comment.author_id == actor.user_id and _finding_of_own_company(actor, comment.finding)
+    return actor.is_admin or _on_finding_case(actor, comment.finding) or own_comment
+
+
+@rule("finding.mark_lower")
+def _finding_mark_lower(actor: Actor, finding: Any) -> bool:
+    return actor.is_admin or _lead_on_case(actor, finding)
+
+
+@rule("evidence.mark_lower", "comment.mark_lower")
+def _item_mark_lower(actor: Actor, item: Any) -> bool:
+    return item is not None and (actor.is_admin or _lead_on_case(actor, item.finding))
+
+
 # --- Assessment reports -------------------------------------------------------------
 
 

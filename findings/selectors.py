@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Q, QuerySet, Subquery
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from accounts.permissions import can, scope
@@ -15,6 +16,7 @@ from assessments.selectors import TimelineEntry
 from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
 from core.choices import RiskDomain
 from core.lists import Column, Sorts
+from core.markings import HandlingMarking, marking_for_code
 from findings.models import (
     RELEASED_STATUSES,
     SEVERITY_ORDER,
@@ -170,11 +172,15 @@ def assessment_finding_summary(*, user: Any, assessment: Assessment) -> FindingS
 
 def finding_thread(*, user: Any, finding: Finding) -> list[FindingComment]:
     """The comments of ``finding`` the user may read (a liaison never gets internal ones)."""
-    return list(scope(FindingComment.objects.filter(finding=finding), user).select_related("author"))
+    return list(scope(FindingComment.objects.filter(finding=finding), user).select_related("author", "marking"))
 
 
 def finding_files(*, user: Any, finding: Finding) -> list[FindingEvidence]:
-    return list(scope(FindingEvidence.objects.filter(finding=finding), user).select_related("uploaded_by"))
+    return list(
+        scope(FindingEvidence.objects.filter(finding=finding), user).select_related(
+            "uploaded_by", "marking", "attested_by"
+        )
+    )
 
 
 # --- The assessment report -------------------------------------------------------------
@@ -203,6 +209,8 @@ class AssessmentReport:
     findings: list[Finding] = field(default_factory=list)
     first: bool = True
     last: bool = True
+    # The most restrictive handling marking of the findings it holds (core.markings), on every page.
+    marking: HandlingMarking | None = None
 
     @property
     def by_severity(self) -> list[tuple[str, str, list[Finding]]]:
@@ -228,18 +236,46 @@ def report_findings(*, assessment: Assessment, released_only: bool) -> QuerySet[
         qs = qs.filter(status__in=RELEASED_STATUSES)
     else:
         qs = qs.exclude(status=FindingStatus.WITHDRAWN)
-    return qs.order_by("severity_order", "reference")
+    return qs.select_related("marking").order_by("severity_order", "reference")
+
+
+def finding_marking_for_path(path: str) -> HandlingMarking | None:
+    """The handling marking of the finding whose page is ``path`` (None for any other page)."""
+    try:
+        match = resolve(path.split("?", 1)[0].split("#", 1)[0])
+    except Resolver404:
+        return None
+    if match.view_name != "findings:detail":
+        return None
+    finding = Finding.objects.filter(reference=match.kwargs.get("reference")).select_related("marking").first()
+    return finding.marking if finding is not None else None
+
+
+def rows_marking(rows: QuerySet) -> HandlingMarking | None:
+    """The most restrictive handling marking among ``rows`` (any marked queryset), None when empty (one query)."""
+    return HandlingMarking.objects.filter(pk__in=rows.order_by().values("marking_id")).order_by("-rank").first()
+
+
+def report_marking(*, assessment: Assessment, top_rank: int | None) -> HandlingMarking:
+    """The marking a report carries: the most restrictive (``top_rank``) of the findings it shows,
+    or, with none, the marking its agreement gives the company's material."""
+    marking = HandlingMarking.objects.filter(rank=top_rank).first() if top_rank is not None else None
+    return marking or marking_for_code(assessment.submission.agreement.default_marking)
 
 
 def assessment_report(*, assessment: Assessment, released_only: bool) -> AssessmentReport:
-    """The report of ``assessment`` without its findings (two queries: the counts and the access given).
+    """The report of ``assessment`` without its findings (the counts and top marking, the access given,
+    and the marking itself).
 
     Add the findings of a page or part with ``report.part(list(report_findings(...)[a:b]))``.
     The caller has checked the report permission.
     """
     counts = report_findings(assessment=assessment, released_only=released_only).aggregate(
-        total=Count("pk"), **{value: Count("pk", filter=Q(severity=value)) for value in Severity.values}
+        total=Count("pk"),
+        top_rank=Max("marking__rank"),
+        **{value: Count("pk", filter=Q(severity=value)) for value in Severity.values},
     )
+
     # Only access actually given: requests and rejections are not access.
     given = AccessTicket.objects.filter(assessment=assessment, status__in=ACCESS_GIVEN_TICKET_STATUSES)
     return AssessmentReport(
@@ -250,6 +286,7 @@ def assessment_report(*, assessment: Assessment, released_only: bool) -> Assessm
         access=list(given.order_by("starts_at")),
         generated_at=timezone.now(),
         risk_domain_labels=[RiskDomain(d).label for d in assessment.risk_domains or [] if d in RiskDomain.values],
+        marking=report_marking(assessment=assessment, top_rank=counts["top_rank"]),
     )
 
 

@@ -37,6 +37,8 @@ urlpatterns = [
     path("reports/<uuid:public_id>/", views.report_job, name="report_job"),
     path("reports/<uuid:public_id>/download/", views.report_job_download, name="report_job_download"),
     path("evidence/<uuid:public_id>/", views.evidence_download, name="evidence_download"),
+    path("evidence/<uuid:public_id>/marking/", views.evidence_marking, name="evidence_marking"),
+    path("comments/<uuid:public_id>/marking/", views.comment_marking, name="comment_marking"),
     path("<str:reference>/", views.finding_detail, name="detail"),
     path("<str:reference>/edit/", views.finding_edit, name="edit"),
     path("<str:reference>/submit/", views.finding_transition, {"transition": "submit"}, name="submit"),
@@ -46,4 +48,5 @@ urlpatterns = [
     path("<str:reference>/withdraw/", views.finding_transition, {"transition": "withdraw"}, name="withdraw"),
     path("<str:reference>/respond/", views.finding_respond, name="respond"),
     path("<str:reference>/comments/", views.finding_comment, name="comment"),
+    path("<str:reference>/marking/", views.finding_marking, name="marking"),
 ]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
-from accounts.permissions import get_object_for, require
+from accounts.permissions import can, get_object_for, require
 from assessments.models import Assessment
 from audit.downloads import file_response
 from audit.exports import csv_export_response
@@ -24,9 +24,11 @@ from core.confirm import is_confirmed
 from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
 from core.lists import list_context, valid_filters
+from core.marking_forms import MarkingForm
+from core.templatetags.markings import page_marking
 from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for, finding_lifecycle
-from findings.models import Finding, FindingEvidence, ReportJob, ReportKind
+from findings.models import Finding, FindingComment, FindingEvidence, ReportJob, ReportKind
 from findings.states import EDITABLE_STATUSES, FINDING_MOVES
 
 LIST_PAGE_SIZE = 25
@@ -49,9 +51,10 @@ def _assessment(request, reference: str, action: str | None = None) -> Assessmen
 def finding_list(request):
     form = forms.FindingFilterForm(request.GET or None)
     valid_filters(form)  # for the errors beside a bad value; the selector ignores bad values itself
+    rows = selectors.finding_list(user=request.user, params=request.GET)
     context = list_context(
         request,
-        selectors.finding_list(user=request.user, params=request.GET),
+        rows,
         sorts=selectors.SORTS,
         form=form,
         per_page=LIST_PAGE_SIZE,
@@ -67,6 +70,8 @@ def finding_list(request):
             "findings": context["page_obj"].object_list,
             # A company's liaison sees only what the centre released to it.
             "sees_released_only": request.user.role == Role.LIAISON,
+            # The list shows its findings' titles: it carries the most restrictive marking among them.
+            "page_marking": selectors.rows_marking(rows),
         },
     )
 
@@ -84,6 +89,7 @@ EXPORT_COLUMNS = [
     ("Response due", lambda f: f.response_due_at),
     ("Response overdue", lambda f: f.is_response_overdue),
     ("Recorded", lambda f: f.created_at),
+    ("Handling marking", lambda f: f.marking.code),
 ]
 
 
@@ -91,7 +97,15 @@ EXPORT_COLUMNS = [
 @require_GET
 def finding_export(request):
     rows = selectors.finding_list(user=request.user, params=request.GET)
-    return csv_export_response(request, rows, EXPORT_COLUMNS, what="the findings list", filename="findings")
+    # The export carries the most restrictive marking of the rows it holds.
+    return csv_export_response(
+        request,
+        rows.select_related("marking").only(*selectors.LIST_FIELDS, "marking", "marking__code"),
+        EXPORT_COLUMNS,
+        what="the findings list",
+        filename="findings",
+        marking=selectors.rows_marking(rows),
+    )
 
 
 @login_required
@@ -102,9 +116,15 @@ def finding_create(request, assessment_reference: str):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         evidence = data.pop("evidence")
+        attested = data.pop("no_classified_information")
         try:
             finding = services.finding_create(
-                actor=request.user, assessment=assessment, evidence=evidence, request=request, **data
+                actor=request.user,
+                assessment=assessment,
+                evidence=evidence,
+                attested=attested,
+                request=request,
+                **data,
             )
         except RuleViolation as exc:
             form_add_rule_violation(form, exc)
@@ -119,6 +139,10 @@ def finding_create(request, assessment_reference: str):
 def finding_detail(request, reference: str):
     finding = _finding(request, reference)
     actions = finding_actions_for(user=request.user, finding=finding)
+    comments = list(selectors.finding_thread(user=request.user, finding=finding))
+    files = list(selectors.finding_files(user=request.user, finding=finding))
+    marks_items(request.user, finding, files, "evidence")
+    marks_items(request.user, finding, comments, "comment")
     return render(
         request,
         "findings/detail.html",
@@ -127,11 +151,20 @@ def finding_detail(request, reference: str):
             "assessment": finding.assessment,
             "lifecycle": finding_lifecycle(finding),
             **actions,
-            "comments": selectors.finding_thread(user=request.user, finding=finding),
-            "files": selectors.finding_files(user=request.user, finding=finding),
+            "comments": comments,
+            "files": files,
             "comment_form": forms.CommentForm(allow_internal=actions["can_comment_internal"]),
+            # The page shows the finding, its files and its comments: it carries the most restrictive marking.
+            "page_marking": page_marking(finding, files, comments),
         },
     )
+
+
+def marks_items(user, finding: Finding, items: list, kind: str) -> None:
+    """Set ``can_mark`` on each file or comment shown: whether its marking page is offered to ``user``."""
+    for item in items:
+        item.finding = finding  # the same case object for every check: its team is read once
+        item.can_mark = can(user, f"{kind}.mark", item) or can(user, f"{kind}.mark_lower", item)
 
 
 @login_required
@@ -146,14 +179,21 @@ def finding_edit(request, reference: str):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         evidence = data.pop("evidence")
+        attested = data.pop("no_classified_information")
         try:
-            services.finding_update(actor=request.user, finding=finding, data=data, evidence=evidence, request=request)
+            services.finding_update(
+                actor=request.user, finding=finding, data=data, evidence=evidence, attested=attested, request=request
+            )
         except RuleViolation as exc:
             form_add_rule_violation(form, exc)
         else:
             messages.success(request, f"{finding.reference} was saved.")
             return redirect("findings:detail", reference=finding.reference)
-    return render(request, "findings/form.html", {"form": form, "assessment": finding.assessment, "finding": finding})
+    return render(
+        request,
+        "findings/form.html",
+        {"form": form, "assessment": finding.assessment, "finding": finding, "page_marking": finding.marking},
+    )
 
 
 # --- Transitions: a confirmation page (GET) and the change (POST) -------------------------
@@ -255,6 +295,7 @@ def finding_transition(request, reference: str, transition: str):
             "button": button,
             "help_text": help_text,
             "afterwards": TRANSITION_AFTERWARDS[transition],
+            "page_marking": finding.marking,
         },
     )
 
@@ -272,6 +313,7 @@ def finding_respond(request, reference: str):
                 response=form.cleaned_data["company_response"],
                 planned_mitigation=form.cleaned_data["planned_mitigation"],
                 files=form.cleaned_data["files"],
+                attested=form.cleaned_data["no_classified_information"],
                 request=request,
             )
         except RuleViolation as exc:
@@ -279,7 +321,7 @@ def finding_respond(request, reference: str):
         else:
             messages.success(request, "Your response was sent to the centre.")
             return redirect("findings:detail", reference=finding.reference)
-    return render(request, "findings/respond.html", {"finding": finding, "form": form})
+    return render(request, "findings/respond.html", {"finding": finding, "form": form, "page_marking": finding.marking})
 
 
 @login_required
@@ -302,7 +344,12 @@ def finding_comment(request, reference: str):
         else:
             messages.success(request, "Your comment was added.")
             return redirect(f"{finding_url(finding)}#thread")
-    return render(request, "findings/comment_error.html", {"finding": finding, "form": form}, status=400)
+    return render(
+        request,
+        "findings/comment_error.html",
+        {"finding": finding, "form": form, "page_marking": finding.marking},
+        status=400,
+    )
 
 
 def finding_url(finding: Finding) -> str:
@@ -319,6 +366,91 @@ def evidence_download(request, public_id):
         public_id=public_id,
     )
     return file_response(request, evidence, case_ref=evidence.finding.assessment.reference)
+
+
+# --- Handling markings: one page per marked item, calling its service --------------------------
+
+
+def _marking_page(request, *, item, finding: Finding, what: str, change, back: str):
+    """Show ``item``'s marking and a form to change it; ``change(marking, reason)`` calls the service."""
+    form = MarkingForm(request.POST or None, initial={"marking": item.marking.code})
+    if request.method == "POST" and form.is_valid():
+        try:
+            change(form.cleaned_data["marking"], form.cleaned_data["reason"])
+        except RuleViolation as exc:
+            form_add_rule_violation(form, exc)
+        else:
+            messages.success(request, f"The handling marking of {what} is now “{form.cleaned_data['marking'].name}”.")
+            return redirect(back)
+    return render(
+        request,
+        "findings/marking.html",
+        {"form": form, "item": item, "finding": finding, "what": what, "back": back, "page_marking": item.marking},
+    )
+
+
+def _may_mark(request, kind: str, item) -> None:
+    if not (can(request.user, f"{kind}.mark", item) or can(request.user, f"{kind}.mark_lower", item)):
+        require(request.user, f"{kind}.mark", item, "You cannot change the handling marking of this item.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_marking(request, reference: str):
+    finding = _finding(request, reference)
+    _may_mark(request, "finding", finding)
+    return _marking_page(
+        request,
+        item=finding,
+        finding=finding,
+        what=finding.reference,
+        change=lambda marking, reason: services.finding_set_marking(
+            actor=request.user, finding=finding, marking=marking, reason=reason, request=request
+        ),
+        back=finding_url(finding),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evidence_marking(request, public_id):
+    evidence = get_object_for(
+        request.user,
+        FindingEvidence.objects.select_related("finding__assessment__submission__organisation", "marking"),
+        public_id=public_id,
+    )
+    _may_mark(request, "evidence", evidence)
+    return _marking_page(
+        request,
+        item=evidence,
+        finding=evidence.finding,
+        what=evidence.original_name,
+        change=lambda marking, reason: services.evidence_set_marking(
+            actor=request.user, evidence=evidence, marking=marking, reason=reason, request=request
+        ),
+        back=finding_url(evidence.finding),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_marking(request, public_id):
+    comment = get_object_for(
+        request.user,
+        FindingComment.objects.select_related("finding__assessment__submission__organisation", "marking", "author"),
+        public_id=public_id,
+    )
+    _may_mark(request, "comment", comment)
+    return _marking_page(
+        request,
+        item=comment,
+        finding=comment.finding,
+        what=f"the comment by {comment.author.full_name}",
+        change=lambda marking, reason: services.comment_set_marking(
+            actor=request.user, comment=comment, marking=marking, reason=reason, request=request
+        ),
+        back=f"{finding_url(comment.finding)}#thread",
+    )
 
 
 # --- The assessment report -------------------------------------------------------------------
@@ -346,7 +478,9 @@ def assessment_report(request, assessment_reference: str, released_only: bool = 
                 user=request.user, assessment=assessment, kind=_report_kind(released_only)
             )
             return render(
-                request, "findings/report_build.html", {"report": report, "assessment": assessment, "latest": latest}
+                request,
+                "findings/report_build.html",
+                {"report": report, "assessment": assessment, "latest": latest, "page_marking": report.marking},
             )
         return _pdf_response(assessment, released_only)
     paginator = Paginator(
@@ -360,6 +494,7 @@ def assessment_report(request, assessment_reference: str, released_only: bool = 
         "pdf_direct": direct,
         "page_obj": page_obj,
         "query_string": "",
+        "page_marking": report.marking,
     }
     return render(request, "findings/report.html", context)
 
@@ -388,7 +523,7 @@ def report_build(request, assessment_reference: str, released_only: bool = False
 def _report_job(request, public_id) -> ReportJob:
     job = get_object_for(
         request.user,
-        ReportJob.objects.select_related("assessment__submission__organisation", "requested_by", "pdf"),
+        ReportJob.objects.select_related("assessment__submission__organisation", "requested_by", "pdf", "marking"),
         public_id=public_id,
     )
     require(request.user, reports.report_action(job.kind), job.assessment, "You cannot have this report.")
@@ -405,6 +540,7 @@ def report_job(request, public_id):
         "job": job,
         "assessment": job.assessment,
         "stalled": stalled,
+        "page_marking": job.marking,
     }
     response = render(request, "findings/report_job.html", context)
     if job.is_pending and not stalled:

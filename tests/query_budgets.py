@@ -39,9 +39,9 @@ BUDGETS: dict[str, dict[str, int]] = {
     "agreements:list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "agreements:detail": {"admin": 17, "lead": 17, "evaluator": 17, "liaison": 17},
     "agreements:compare": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
-    # Agreement forms whose choices come from the database: companies; the entries a proposal can
-    # answer; the people who may own an open point (with the point itself when editing); the
-    # agreements an amendment can amend.
+    # Agreement forms whose choices come from the database: companies and the handling markings; the
+    # entries a proposal can answer; the people who may own an open point (with the point itself when
+    # editing); the agreements an amendment can amend.
     "agreements:create": {"admin": 6, "lead": 6},
     "agreements:entry_add": {"admin": 6, "lead": 6, "liaison": 6},
     "agreements:open_point_add": {"admin": 6, "lead": 6, "liaison": 6},
@@ -68,11 +68,12 @@ BUDGETS: dict[str, dict[str, int]] = {
     # evaluator's buttons each ask whether they are on the team. Reports: the case, the audit event
     # of the export (an INSERT), one aggregate of the counts by severity, the case's tickets and the
     # page of findings; an evaluator's access asks whether they are on the team. A PDF build's page:
-    # the job with its case and its file.
-    "findings:list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    # the job with its case and its file. The list and the reports also read the most restrictive
+    # handling marking of what they show (one query; the aggregate carries its rank for the reports).
+    "findings:list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "findings:detail": {"admin": 7, "lead": 7, "evaluator": 8, "liaison": 7},
-    "findings:report": {"admin": 9, "lead": 9, "evaluator": 10},
-    "findings:report_company": {"admin": 9, "lead": 9, "evaluator": 10, "liaison": 9},
+    "findings:report": {"admin": 10, "lead": 10, "evaluator": 11},
+    "findings:report_company": {"admin": 10, "lead": 10, "evaluator": 11, "liaison": 10},
     "findings:report_job": {"admin": 5, "lead": 5, "evaluator": 6, "liaison": 5},
     # Deadlines and notifications. My deadlines: the count and the page. Notifications: the count
     # and the page beside the header's unread count. The calendar feed is not a signed-in page: the
@@ -89,12 +90,13 @@ BUDGETS: dict[str, dict[str, int]] = {
     # The lists as CSV, streamed: the same filters and scope as the page, every row. The session and
     # the person (2, no page header); the count of the rows; the audit event of the export
     # (SAVEPOINT, INSERT, RELEASE: 3); then the rows in one query (each row's counts as subqueries
-    # where the list shows them), read in chunks as the file is written.
+    # where the list shows them), read in chunks as the file is written. The findings export also
+    # reads the most restrictive handling marking of its rows, printed first and last.
     "agreements:export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "assessments:submission_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "assessments:export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "assessments:ticket_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
-    "findings:export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "findings:export": {"admin": 8, "lead": 8, "evaluator": 8, "liaison": 8},
     "reminders:my_deadlines_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "reminders:notifications_export": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     # The person's API tokens: one query for the list.
@@ -175,6 +177,7 @@ EXEMPT: dict[str, str] = {
     "agreements:sign": _FIXED_FORM,
     "agreements:signature_due": _FIXED_FORM,
     "agreements:document_download": _DOWNLOAD,
+    "agreements:document_marking": "the marking form of one document; the list of markings is one query",
     # Cases and tickets: forms and moves on one case or ticket.
     "assessments:advance": "a confirmation page about one case; its POST moves the case and redirects",
     "assessments:close": _FIXED_FORM,
@@ -198,6 +201,9 @@ EXEMPT: dict[str, str] = {
     "findings:respond": _FIXED_FORM,
     "findings:comment": _POST_TARGET,
     "findings:evidence_download": _DOWNLOAD,
+    "findings:marking": "the marking form of one finding; the list of markings is one query",
+    "findings:evidence_marking": "the marking form of one file; the list of markings is one query",
+    "findings:comment_marking": "the marking form of one comment; the list of markings is one query",
     # The PDF is a download while the report is short; past that, a page offering to build it in
     # the background (followed on findings:report_job, budgeted).
     "findings:report_pdf": _DOWNLOAD,
@@ -222,6 +228,10 @@ EXEMPT: dict[str, str] = {
     "api:agreement-signature-due": _POST_TARGET,
     "api:agreement-transition": _POST_TARGET,
     "api:finding-evidence": _POST_TARGET,
+    "api:finding-marking": _POST_TARGET,
+    "api:finding-file-marking": _POST_TARGET,
+    "api:finding-comment-marking": _POST_TARGET,
+    "api:agreement-document-marking": _POST_TARGET,
     "api:finding-file": _DOWNLOAD,
     "api:finding-release": _POST_TARGET,
     "api:finding-reopen": _POST_TARGET,

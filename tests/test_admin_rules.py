@@ -658,6 +658,9 @@ EDITABLE = {
         "window_after_release_reason",
         "internal_notes",
     },
+    # The programme's list of handling markings is configuration no rule governs (its code is fixed);
+    # an item's marking changes only through the <entity>_set_marking services.
+    "core.handlingmarking": {"name", "rank", "banner_text", "colour", "description", "is_default"},
 }
 
 

@@ -102,7 +102,7 @@ def _upload_evidence(client, finding, name="transcript.txt", content=TRANSCRIPT)
 
     response = client.post(
         f"/api/v1/findings/{finding.reference}/evidence/",
-        {"files": [SimpleUploadedFile(name, content, content_type="text/plain")]},
+        {"no_classified_information": True, "files": [SimpleUploadedFile(name, content, content_type="text/plain")]},
     )
     assert response.status_code == 201, response.content
     return FindingEvidence.objects.get(public_id=response.json()[0]["id"])
@@ -132,7 +132,11 @@ def test_an_agreement_document_uploaded_on_the_page_lands_in_the_bucket(bucket, 
     content = pdf_bytes()
     response = client_for(liaison_a).post(
         reverse("agreements:document_upload", kwargs={"reference": agreement_a.reference}),
-        {"file": SimpleUploadedFile("Signed terms.pdf", content, content_type="application/pdf"), "kind": "draft"},
+        {
+            "no_classified_information": True,
+            "file": SimpleUploadedFile("Signed terms.pdf", content, content_type="application/pdf"),
+            "kind": "draft",
+        },
     )
     assert response.status_code == 302, response.content
     document = AgreementDocument.objects.get(agreement=agreement_a)

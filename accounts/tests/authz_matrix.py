@@ -86,6 +86,8 @@ ADMIN_ROWS = [
     ),
     admin_action_row("accounts.organisation", "permit_disclosure", lambda w: [w.company_a]),
     admin_action_row("accounts.organisation", "withhold_disclosure", lambda w: [w.company_a]),
+    # The programme's list of handling markings (core.markings), registered by accounts' admin.
+    admin_change_row("core.handlingmarking", lambda w: __import__("core.markings").markings.marking_default()),
     admin_change_row("accounts.user", lambda w: w.evaluator),
     admin_action_row("accounts.user", "deactivate_selected", lambda w: [w.evaluator_other]),
     admin_action_row("accounts.user", "reactivate_selected", lambda w: [w.evaluator_other]),

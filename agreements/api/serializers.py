@@ -25,6 +25,7 @@ from agreements.models import (
 from agreements.services import TRANSITIONS
 from agreements.terms import terms_hash, terms_snapshot
 from core import bounds
+from core.api_markings import MarkingSerializer, attestation_field
 from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 
 
@@ -66,6 +67,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             "risk_domains",
             "access_modalities",
             "trade_secret_terms",
+            "default_marking",
             "release_notice_days",
             "risk_consequence",
             "effective_date",
@@ -98,6 +100,8 @@ class TermsInputSerializer(serializers.Serializer):
     risk_domains = serializers.ListField(child=serializers.ChoiceField(RiskDomain.choices), allow_empty=True)
     access_modalities = serializers.ListField(child=serializers.ChoiceField(AccessKind.choices), allow_empty=True)
     trade_secret_terms = serializers.CharField(allow_blank=True, required=False, default="", max_length=bounds.BODY)
+    # The code of a handling marking (checked against the list by the service); blank: the programme default.
+    default_marking = serializers.CharField(allow_blank=True, required=False, default="", max_length=16)
     release_notice_days = serializers.IntegerField(min_value=0, max_value=bounds.RELEASE_NOTICE_MAX_DAYS)
     risk_consequence = serializers.ChoiceField(RiskConsequence.choices)
     effective_date = serializers.DateField(allow_null=True, required=False, default=None)
@@ -206,6 +210,8 @@ class DocumentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     uploaded_by = serializers.CharField(source="uploaded_by.full_name", read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField()
+    marking = MarkingSerializer(read_only=True)
+    attested_by = serializers.CharField(source="attested_by.full_name", read_only=True, allow_null=True)
 
     class Meta:
         model = AgreementDocument
@@ -219,6 +225,10 @@ class DocumentSerializer(serializers.ModelSerializer):
             "sha256",
             "uploaded_by",
             "uploaded_at",
+            "marking",
+            "attested_by",
+            "attested_at",
+            "attestation",
             "download_url",
         ]
         read_only_fields = fields
@@ -235,6 +245,7 @@ class DocumentUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="PDF or Word (DOC, DOCX, ODT), checked by content; size limited.")
     kind = serializers.ChoiceField(DocumentKind.choices, default=DocumentKind.DRAFT)
     description = serializers.CharField(max_length=bounds.SHORT_NOTE, required=False, allow_blank=True, default="")
+    no_classified_information = attestation_field()
 
 
 class OpenPointSerializer(serializers.ModelSerializer):

@@ -42,6 +42,7 @@ from agreements.states import AGREEMENT_MOVES
 from audit.downloads import file_response
 from core.api import ErrorSerializer
 from core.api_defaults import FileDownloadNegotiation, PortalMultiPartParser
+from core.api_markings import MarkingInputSerializer
 from core.errors import RuleViolation
 from core.files import AGREEMENT_DOCUMENT_KINDS, BINARY_KINDS
 
@@ -121,6 +122,8 @@ class AgreementViewSet(
         "upload_document": "agreement.document_upload",
         "document": "agreement.document_download",
         "resolve_open_point": "agreement.view",  # the service asks open_point.resolve of the point itself
+        # The service asks agreement_document.mark (raise) or .mark_lower (lower) of the document itself.
+        "document_marking": "agreement.view",
     }
 
     def get_queryset(self):
@@ -347,7 +350,7 @@ class AgreementViewSet(
     )
     def documents(self, request, reference=None):
         agreement = self.get_object()
-        documents = agreement.documents.select_related("uploaded_by", "agreement")
+        documents = agreement.documents.select_related("uploaded_by", "agreement", "marking", "attested_by")
         return Response(DocumentSerializer(documents, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -369,6 +372,7 @@ class AgreementViewSet(
             uploaded=values["file"],
             kind=values["kind"],
             description=values["description"],
+            attested=values["no_classified_information"],
             request=request,
         )
         return Response(
@@ -401,3 +405,36 @@ class AgreementViewSet(
             request.user, AgreementDocument.objects.filter(agreement=agreement), public_id=document_id
         )
         return file_response(request, document, case_ref=agreement.reference)
+
+    @extend_schema(
+        summary="Change a document's handling marking",
+        description="Raising it is for whoever may upload documents to the agreement; lowering it needs a "
+        "lead evaluator or an admin and a `reason`. Audited.",
+        parameters=[OpenApiParameter("document_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        request=MarkingInputSerializer,
+        responses={200: DocumentSerializer, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"documents/(?P<document_id>[0-9a-fA-F-]{36})/marking",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def document_marking(self, request, reference=None, document_id=None):
+        agreement = self.get_object()
+        document = get_object_for(
+            request.user,
+            AgreementDocument.objects.filter(agreement=agreement).select_related("agreement", "marking"),
+            public_id=document_id,
+        )
+        data = MarkingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        document = services.agreement_document_set_marking(
+            actor=request.user,
+            document=document,
+            marking=data.validated_data["marking"],
+            reason=data.validated_data["reason"],
+            request=request,
+        )
+        return Response(DocumentSerializer(document, context=self.get_serializer_context()).data)

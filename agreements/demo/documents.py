@@ -56,5 +56,6 @@ def upload_document(
         uploaded=SimpleUploadedFile(name, content, content_type="application/pdf"),
         kind=kind,
         description=description,
+        attested=True,
     )
     AgreementDocument.objects.filter(pk=document.pk).update(uploaded_at=when)

@@ -40,6 +40,8 @@ def terms_with(**overrides) -> dict:
         "risk_domains": ["cyber", "biological", "chemical"],
         "access_modalities": ["hosted_api", "documentation"],
         "trade_secret_terms": TRADE_SECRETS,
+        # The clause says results "are marked CBI": the company's material is marked so by default.
+        "default_marking": "CBI",
         "release_notice_days": 14,
         "risk_consequence": "consultation",
         "effective_date": None,

@@ -3,6 +3,7 @@
 * agreements — opening a draft, its terms, the moves of its status, the signature due date
 * signatures — each side's signature; the second makes the agreement active
 * record — the negotiation record: proposals, comments, meetings, open points, documents
+* markings — the handling marking of an agreement document
 
 Each function checks the actor through the permission policy, checks the
 current state (``TransitionNotAllowed`` names the states), writes, records the
@@ -26,6 +27,7 @@ from agreements.services.agreements import (
     terms_snapshot,
     utc_today,
 )
+from agreements.services.markings import agreement_document_set_marking
 from agreements.services.record import (
     document_upload,
     meeting_record,
@@ -42,6 +44,7 @@ __all__ = [
     "agreement_apply_transition",
     "agreement_change_signature_due",
     "agreement_create",
+    "agreement_document_set_marking",
     "agreement_expire",
     "agreement_open_negotiation",
     "agreement_sign",

@@ -42,6 +42,7 @@ from audit.services import audit_record, diff_fields
 from core import bounds
 from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
 from core.errors import RuleViolation, TransitionNotAllowed
+from core.markings import marking_choices
 from core.references import save_with_reference
 from reminders.services import deadline_sync
 
@@ -102,6 +103,9 @@ def _clean_terms(terms: dict[str, Any], current: Agreement | None = None) -> dic
         )
     )
     cleaned["trade_secret_terms"] = (terms.get("trade_secret_terms") or "").strip()
+    cleaned["default_marking"] = str(terms.get("default_marking") or "").strip()
+    if cleaned["default_marking"] and cleaned["default_marking"] not in dict(marking_choices()):
+        errors["default_marking"] = ["Choose one of the handling markings."]
     errors.update(bounds.length_errors(trade_secret_terms=(cleaned["trade_secret_terms"], bounds.BODY)))
     errors.update(_framework_term_errors(terms, cleaned, current))
     if errors:

@@ -34,6 +34,7 @@ from audit.services import audit_record, diff_fields
 from core import bounds
 from core.errors import RuleViolation, TransitionNotAllowed
 from core.files import AGREEMENT_DOCUMENT_KINDS, validate_upload
+from core.markings import attestation_require, marking_for_code
 from reminders.services import deadline_sync
 
 
@@ -255,13 +256,23 @@ def open_point_resolve(*, actor: Any, point: OpenPoint, resolution: str, request
 
 
 def document_upload(
-    *, actor: Any, agreement: Agreement, uploaded, kind: str = DocumentKind.DRAFT, description: str = "", request=None
+    *,
+    actor: Any,
+    agreement: Agreement,
+    uploaded,
+    kind: str = DocumentKind.DRAFT,
+    description: str = "",
+    attested: bool = False,
+    request=None,
 ) -> AgreementDocument:
     """Store a draft or signed document after checking its size and type by content.
 
-    A refused file raises RuleViolation on the ``file`` field and nothing is stored.
+    The uploader must confirm it holds no classified information (``attested``; the attestation
+    is kept with the file); it takes the agreement's default handling marking. A refused file
+    raises RuleViolation on the ``file`` (or ``no_classified_information``) field and nothing is stored.
     """
     require(actor, "agreement.document_upload", agreement)
+    attestation_require(attested)
     try:
         info = validate_upload(uploaded, allowed=AGREEMENT_DOCUMENT_KINDS)
     except ValidationError as exc:
@@ -269,8 +280,14 @@ def document_upload(
     if kind not in DocumentKind.values:
         raise RuleViolation("Unknown document kind.", errors={"kind": ["Choose draft, signed copy or annex."]})
     with transaction.atomic():
-        document = AgreementDocument(agreement=agreement, kind=kind, description=description.strip()[:300])
+        document = AgreementDocument(
+            agreement=agreement,
+            kind=kind,
+            description=description.strip()[:300],
+            marking=marking_for_code(agreement.default_marking),
+        )
         document.fill_from(uploaded, info, user=actor)
+        document.attest(user=actor)
         document.save()
         _audit_record_of(
             actor=actor,

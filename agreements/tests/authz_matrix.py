@@ -33,7 +33,11 @@ def _pdf_upload(w):
 
     from agreements.tests.factories import pdf_bytes
 
-    return {"file": SimpleUploadedFile("redline.pdf", pdf_bytes(), content_type="application/pdf"), "kind": "draft"}
+    return {
+        "no_classified_information": True,
+        "file": SimpleUploadedFile("redline.pdf", pdf_bytes(), content_type="application/pdf"),
+        "kind": "draft",
+    }
 
 
 def build(w):
@@ -162,6 +166,26 @@ ROWS = [
     ),
     Row(
         "agreements:document_download",
+        kwargs=lambda w: {"reference": w.agreement_b.reference, "document_id": w.doc_a.public_id},
+        expect=expect(404, anonymous=LOGIN_REDIRECT),
+        note="document through another agreement's address",
+    ),
+    Row(
+        "agreements:document_marking",
+        kwargs=lambda w: {"reference": w.agreement_a.reference, "document_id": w.doc_a.public_id},
+        expect={**CASE_OBJECT, "evaluator": 403},
+        note="the company may raise its own documents' marking; evaluators may not",
+    ),
+    Row(
+        "agreements:document_marking",
+        method="post",
+        kwargs=lambda w: {"reference": w.agreement_a.reference, "document_id": w.doc_a.public_id},
+        data={"marking": "PUBLIC", "reason": "Published with the agreement."},
+        expect=expect(403, anonymous=LOGIN_REDIRECT, lead=302, admin_user=302, liaison_b=404, evaluator_other=404),
+        note="lower: leads and admins only",
+    ),
+    Row(
+        "agreements:document_marking",
         kwargs=lambda w: {"reference": w.agreement_b.reference, "document_id": w.doc_a.public_id},
         expect=expect(404, anonymous=LOGIN_REDIRECT),
         note="document through another agreement's address",
@@ -339,6 +363,22 @@ ROWS = [
         note="document through another agreement's address",
     ),
     Row(
+        "agreement-document-marking",
+        kwargs=lambda w: {"reference": w.agreement_a.reference, "document_id": str(w.doc_a.public_id)},
+        method="post",
+        data={"marking": "CUI"},
+        expect=expect(200, anonymous=API_ANONYMOUS, evaluator=403, liaison_b=404, evaluator_other=404),
+        note="raise",
+    ),
+    Row(
+        "agreement-document-marking",
+        kwargs=lambda w: {"reference": w.agreement_a.reference, "document_id": str(w.doc_a.public_id)},
+        method="post",
+        data={"marking": "PUBLIC", "reason": "Published with the agreement."},
+        expect=expect(403, anonymous=API_ANONYMOUS, lead=200, admin_user=200, liaison_b=404, evaluator_other=404),
+        note="lower",
+    ),
+    Row(
         "agreement-signature-due",
         kwargs=lambda w: {"reference": w.await_a.reference},
         method="post",
@@ -398,5 +438,8 @@ ADMIN_ROWS = [
     admin_change_row("agreements.negotiationentry", _entry),
     admin_change_row("agreements.openpoint", lambda w: w.point_a),
     admin_change_row("agreements.agreementdocument", lambda w: w.doc_a),
+    admin_action_row(
+        "agreements.agreementdocument", "set_marking_selected", lambda w: [w.doc_a], {"marking": "PUBLIC", "note": "M."}
+    ),
     admin_change_row("agreements.signature", _signed_side_letter),
 ]

@@ -80,7 +80,7 @@ def test_liaison_uploads_a_document_as_multipart_and_it_is_listed_with_a_downloa
     client = api(liaison_a)
     response = client.post(
         _url(negotiation, "documents/"),
-        {"file": _pdf(), "kind": "draft", "description": "Company redline"},
+        {"no_classified_information": True, "file": _pdf(), "kind": "draft", "description": "Company redline"},
         format="multipart",
     )
     assert response.status_code == 201, response.json()
@@ -100,7 +100,9 @@ def test_liaison_uploads_a_document_as_multipart_and_it_is_listed_with_a_downloa
 def test_oversize_upload_is_400_on_the_file_field_and_nothing_is_stored(api, lead, negotiation, settings):
     settings.UPLOAD_MAX_BYTES = 1024
     response = api(lead).post(
-        _url(negotiation, "documents/"), {"file": _pdf("big.pdf", b"x" * 4096), "kind": "draft"}, format="multipart"
+        _url(negotiation, "documents/"),
+        {"no_classified_information": True, "file": _pdf("big.pdf", b"x" * 4096), "kind": "draft"},
+        format="multipart",
     )
     assert response.status_code == 400
     assert "the limit is" in response.json()["errors"]["file"][0]
@@ -117,7 +119,11 @@ def test_oversize_upload_is_400_on_the_file_field_and_nothing_is_stored(api, lea
 )
 def test_wrong_type_judged_by_content_is_400_and_nothing_is_stored(api, lead, negotiation, name, content):
     upload = SimpleUploadedFile(name, content, content_type="application/pdf")
-    response = api(lead).post(_url(negotiation, "documents/"), {"file": upload, "kind": "draft"}, format="multipart")
+    response = api(lead).post(
+        _url(negotiation, "documents/"),
+        {"no_classified_information": True, "file": upload, "kind": "draft"},
+        format="multipart",
+    )
     assert response.status_code == 400
     assert "is not an accepted file type" in response.json()["errors"]["file"][0]
     assert not AgreementDocument.objects.exists()
@@ -148,7 +154,11 @@ def test_liaison_of_other_company_gets_404_on_meetings_and_documents(api, liaiso
     client = api(liaison_b)
     assert client.get(_url(agreement_a, "meetings/")).status_code == 404
     assert client.get(_url(agreement_a, "documents/")).status_code == 404
-    upload = client.post(_url(agreement_a, "documents/"), {"file": _pdf(), "kind": "draft"}, format="multipart")
+    upload = client.post(
+        _url(agreement_a, "documents/"),
+        {"no_classified_information": True, "file": _pdf(), "kind": "draft"},
+        format="multipart",
+    )
     assert upload.status_code == 404
     download = client.get(_url(agreement_a, f"documents/{document.public_id}/"))
     assert download.status_code == 404

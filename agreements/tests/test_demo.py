@@ -33,6 +33,9 @@ def test_demo_agreements_are_lived_in_and_seeding_twice_adds_nothing(db, setting
     assert alpha.signatures.count() == 2
     signed = alpha.documents.get(kind="signed")
     assert signed.file.open("rb").read(5) == b"%PDF-"
+    # The trade-secret clause says results "are marked CBI": the term, and the documents, say so too.
+    assert alpha.default_marking == "CBI" and "marked CBI" in alpha.trade_secret_terms
+    assert signed.marking.code == "CBI" and signed.is_attested and signed.attested_by_id == signed.uploaded_by_id
     assert set(gamma.open_points.values_list("status", flat=True)) == {OpenPointStatus.OPEN, OpenPointStatus.RESOLVED}
     open_point_deadlines = Deadline.objects.filter(kind=DeadlineKind.OPEN_POINT_DUE, is_open=True)
     assert open_point_deadlines.count() == 2

@@ -197,7 +197,9 @@ def test_sign_page_signs_for_the_company(client_for, liaison_a, company_a):
 def test_upload_of_a_pdf_is_stored_with_its_hash_and_uploader(client_for, liaison_a, company_a):
     agreement = AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING)
     upload = SimpleUploadedFile("redline.pdf", pdf_bytes(b"redline"), content_type="application/pdf")
-    response = client_for(liaison_a).post(_url("document_upload", agreement), {"file": upload, "kind": "draft"})
+    response = client_for(liaison_a).post(
+        _url("document_upload", agreement), {"no_classified_information": True, "file": upload, "kind": "draft"}
+    )
     assert response.status_code == 302
     document = AgreementDocument.objects.get()
     assert document.uploaded_by == liaison_a
@@ -211,7 +213,8 @@ def test_oversize_upload_gets_a_clear_error_and_nothing_is_stored(client_for, le
     agreement = AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING)
     upload = SimpleUploadedFile("big.pdf", pdf_bytes(b"x" * 4096), content_type="application/pdf")
     response = client_for(lead).post(
-        _url("document_upload", agreement), {"file": upload, "kind": "draft", "description": "Full draft"}
+        _url("document_upload", agreement),
+        {"no_classified_information": True, "file": upload, "kind": "draft", "description": "Full draft"},
     )
     assert response.status_code == 200
     assert "the limit is" in response.text
@@ -231,7 +234,9 @@ def test_oversize_upload_gets_a_clear_error_and_nothing_is_stored(client_for, le
 def test_wrong_type_judged_by_content_is_refused_and_nothing_is_stored(client_for, lead, company_a, name, content):
     agreement = AgreementFactory(organisation=company_a, status=AgreementStatus.NEGOTIATING)
     upload = SimpleUploadedFile(name, content, content_type="application/pdf")
-    response = client_for(lead).post(_url("document_upload", agreement), {"file": upload, "kind": "draft"})
+    response = client_for(lead).post(
+        _url("document_upload", agreement), {"no_classified_information": True, "file": upload, "kind": "draft"}
+    )
     assert response.status_code == 200
     assert "is not an accepted file type" in response.text
     assert not AgreementDocument.objects.exists()

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import bounds
+from core.api_markings import MarkingSerializer, attestation_field
 from core.choices import RiskDomain
 from findings.models import Finding, FindingComment, FindingEvidence, Severity
 from findings.selectors import finding_files
@@ -19,9 +20,25 @@ class FindingFileSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="original_name", read_only=True)
     download_url = serializers.SerializerMethodField()
 
+    marking = MarkingSerializer(read_only=True)
+    attested_by = serializers.CharField(source="attested_by.full_name", read_only=True, default=None, allow_null=True)
+
     class Meta:
         model = FindingEvidence
-        fields = ["id", "name", "side", "content_type", "size", "sha256", "uploaded_at", "download_url"]
+        fields = [
+            "id",
+            "name",
+            "side",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "marking",
+            "attested_by",
+            "attested_at",
+            "attestation",
+            "download_url",
+        ]
         read_only_fields = fields
 
     def get_download_url(self, evidence: FindingEvidence) -> str:
@@ -36,12 +53,14 @@ class FindingSerializer(serializers.ModelSerializer):
     assessment = serializers.SlugRelatedField(slug_field="reference", read_only=True)
     author = serializers.CharField(source="author.full_name", read_only=True)
     released_by = serializers.CharField(source="released_by.full_name", read_only=True, default=None, allow_null=True)
+    marking = MarkingSerializer(read_only=True)
 
     class Meta:
         model = Finding
         fields = [
             "reference",
             "assessment",
+            "marking",
             "title",
             "risk_domain",
             "severity",
@@ -93,6 +112,7 @@ class FileUploadSerializer(serializers.Serializer):
         help_text="One or more files (repeat the field). Checked by content: PDF, Office, images, text, CSV, "
         "JSON, Markdown, logs or ZIP, each within the size limit.",
     )
+    no_classified_information = attestation_field()
 
 
 class FindingCreateSerializer(serializers.Serializer):
@@ -154,16 +174,22 @@ class RespondWithFilesSerializer(RespondSerializer):
         default=list,
         help_text="Files that go with the answer (repeat the field); checked like evidence.",
     )
+    no_classified_information = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Must be true when files are attached: the files hold no classified information.",
+    )
 
 
 class CommentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     author = serializers.CharField(source="author.full_name", read_only=True)
+    marking = MarkingSerializer(read_only=True)
     internal = serializers.BooleanField(
         required=False, default=False, help_text="Centre only: internal comments are never shown to the company."
     )
 
     class Meta:
         model = FindingComment
-        fields = ["id", "author", "body", "internal", "created_at"]
-        read_only_fields = ["id", "author", "created_at"]
+        fields = ["id", "author", "body", "internal", "marking", "created_at"]
+        read_only_fields = ["id", "author", "marking", "created_at"]

@@ -25,6 +25,7 @@ from core.api_defaults import (
     PortalJSONParser,
     PortalMultiPartParser,
 )
+from core.api_markings import MarkingInputSerializer
 from findings import services
 from findings.api import serializers as s
 from findings.models import Finding, FindingComment, FindingEvidence
@@ -61,6 +62,10 @@ class FindingViewSet(
         "respond": FINDING_MOVES["respond"].action,
         "add_comment": "finding.comment",
         "evidence": "finding.edit",
+        # The services ask finding.mark / .mark_lower (and those of the file or comment) of the item itself.
+        "marking": "finding.markings",
+        "file_marking": "finding.markings",
+        "comment_marking": "finding.markings",
         # "file" (download) is checked against the file itself, with "finding.evidence_download".
     }
 
@@ -166,6 +171,7 @@ class FindingViewSet(
             response=data["company_response"],
             planned_mitigation=data["planned_mitigation"],
             files=data["files"],
+            attested=data["no_classified_information"],
             request=request,
         )
         return self._reply(finding)
@@ -181,7 +187,13 @@ class FindingViewSet(
     def evidence(self, request, reference=None):
         finding = self.get_object()
         data = self._valid(s.FileUploadSerializer)
-        files = services.finding_evidence_add(actor=request.user, finding=finding, files=data["files"], request=request)
+        files = services.finding_evidence_add(
+            actor=request.user,
+            finding=finding,
+            files=data["files"],
+            attested=data["no_classified_information"],
+            request=request,
+        )
         context = self.get_serializer_context()
         return Response(s.FindingFileSerializer(files, many=True, context=context).data, status=status.HTTP_201_CREATED)
 
@@ -222,7 +234,9 @@ class FindingViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def comments(self, request, reference=None):
         finding = self.get_object()
-        comments = scope(FindingComment.objects.filter(finding=finding), request.user).select_related("author")
+        comments = scope(FindingComment.objects.filter(finding=finding), request.user).select_related(
+            "author", "marking"
+        )
         return Response(s.CommentSerializer(comments, many=True).data)
 
     @extend_schema(request=s.CommentSerializer, responses={201: s.CommentSerializer})
@@ -234,3 +248,71 @@ class FindingViewSet(
             actor=request.user, finding=finding, body=data["body"], internal=data["internal"], request=request
         )
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    # --- Handling markings: each POST calls the item's <entity>_set_marking service -----------------
+
+    def _marking_input(self) -> dict:
+        return self._valid(MarkingInputSerializer)
+
+    @extend_schema(
+        request=MarkingInputSerializer,
+        responses=s.FindingDetailSerializer,
+        description="Change the finding's handling marking. Raising it is for its case team; lowering it needs "
+        "a lead evaluator on the case or an admin, and a `reason`. Audited.",
+    )
+    @action(detail=True, methods=["post"])
+    def marking(self, request, reference=None):
+        data = self._marking_input()
+        finding = services.finding_set_marking(
+            actor=request.user,
+            finding=self.get_object(),
+            marking=data["marking"],
+            reason=data["reason"],
+            request=request,
+        )
+        return self._reply(Finding.objects.with_related().get(pk=finding.pk))
+
+    @extend_schema(
+        request=MarkingInputSerializer,
+        parameters=[OpenApiParameter("file_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses=s.FindingFileSerializer,
+        description="Change a file's handling marking: raising it is for the case team (and the company, for the "
+        "files of its own answer); lowering it needs a lead evaluator on the case or an admin, and a `reason`.",
+    )
+    @action(detail=True, methods=["post"], url_path=r"files/(?P<file_id>[0-9a-fA-F-]{36})/marking")
+    def file_marking(self, request, reference=None, file_id=None):
+        finding = self.get_object()
+        evidence = get_object_for(
+            request.user,
+            FindingEvidence.objects.filter(finding=finding).select_related("marking", "attested_by"),
+            public_id=file_id,
+        )
+        evidence.finding = finding
+        data = self._marking_input()
+        evidence = services.evidence_set_marking(
+            actor=request.user, evidence=evidence, marking=data["marking"], reason=data["reason"], request=request
+        )
+        evidence.finding = finding
+        return Response(s.FindingFileSerializer(evidence, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=MarkingInputSerializer,
+        parameters=[OpenApiParameter("comment_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses=s.CommentSerializer,
+        description="Change a comment's handling marking: raising it is for the case team or its author; "
+        "lowering it needs a lead evaluator on the case or an admin, and a `reason`.",
+    )
+    @action(detail=True, methods=["post"], url_path=r"comments/(?P<comment_id>[0-9a-fA-F-]{36})/marking")
+    def comment_marking(self, request, reference=None, comment_id=None):
+        finding = self.get_object()
+        comment = get_object_for(
+            request.user,
+            FindingComment.objects.filter(finding=finding).select_related("author", "marking"),
+            public_id=comment_id,
+        )
+        comment.finding = finding
+        data = self._marking_input()
+        comment = services.comment_set_marking(
+            actor=request.user, comment=comment, marking=data["marking"], reason=data["reason"], request=request
+        )
+        return Response(s.CommentSerializer(comment).data)

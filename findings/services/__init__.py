@@ -8,7 +8,7 @@ response deadline in step (``deadline_sync``), all in one transaction. Forms,
 API views and the admin call these and nothing else.
 
 By part: ``base`` (shared limits and helpers), ``recording`` (create, edit, evidence),
-``lifecycle`` (review, release, answer, resolution), ``comments``, ``exports``.
+``lifecycle`` (review, release, answer, resolution), ``comments``, ``exports``, ``markings``.
 """
 
 from findings.services.base import EDITABLE_FIELDS, MAX_FILES_PER_UPLOAD, TEXT_LIMITS, default_response_due
@@ -22,6 +22,7 @@ from findings.services.lifecycle import (
     finding_submit_for_review,
     finding_withdraw,
 )
+from findings.services.markings import comment_set_marking, evidence_set_marking, finding_set_marking
 from findings.services.recording import (
     finding_create,
     finding_details_render_stale,
@@ -36,15 +37,18 @@ __all__ = [
     "MAX_FILES_PER_UPLOAD",
     "TEXT_LIMITS",
     "assessment_report_export",
+    "comment_set_marking",
     "default_response_due",
     "finding_comment_add",
     "finding_create",
     "finding_details_render_stale",
+    "evidence_set_marking",
     "finding_evidence_add",
     "finding_release",
     "finding_reopen",
     "finding_resolve",
     "finding_respond",
+    "finding_set_marking",
     "finding_submit_for_review",
     "finding_update",
     "finding_withdraw",

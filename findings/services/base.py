@@ -16,6 +16,7 @@ from core import bounds
 from core.choices import RiskDomain
 from core.errors import RuleViolation, TransitionNotAllowed
 from core.files import EVIDENCE_KINDS, validate_upload
+from core.markings import attestation_require
 from findings.deadlines import finding_deadline_specs
 from findings.markdown import RENDERER_VERSION, render_markdown
 from findings.models import Finding, FindingEvidence, Severity
@@ -100,9 +101,12 @@ def _check_text_fields(data: dict[str, Any]) -> None:
 
 
 def _attach_files(
-    *, finding: Finding, files: Sequence[Any], side: str, actor: Any, field: str, request=None
+    *, finding: Finding, files: Sequence[Any], side: str, actor: Any, field: str, attested: bool, request=None
 ) -> list[FindingEvidence]:
     """Check every upload by content and size, then store each with its SHA-256.
+
+    Each file takes the finding's handling marking, and records that ``actor`` confirmed it holds
+    no classified information (``attested``; refused on ``no_classified_information`` without it).
 
     All files are checked before the first is written, so a refused upload
     leaves nothing behind: no row, and no file in storage either (a rolled
@@ -113,6 +117,8 @@ def _attach_files(
             f"Attach at most {MAX_FILES_PER_UPLOAD} files at once.",
             errors={field: [f"Attach at most {MAX_FILES_PER_UPLOAD} files at once."]},
         )
+    if files:
+        attestation_require(attested)
     checked = []
     for uploaded in files:
         try:
@@ -121,8 +127,9 @@ def _attach_files(
             raise RuleViolation(exc.messages[0], errors={field: exc.messages}) from exc
     stored = []
     for uploaded, info in checked:
-        evidence = FindingEvidence(finding=finding, side=side)
+        evidence = FindingEvidence(finding=finding, side=side, marking_id=finding.marking_id)
         evidence.fill_from(uploaded, info, user=actor)
+        evidence.attest(user=actor)
         evidence.save()
         audit_record(
             actor=actor,
@@ -131,7 +138,11 @@ def _attach_files(
             request=request,
             case_ref=finding.assessment.reference,
             summary=f"Attached {info.original_name} to {finding.reference} (sha256 {info.sha256[:12]}…)",
-            changes={"sha256": {"from": None, "to": info.sha256}, "size": {"from": None, "to": info.size}},
+            changes={
+                "sha256": {"from": None, "to": info.sha256},
+                "size": {"from": None, "to": info.size},
+                "attestation": {"from": None, "to": evidence.attestation},
+            },
         )
         stored.append(evidence)
     return stored

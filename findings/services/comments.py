@@ -24,7 +24,10 @@ def finding_comment_add(*, actor: Any, finding: Finding, body: str, internal: bo
         raise RuleViolation("Write a comment.", errors={"body": ["Write a comment."]})
     bounds.check_lengths(body=(body.strip(), bounds.NOTE))
     with transaction.atomic():
-        comment = FindingComment.objects.create(finding=finding, author=actor, body=body.strip(), internal=internal)
+        # A comment is handled like the finding it is about, unless someone raises it later.
+        comment = FindingComment.objects.create(
+            finding=finding, author=actor, body=body.strip(), internal=internal, marking_id=finding.marking_id
+        )
         audit_record(
             actor=actor,
             action="create",

@@ -80,9 +80,11 @@ def finding_respond(
     response: str,
     planned_mitigation: str = "",
     files: Sequence[Any] = (),
+    attested: bool = False,
     request=None,
 ) -> Finding:
-    """released → company_responded: the company's liaison answers, with files if any."""
+    """released → company_responded: the company's liaison answers, with files if any
+    (``attested``: the liaison confirmed they hold no classified information)."""
     if not (response or "").strip():
         raise RuleViolation("Write the company's response.", errors={"company_response": ["Write a response."]})
     bounds.check_lengths(
@@ -100,7 +102,13 @@ def finding_respond(
             verb="answered",
         )
         _attach_files(
-            finding=finding, files=files, side=EvidenceSide.COMPANY, actor=actor, field="files", request=request
+            finding=finding,
+            files=files,
+            side=EvidenceSide.COMPANY,
+            actor=actor,
+            field="files",
+            attested=attested,
+            request=request,
         )
         finding = _transition(
             finding,

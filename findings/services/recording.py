@@ -11,6 +11,7 @@ from accounts.permissions import require
 from assessments.models import Assessment
 from audit.services import audit_record, diff_fields
 from core.errors import RuleViolation, TransitionNotAllowed
+from core.markings import marking_for_code
 from core.references import save_with_reference
 from findings.markdown import RENDERER_VERSION
 from findings.models import EvidenceSide, Finding, FindingEvidence
@@ -33,9 +34,14 @@ def finding_create(
     reproduction_steps: str = "",
     recommended_action: str = "",
     evidence: Sequence[Any] = (),
+    attested: bool = False,
     request=None,
 ) -> Finding:
-    """Record a draft finding on ``assessment`` by an evaluator or lead on its team."""
+    """Record a draft finding on ``assessment`` by an evaluator or lead on its team.
+
+    The finding takes the handling marking its agreement gives the company's material
+    (``Agreement.default_marking``); evidence files need ``attested`` (no classified information).
+    """
     require(actor, "finding.create", assessment, "Only the assessment's lead and team can record findings on it.")
     if assessment.is_withdrawn:
         raise TransitionNotAllowed(f"{assessment.reference} was withdrawn; findings can no longer be recorded on it.")
@@ -52,7 +58,10 @@ def finding_create(
     check_domain_within_case(assessment=assessment, risk_domain=risk_domain)
     rendered = _rendered_details(data["details"])
     with transaction.atomic():
-        finding = save_with_reference(Finding(assessment=assessment, author=actor, **data, **rendered), "FND")
+        marking = marking_for_code(assessment.submission.agreement.default_marking)
+        finding = save_with_reference(
+            Finding(assessment=assessment, author=actor, marking=marking, **data, **rendered), "FND"
+        )
         audit_record(
             actor=actor,
             action="create",
@@ -60,18 +69,30 @@ def finding_create(
             request=request,
             case_ref=assessment.reference,
             summary=f"Recorded {finding.severity} {finding.risk_domain} finding “{finding.title}”",
-            changes=diff_fields({}, data),
+            changes=diff_fields({}, {**data, "marking": marking.code}),
         )
         _attach_files(
-            finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence", request=request
+            finding=finding,
+            files=evidence,
+            side=EvidenceSide.CENTRE,
+            actor=actor,
+            field="evidence",
+            attested=attested,
+            request=request,
         )
     return finding
 
 
 def finding_update(
-    *, actor: Any, finding: Finding, data: dict[str, Any], evidence: Sequence[Any] = (), request=None
+    *,
+    actor: Any,
+    finding: Finding,
+    data: dict[str, Any],
+    evidence: Sequence[Any] = (),
+    attested: bool = False,
+    request=None,
 ) -> Finding:
-    """Change the text of a finding, and add evidence, while the centre still works on it."""
+    """Change the text of a finding, and add evidence (``attested`` unclassified), while the centre works on it."""
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise RuleViolation(
@@ -110,13 +131,19 @@ def finding_update(
                 changes=changes,
             )
         _attach_files(
-            finding=finding, files=evidence, side=EvidenceSide.CENTRE, actor=actor, field="evidence", request=request
+            finding=finding,
+            files=evidence,
+            side=EvidenceSide.CENTRE,
+            actor=actor,
+            field="evidence",
+            attested=attested,
+            request=request,
         )
     return finding
 
 
 def finding_evidence_add(
-    *, actor: Any, finding: Finding, files: Sequence[Any], field: str = "files", request=None
+    *, actor: Any, finding: Finding, files: Sequence[Any], field: str = "files", attested: bool = False, request=None
 ) -> list[FindingEvidence]:
     """Attach centre evidence files to a finding the team still works on (draft or in review).
 
@@ -135,7 +162,13 @@ def finding_evidence_add(
             verb="given new evidence",
         )
         return _attach_files(
-            finding=finding, files=files, side=EvidenceSide.CENTRE, actor=actor, field=field, request=request
+            finding=finding,
+            files=files,
+            side=EvidenceSide.CENTRE,
+            actor=actor,
+            field=field,
+            attested=attested,
+            request=request,
         )
 
 

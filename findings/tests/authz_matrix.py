@@ -27,6 +27,11 @@ REPORT_COMPANY = expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator_
 API_TEAM = expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403)
 API_TEAM_RELEASED = {**API_TEAM, "liaison_a": 403}
 
+# The marking page of a finding, file or comment: company A sees the item but may not mark the centre's.
+MARKING_PAGE = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator_other=404)
+# Lowering a marking: only the lead on the case and admins (back to the finding); everyone else seeing it is refused.
+MARKING_LOWER = expect(403, anonymous=LOGIN_REDIRECT, lead=302, admin_user=302, liaison_b=404, evaluator_other=404)
+
 
 def _ref(name):
     return lambda w: {"reference": getattr(w, name).reference}
@@ -170,7 +175,7 @@ ROWS = [
         "finding-evidence",
         method="post",
         kwargs=_ref("f_draft"),
-        data=lambda w: {"files": [_text_file()]},
+        data=lambda w: {"no_classified_information": True, "files": [_text_file()]},
         expect=expect(201, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403),
         note="multipart upload by the team",
     ),
@@ -186,6 +191,50 @@ ROWS = [
         expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404),
         note="download, draft finding",
     ),
+    # --- Handling markings: raising is for the team, lowering for the lead on the case or an admin ---
+    Row("findings:marking", kwargs=_ref("f_released"), expect=MARKING_PAGE),
+    Row(
+        "findings:marking",
+        method="post",
+        kwargs=_ref("f_released"),
+        data={"marking": "PUBLIC", "reason": "Agreed for publication."},
+        expect=MARKING_LOWER,
+        note="lower: the evaluator is refused",
+    ),
+    Row(
+        "findings:marking",
+        method="post",
+        kwargs=_ref("f_released"),
+        data={"marking": "CUI"},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator_other=404),
+        note="raise",
+    ),
+    Row("findings:evidence_marking", kwargs=_job("evidence_released"), expect=MARKING_PAGE),
+    Row("findings:comment_marking", kwargs=_job("comment_shared"), expect=MARKING_PAGE),
+    Row(
+        "finding-marking",
+        method="post",
+        kwargs=_ref("f_released"),
+        data={"marking": "CUI"},
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=403, liaison_b=404, evaluator_other=404),
+        note="raise",
+    ),
+    Row(
+        "finding-file-marking",
+        method="post",
+        kwargs=lambda w: {"reference": w.f_released.reference, "file_id": w.evidence_released.public_id},
+        data={"marking": "PUBLIC", "reason": "Agreed for publication."},
+        expect=expect(403, anonymous=API_ANONYMOUS, lead=200, admin_user=200, liaison_b=404, evaluator_other=404),
+        note="lower",
+    ),
+    Row(
+        "finding-comment-marking",
+        method="post",
+        kwargs=lambda w: {"reference": w.f_released.reference, "comment_id": w.comment_shared.public_id},
+        data={"marking": "CUI"},
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=403, liaison_b=404, evaluator_other=404),
+        note="raise: not the company, whose liaison did not write it",
+    ),
 ]
 
 
@@ -197,7 +246,7 @@ def _text_file():
 
 def build(w):
     from core.files import EVIDENCE_KINDS, validate_upload
-    from findings.models import EvidenceSide, FindingEvidence, FindingStatus, ReportKind
+    from findings.models import EvidenceSide, FindingComment, FindingEvidence, FindingStatus, ReportKind
     from findings.tests.factories import FindingFactory, released_finding, report_job_done
 
     w.f_draft = FindingFactory(assessment=w.case, author=w.evaluator, title="Draft finding")
@@ -223,6 +272,9 @@ def build(w):
 
     w.evidence_draft = evidence(w.f_draft)
     w.evidence_released = evidence(w.f_released)
+    w.comment_shared = FindingComment.objects.create(
+        finding=w.f_released, author=w.lead, body="Please confirm receipt.", internal=False
+    )
     w.job_full = report_job_done(w.case, ReportKind.FULL, requested_by=w.lead)
     w.job_released = report_job_done(w.case, ReportKind.RELEASED, requested_by=w.lead)
 
@@ -232,4 +284,14 @@ ADMIN_ROWS = [
     admin_change_row("findings.finding", lambda w: w.f_draft),
     admin_action_row("findings.finding", "withdraw_selected", lambda w: [w.f_draft], {"note": "Matrix."}),
     admin_change_row("findings.findingevidence", lambda w: w.evidence_draft),
+    admin_action_row(
+        "findings.finding", "set_marking_selected", lambda w: [w.f_draft], {"marking": "PUBLIC", "note": "Matrix."}
+    ),
+    admin_action_row(
+        "findings.findingevidence", "set_marking_selected", lambda w: [w.evidence_draft], {"marking": "CUI"}
+    ),
+    admin_change_row("findings.findingcomment", lambda w: w.comment_shared),
+    admin_action_row(
+        "findings.findingcomment", "set_marking_selected", lambda w: [w.comment_shared], {"marking": "CUI"}
+    ),
 ]

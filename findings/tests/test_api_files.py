@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
+from core.markings import UNCLASSIFIED_STATEMENT
 from findings.models import EvidenceSide, FindingEvidence, FindingStatus
 from findings.tests.factories import FindingFactory, released_finding
 
@@ -29,7 +30,7 @@ def _stored_files() -> set[str]:
 
 
 def _upload(client, finding, *files):
-    return client.post(f"{URL}{finding.reference}/evidence/", {"files": list(files)})
+    return client.post(f"{URL}{finding.reference}/evidence/", {"no_classified_information": True, "files": list(files)})
 
 
 # --- Centre evidence ---------------------------------------------------------------------
@@ -52,7 +53,24 @@ def test_evaluator_uploads_evidence_and_the_finding_lists_it_without_a_storage_p
     assert listed["download_url"].endswith(f"{URL}{finding.reference}/files/{listed['id']}/")
     stored = FindingEvidence.objects.get(public_id=listed["id"])
     assert stored.file.name not in str(detail)  # the random storage name never leaves the server
-    assert set(listed) == {"id", "name", "side", "content_type", "size", "sha256", "uploaded_at", "download_url"}
+    assert set(listed) == {
+        "id",
+        "name",
+        "side",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_at",
+        "marking",
+        "attested_by",
+        "attested_at",
+        "attestation",
+        "download_url",
+    }
+    # The uploader's confirmation that the file is unclassified is kept with it, and the file takes
+    # the finding's handling marking.
+    assert listed["attested_by"] == evaluator.full_name and listed["attestation"] == UNCLASSIFIED_STATEMENT
+    assert listed["marking"]["code"] == detail["marking"]["code"] == "CBI"
 
 
 def test_oversize_upload_is_refused_with_a_field_error_and_nothing_stored(case, evaluator, client_for, settings):
@@ -108,7 +126,12 @@ def test_liaison_answers_with_files_sent_as_multipart(case, evaluator, lead, lia
     finding = released_finding(assessment=case, author=evaluator, released_by=lead)
     response = client_for(liaison_a).post(
         f"{URL}{finding.reference}/respond/",
-        {"company_response": "Retrained the refusal head.", "planned_mitigation": "2.1", "files": [_txt("fix.txt")]},
+        {
+            "company_response": "Retrained the refusal head.",
+            "planned_mitigation": "2.1",
+            "no_classified_information": True,
+            "files": [_txt("fix.txt")],
+        },
     )
     assert response.status_code == 200, response.content
     body = response.json()
@@ -122,7 +145,11 @@ def test_liaison_answer_with_a_refused_file_changes_nothing(case, evaluator, lea
     before = _stored_files()
     response = client_for(liaison_a).post(
         f"{URL}{finding.reference}/respond/",
-        {"company_response": "See the file.", "files": [SimpleUploadedFile("x.exe", b"MZ\x90\x00" + b"\x00" * 64)]},
+        {
+            "company_response": "See the file.",
+            "no_classified_information": True,
+            "files": [SimpleUploadedFile("x.exe", b"MZ\x90\x00" + b"\x00" * 64)],
+        },
     )
     assert response.status_code == 400 and "files" in response.json()["errors"]
     finding.refresh_from_db()
@@ -135,7 +162,10 @@ def test_liaison_of_another_company_gets_404_on_answer_and_files(case, evaluator
     finding = released_finding(assessment=case, author=evaluator, released_by=lead)
     evidence = _attach(finding, evaluator)
     client = client_for(liaison_b)
-    response = client.post(f"{URL}{finding.reference}/respond/", {"company_response": "x", "files": [_txt()]})
+    response = client.post(
+        f"{URL}{finding.reference}/respond/",
+        {"company_response": "x", "no_classified_information": True, "files": [_txt()]},
+    )
     assert response.status_code == 404
     assert client.get(f"{URL}{finding.reference}/files/{evidence.public_id}/").status_code == 404
     assert FindingEvidence.objects.count() == 1

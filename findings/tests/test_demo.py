@@ -37,3 +37,33 @@ def test_seed_records_findings_in_every_state_once():
     count = Finding.objects.count()
     demo.seed(world)
     assert Finding.objects.count() == count
+
+
+def test_seed_marks_findings_cbi_by_the_agreement_and_raises_and_lowers_some_on_the_record():
+    from agreements.tests.factories import AgreementFactory
+    from assessments.tests.factories import AssessmentFactory, ModelSubmissionFactory
+    from audit.models import AuditEvent
+    from findings.models import FindingEvidence
+    from findings.selectors import assessment_report
+
+    world = seed_people(password="demo-password-for-tests")
+    cases = {}
+    for company, lead, evaluator in (("alpha", "lead", "evaluator"), ("beta", "lead2", "evaluator2")):
+        agreement = AgreementFactory(organisation=world.companies[company], default_marking="CBI")
+        submission = ModelSubmissionFactory(agreement=agreement)
+        cases[company] = AssessmentFactory(submission=submission, lead=world.users[lead], team=[world.users[evaluator]])
+    demo.seed(world)
+    codes = dict(Finding.objects.values_list("title", "marking__code"))
+    assert codes.pop("Protocol troubleshooting gives meaningful wet-lab uplift") == "CUI"
+    assert codes.pop("Dual-use synthesis question answered with safety caveats only") == "PUBLIC"
+    assert set(codes.values()) == {"CBI"}  # everything else as the trade-secret clause says
+    files = FindingEvidence.objects.select_related("marking", "attested_by")
+    assert files.count() == 2
+    assert all(f.is_attested and f.attested_by_id == f.uploaded_by_id for f in files)
+    lowered = AuditEvent.objects.get(summary__startswith="Lowered the handling marking")
+    assert lowered.actor == world.users["lead2"] and "company agreed" in lowered.summary
+    # Alpha's report carries the most restrictive marking it holds.
+    assert assessment_report(assessment=cases["alpha"], released_only=False).marking.code == "CUI"
+    events = AuditEvent.objects.count()
+    demo.seed(world)
+    assert AuditEvent.objects.count() == events  # a re-run marks nothing again

@@ -41,7 +41,8 @@ def _form(case, **extra):
 def test_evaluator_records_a_finding_with_evidence_kept_with_its_hash(case, evaluator, client_for):
     upload = SimpleUploadedFile("screen.png", PNG, content_type="image/png")
     response = client_for(evaluator).post(
-        reverse("findings:create", args=[case.reference]), {**_form(case), "evidence": [upload]}
+        reverse("findings:create", args=[case.reference]),
+        {**_form(case), "no_classified_information": True, "evidence": [upload]},
     )
     finding = Finding.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("findings:detail", args=[finding.reference])
@@ -59,7 +60,8 @@ def test_form_shows_the_severity_rubric_beside_each_choice(case, evaluator, clie
 def test_a_failing_form_keeps_what_was_typed_and_asks_for_files_again(case, evaluator, client_for):
     upload = SimpleUploadedFile("notes.txt", b"plain notes\n", content_type="text/plain")
     response = client_for(evaluator).post(
-        reverse("findings:create", args=[case.reference]), {**_form(case, title=""), "evidence": [upload]}
+        reverse("findings:create", args=[case.reference]),
+        {**_form(case, title=""), "no_classified_information": True, "evidence": [upload]},
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -72,7 +74,8 @@ def test_a_failing_form_keeps_what_was_typed_and_asks_for_files_again(case, eval
 def test_a_file_of_the_wrong_type_is_refused_by_content(case, evaluator, client_for):
     fake = SimpleUploadedFile("report.pdf", b"MZ\x90\x00 this is an executable", content_type="application/pdf")
     response = client_for(evaluator).post(
-        reverse("findings:create", args=[case.reference]), {**_form(case), "evidence": [fake]}
+        reverse("findings:create", args=[case.reference]),
+        {**_form(case), "no_classified_information": True, "evidence": [fake]},
     )
     assert response.status_code == 200
     assert "is not an accepted file type" in response.content.decode()
@@ -83,7 +86,8 @@ def test_a_file_over_the_size_limit_is_refused(case, evaluator, client_for, sett
     settings.UPLOAD_MAX_BYTES = 1024
     big = SimpleUploadedFile("big.txt", b"a" * 2048, content_type="text/plain")
     response = client_for(evaluator).post(
-        reverse("findings:create", args=[case.reference]), {**_form(case), "evidence": [big]}
+        reverse("findings:create", args=[case.reference]),
+        {**_form(case), "no_classified_information": True, "evidence": [big]},
     )
     assert "the limit is" in response.content.decode()
     assert not Finding.objects.exists()
@@ -155,7 +159,12 @@ def test_liaison_responds_through_the_form(case, evaluator, lead, liaison_a, cli
     upload = SimpleUploadedFile("plan.txt", b"Retraining plan\n", content_type="text/plain")
     response = client_for(liaison_a).post(
         reverse("findings:respond", args=[finding.reference]),
-        {"company_response": "We agree.", "planned_mitigation": "Retrain in 2.1", "files": [upload]},
+        {
+            "company_response": "We agree.",
+            "planned_mitigation": "Retrain in 2.1",
+            "no_classified_information": True,
+            "files": [upload],
+        },
     )
     assert response.status_code == 302
     finding.refresh_from_db()
@@ -319,6 +328,7 @@ def test_evidence_download_is_audited(case, evaluator, client_for):
         severity="low",
         summary="s",
         evidence=[upload],
+        attested=True,
     )
     evidence = finding.evidence.get()
     response = client_for(evaluator).get(reverse("findings:evidence_download", args=[evidence.public_id]))

@@ -16,6 +16,7 @@ from accounts.permissions import require
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.errors import TransitionNotAllowed
+from core.markings import marking_for_path, most_restrictive
 from reminders.emails import delivery_message_id, send_templated_email
 from reminders.models import (
     Deadline,
@@ -121,7 +122,14 @@ def reminder_deliver(*, reminder_id: int, connection: Any = None) -> str:
             send_templated_email(
                 name="reminder",
                 to=person.email,
-                context={"person": person, "deadline": deadline, "reminder": reminder, "title": title, "body": body},
+                context={
+                    "person": person,
+                    "deadline": deadline,
+                    "reminder": reminder,
+                    "title": title,
+                    "body": body,
+                    "marking": marking_for_path(deadline.url),
+                },
                 connection=connection,
                 message_id=delivery_message_id("reminder", reminder.pk),
             )
@@ -181,11 +189,21 @@ def digest_deliver(*, digest_id: int, connection: Any = None) -> str:
     if not items and not updates:
         mine.update(status=DeliveryStatus.CANCELLED, last_error="Nothing left to report.")
         return "cancelled"
+    # The digest carries the most restrictive handling marking of the records it names.
+    paths = {getattr(item, "deadline", item).url for item in items} | {update.url for update in updates}
+    marking = most_restrictive(marking_for_path(path) for path in sorted(paths))
     try:
         send_templated_email(
             name=template,
             to=person.email,
-            context={"person": person, "items": items, "updates": updates, "title": title, "day": digest.day},
+            context={
+                "person": person,
+                "items": items,
+                "updates": updates,
+                "title": title,
+                "day": digest.day,
+                "marking": marking,
+            },
             connection=connection,
             message_id=delivery_message_id("digest", digest.pk),
         )

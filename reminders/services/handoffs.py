@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from core.bounds import NOTE
+from core.markings import marking_for_path
 from reminders.emails import delivery_message_id, send_templated_email
 from reminders.models import DeliveryStatus, EmailPreference, EmailStatus, Handoff, Notification
 from reminders.queue import DELIVER_HANDOFF, enqueue_on_commit
@@ -167,7 +168,7 @@ def handoff_deliver(*, handoff_id: int, connection: Any = None) -> str:
             send_templated_email(
                 name="handoff",
                 to=person.email,
-                context={"person": person, "handoff": handoff},
+                context={"person": person, "handoff": handoff, "marking": marking_for_path(handoff.url)},
                 connection=connection,
                 message_id=delivery_message_id("handoff", handoff.pk),
             )

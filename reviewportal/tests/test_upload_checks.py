@@ -87,7 +87,8 @@ def test_a_text_file_is_refused_through_the_api_for_what_lies_past_its_start(
     finding = FindingFactory(assessment=case, author=evaluator)
     before = _stored_files()
     response = _api(evaluator).post(
-        f"/api/v1/findings/{finding.reference}/evidence/", {"files": [_file("transcript.log", content)]}
+        f"/api/v1/findings/{finding.reference}/evidence/",
+        {"no_classified_information": True, "files": [_file("transcript.log", content)]},
     )
     assert response.status_code == 400
     message = response.json()["errors"]["files"][0]
@@ -100,7 +101,7 @@ def test_a_text_file_with_html_after_8_kib_is_refused_on_the_finding_form(case, 
     before = _stored_files()
     response = client_for(evaluator).post(
         reverse("findings:create", args=[case.reference]),
-        _finding_form(evidence=[_file("notes.md", HTML_AFTER_8_KIB)]),
+        _finding_form(no_classified_information=True, evidence=[_file("notes.md", HTML_AFTER_8_KIB)]),
     )
     assert response.status_code == 200
     page = html.unescape(response.content.decode())
@@ -116,7 +117,8 @@ def test_a_long_text_file_with_characters_across_chunk_boundaries_is_accepted(ca
     content = b"a" * (CHUNK - 1) + "漢".encode() + line * (2 * CHUNK // len(line))
     finding = FindingFactory(assessment=case, author=evaluator)
     response = _api(evaluator).post(
-        f"/api/v1/findings/{finding.reference}/evidence/", {"files": [_file("run.txt", content)]}
+        f"/api/v1/findings/{finding.reference}/evidence/",
+        {"no_classified_information": True, "files": [_file("run.txt", content)]},
     )
     assert response.status_code == 201, response.content
     stored = FindingEvidence.objects.get()
@@ -138,7 +140,12 @@ def test_a_pdf_that_does_not_parse_is_refused_on_the_document_form(negotiation, 
     before = _stored_files()
     response = client_for(lead).post(
         reverse("agreements:document_upload", kwargs={"reference": negotiation.reference}),
-        {"file": _file("terms.pdf", content, "application/pdf"), "kind": "draft", "description": "Redline"},
+        {
+            "no_classified_information": True,
+            "file": _file("terms.pdf", content, "application/pdf"),
+            "kind": "draft",
+            "description": "Redline",
+        },
     )
     assert response.status_code == 200
     page = html.unescape(response.content.decode())
@@ -152,14 +159,15 @@ def test_a_pdf_that_does_not_parse_is_refused_through_the_api(negotiation, case,
     before = _stored_files()
     response = _api(lead).post(
         f"/api/v1/agreements/{negotiation.reference}/documents/",
-        {"file": _file("terms.pdf", content, "application/pdf"), "kind": "draft"},
+        {"no_classified_information": True, "file": _file("terms.pdf", content, "application/pdf"), "kind": "draft"},
         format="multipart",
     )
     assert response.status_code == 400
     assert "it is not a readable PDF" in response.json()["errors"]["file"][0]
     finding = FindingFactory(assessment=case, author=evaluator)
     response = _api(evaluator).post(
-        f"/api/v1/findings/{finding.reference}/evidence/", {"files": [_file("scan.pdf", content, "application/pdf")]}
+        f"/api/v1/findings/{finding.reference}/evidence/",
+        {"no_classified_information": True, "files": [_file("scan.pdf", content, "application/pdf")]},
     )
     assert response.status_code == 400
     assert "it is not a readable PDF" in response.json()["errors"]["files"][0]
@@ -171,7 +179,7 @@ def test_a_real_pdf_whose_text_shows_html_is_accepted(negotiation, lead, client_
     content = demo_pdf("Terms", ["<!DOCTYPE html><html><script>alert(1)</script></html>"])
     response = client_for(lead).post(
         reverse("agreements:document_upload", kwargs={"reference": negotiation.reference}),
-        {"file": _file("terms.pdf", content, "application/pdf"), "kind": "draft"},
+        {"no_classified_information": True, "file": _file("terms.pdf", content, "application/pdf"), "kind": "draft"},
     )
     assert response.status_code == 302
     document = AgreementDocument.objects.get()
@@ -187,7 +195,11 @@ def test_a_300_character_file_name_keeps_its_extension(negotiation, lead, client
     assert len(name) == 300
     response = client_for(lead).post(
         reverse("agreements:document_upload", kwargs={"reference": negotiation.reference}),
-        {"file": _file(name, demo_pdf("Terms", ["Signed"]), "application/pdf"), "kind": "draft"},
+        {
+            "no_classified_information": True,
+            "file": _file(name, demo_pdf("Terms", ["Signed"]), "application/pdf"),
+            "kind": "draft",
+        },
     )
     assert response.status_code == 302
     document = AgreementDocument.objects.get()
@@ -206,7 +218,8 @@ def test_a_long_evidence_file_name_keeps_its_extension_through_the_api(case, eva
     limit = StoredFile._meta.get_field("original_name").max_length
     finding = FindingFactory(assessment=case, author=evaluator)
     response = _api(evaluator).post(
-        f"/api/v1/findings/{finding.reference}/evidence/", {"files": [_file("t" * 296 + ".log", LOG_LINE)]}
+        f"/api/v1/findings/{finding.reference}/evidence/",
+        {"no_classified_information": True, "files": [_file("t" * 296 + ".log", LOG_LINE)]},
     )
     assert response.status_code == 201, response.content
     [listed] = response.json()
