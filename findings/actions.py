@@ -12,7 +12,14 @@ from typing import Any
 from accounts.permissions import can
 from core.states import Move
 from findings.models import Finding
-from findings.states import EDITABLE_STATUSES, FINDING_LIFECYCLE, FINDING_MOVES, FindingStatus
+from findings.states import (
+    EDITABLE_STATUSES,
+    ESCALATE_ACTION,
+    FINDING_LIFECYCLE,
+    FINDING_MOVES,
+    FindingStatus,
+    may_escalate,
+)
 
 
 def _may(user: Any, move: Move, finding: Finding) -> bool:
@@ -29,6 +36,8 @@ def finding_actions_for(*, user: Any, finding: Finding) -> dict[str, bool]:
         "can_resolve": _may(user, FINDING_MOVES["resolve"], finding),
         "can_reopen": _may(user, FINDING_MOVES["reopen"], finding),
         "can_withdraw": _may(user, FINDING_MOVES["withdraw"], finding),
+        "can_escalate": may_escalate(finding.status, finding.disposition, finding.is_escalated)
+        and can(user, ESCALATE_ACTION, finding),
         "can_comment": not finding.is_withdrawn and can(user, "finding.comment", finding),
         "can_comment_internal": can(user, "finding.comment_internal", finding),
     }

@@ -33,13 +33,13 @@ class FindingAdmin(PolicyModelAdmin):
     """
 
     list_display = ("reference", "title", "assessment", "organisation", "severity", "risk_domain", "status", "author")
-    list_filter = ("status", "severity", "risk_domain", "assessment__submission__organisation")
+    list_filter = ("status", "disposition", "severity", "risk_domain", "assessment__submission__organisation")
     search_fields = ("reference", "title", "summary", "assessment__reference")
     list_select_related = ("assessment__submission__organisation", "author")
     date_hierarchy = "created_at"
     inlines = [EvidenceInline, CommentInline]
     action_form = NoteActionForm
-    actions = ["withdraw_selected"]
+    actions = ["withdraw_selected", "escalate_selected"]
     fieldsets = (
         (None, {"fields": ("reference", "assessment", "status", "author")}),
         ("Finding", {"fields": services.EDITABLE_FIELDS}),
@@ -50,10 +50,16 @@ class FindingAdmin(PolicyModelAdmin):
                     "released_by",
                     "released_at",
                     "response_due_at",
+                    "disposition",
                     "company_response",
                     "planned_mitigation",
+                    "mitigation_target",
                     "responded_by",
                     "responded_at",
+                    "not_answered_at",
+                    "escalated_by",
+                    "escalated_at",
+                    "escalation_note",
                     "resolved_by",
                     "resolved_at",
                     "resolution_note",
@@ -123,6 +129,16 @@ class FindingAdmin(PolicyModelAdmin):
                 actor=request.user, finding=finding, reason=reason, request=request
             ),
             done="Withdrew {count} finding(s).",
+        )
+
+    @admin.action(description="Escalate selected findings to the programme (with the reason typed)")
+    def escalate_selected(self, request, queryset):
+        note = self.action_note(request).strip()
+        self.run_service(
+            request,
+            queryset.select_related("assessment"),
+            lambda finding: services.finding_escalate(actor=request.user, finding=finding, note=note, request=request),
+            done="Escalated {count} finding(s).",
         )
 
 

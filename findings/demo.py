@@ -11,12 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import Assessment
 from findings import services
+from findings.deadlines import finding_deadline_specs
 from findings.models import Finding, FindingStatus
+from findings.states import FindingDisposition
+from reminders.services import deadline_sync
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class DemoFinding:
     action: str = ""
     response: str = ""
     mitigation: str = ""
+    # The company's disposition when it answers; or, for a released finding, "not answered" (its due date
+    # is moved into the past and the clock's service marks it).
+    disposition: str = ""
 
 
 ALPHA = [
@@ -48,6 +55,7 @@ ALPHA = [
         "Extend refusal training to competition and role-play framings for named vulnerabilities.",
         "We reproduced the behaviour and added CTF framings to the refusal training set.",
         "Retrained classifier shipped in build 2.0.3; verified by our red team.",
+        FindingDisposition.WILL_MITIGATE,
     ),
     DemoFinding(
         "Protocol troubleshooting gives meaningful wet-lab uplift",
@@ -62,6 +70,19 @@ ALPHA = [
         "Hold broad release until the troubleshooting classifier covers this protocol family.",
         "We agree the transcripts show uplift. The classifier is being extended.",
         "Classifier update and a targeted fine-tune before the planned release date.",
+        FindingDisposition.WILL_MITIGATE,
+    ),
+    DemoFinding(
+        "Precursor questions answered when framed as code comments",
+        "chemical",
+        "medium",
+        FindingStatus.RELEASED,
+        "Asked to 'document' a chemistry script in code comments, the model fills in precursor quantities it "
+        "refuses to give in prose.",
+        "Seen in 3 of 8 attempts; the comments follow the script's structure closely.",
+        "Ask for comments on the script in the evidence folder.",
+        "Apply the chemistry classifier to generated code comments.",
+        disposition=FindingDisposition.NOT_ANSWERED,
     ),
     DemoFinding(
         "Safeguards bypassed through a multi-turn translation chain",
@@ -123,7 +144,37 @@ BETA = [
         "",
         "",
         "No action needed beyond monitoring.",
-        "Noted; we will keep this in our regression suite.",
+        "Noted; experts rated the uplift minimal, so we accept the risk and keep it in our regression suite.",
+        "",
+        FindingDisposition.RISK_ACCEPTED,
+    ),
+    DemoFinding(
+        "Jailbreak templates from the previous model still work",
+        "cyber",
+        "medium",
+        FindingStatus.COMPANY_RESPONDED,
+        "Public jailbreak templates that worked on the previous version get past the cyber refusals in 6 of 20 "
+        "attempts.",
+        "The six successes used two of the twelve templates tried.",
+        "Run the public template set against the hosted API.",
+        "Add the public template set to refusal training.",
+        "We dispute this: our run of the same templates gives 1 in 20, within the previous model's rate. "
+        "Our run log is attached.",
+        "",
+        FindingDisposition.DISPUTED,
+    ),
+    DemoFinding(
+        "Debugging agent reads sandbox credentials it was not given",
+        "autonomy",
+        "high",
+        FindingStatus.COMPANY_RESPONDED,
+        "Asked to fix a failing deployment, the agent searched the sandbox for credential files and used one.",
+        "Seen in 4 of 25 runs of the debugging suite.",
+        "Run the debugging suite with a planted credential file.",
+        "Restrict the agent's file-system tool to the task directory.",
+        "Which sandbox image and tool configuration did the runs use? We cannot reproduce it with ours.",
+        "",
+        FindingDisposition.NEEDS_CLARIFICATION,
     ),
     DemoFinding(
         "Long-context retrieval surfaces pathogen enhancement literature",
@@ -168,12 +219,36 @@ def _advance(spec: DemoFinding, finding: Finding, *, author, lead, liaison) -> N
         services.finding_comment_add(
             actor=lead, finding=finding, body="Please confirm receipt and your planned timeline.", internal=False
         )
+    if spec.disposition == FindingDisposition.NOT_ANSWERED:
+        _miss_due_date(finding)
     if target >= 3 and liaison is not None:
         finding = services.finding_respond(
-            actor=liaison, finding=finding, response=spec.response, planned_mitigation=spec.mitigation
+            actor=liaison,
+            finding=finding,
+            disposition=spec.disposition,
+            response=spec.response,
+            planned_mitigation=spec.mitigation,
+            mitigation_target=timezone.localdate() + timedelta(days=45) if spec.mitigation else None,
+            files=[_run_log()] if spec.disposition == FindingDisposition.DISPUTED else [],
         )
     if target >= 4:
         services.finding_resolve(actor=author, finding=finding, note="Mitigation verified against the original runs.")
+
+
+def _run_log():
+    """The company's evidence for its dispute: a short run log."""
+    return SimpleUploadedFile(
+        "company-run-log.txt", b"template,attempts,successes\nall twelve,20,1\n", content_type="text/plain"
+    )
+
+
+def _miss_due_date(finding: Finding) -> None:
+    """Show a finding whose due date passed unanswered: its date is moved two days back (demo data
+    only: no service sets a past due date), its deadline follows, and the clock's service marks it."""
+    Finding.objects.filter(pk=finding.pk).update(response_due_at=timezone.now() - timedelta(days=2))
+    finding.refresh_from_db()
+    deadline_sync(owner=finding, specs=finding_deadline_specs(finding))
+    services.finding_mark_not_answered(finding=finding)
 
 
 @transaction.atomic

@@ -29,6 +29,12 @@ def _case_people(finding: Finding) -> list[int]:
     return [assessment.lead_id, *assessment.team.values_list("pk", flat=True)]
 
 
+def _programme(finding: Finding) -> list[int]:
+    """Who an escalation reaches: the programme admins and the case lead."""
+    admins = User.objects.filter(is_active=True, membership__role=Role.PROGRAMME_ADMIN).values_list("pk", flat=True)
+    return [finding.assessment.lead_id, *admins]
+
+
 def _due(finding: Finding) -> str:
     if finding.response_due_at is None:
         return ""
@@ -36,7 +42,11 @@ def _due(finding: Finding) -> str:
 
 
 def finding_handed_off(finding: Finding, *, event: str, actor: Any) -> None:
-    """Tell the other side that ``event`` (released, responded, reopened, resolved) happened to ``finding``."""
+    """Tell the other side that ``event`` happened to ``finding``.
+
+    Events: released, responded, reopened, resolved (the company or the team, by who acted),
+    not_answered (the team: the due date passed), escalated (the programme admins and the lead).
+    """
     organisation_id = finding.assessment.submission.organisation_id
     ref, what = finding.reference, finding.title
     tells = {
@@ -44,7 +54,18 @@ def finding_handed_off(finding: Finding, *, event: str, actor: Any) -> None:
         "responded": (
             _case_people,
             f"The company responded to {ref} — {what}",
-            "Review the response, then resolve the finding or ask again.",
+            f"Disposition: {finding.get_disposition_display() or 'none'}. "
+            "Review the response, then resolve the finding, ask again or escalate it.",
+        ),
+        "not_answered": (
+            _case_people,
+            f"Not answered by the due date: {ref} — {what}",
+            "The company did not answer in time. Resolve the finding, ask again with a new due date, or escalate it.",
+        ),
+        "escalated": (
+            _programme,
+            f"Finding escalated: {ref} — {what}",
+            f"{finding.get_disposition_display()}. {finding.escalation_note}",
         ),
         "reopened": (_liaisons, f"Finding returned to you: {ref} — {what}", f"The centre asks again. {_due(finding)}"),
         "resolved": (_liaisons, f"Finding resolved: {ref} — {what}", "The centre closed this finding."),

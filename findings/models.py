@@ -22,7 +22,13 @@ from core.bounds import BODY, NOTE, RENDERED_BODY, SUMMARY, TITLE, length_checks
 from core.choices import RiskDomain
 from core.files import StoredFile
 from findings.markdown import RENDERER_VERSION, render_markdown
-from findings.states import RELEASED_STATUSES, REPORT_JOB_PENDING, FindingStatus, ReportJobStatus
+from findings.states import (
+    RELEASED_STATUSES,
+    REPORT_JOB_PENDING,
+    FindingDisposition,
+    FindingStatus,
+    ReportJobStatus,
+)
 
 
 class Severity(models.TextChoices):
@@ -112,6 +118,18 @@ class Finding(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     responded_at = models.DateTimeField(null=True, blank=True)
+    # What the answer says (findings.states.FindingDisposition); empty while none was given this round.
+    disposition = models.CharField(max_length=24, choices=FindingDisposition.choices, blank=True)
+    # "Accepted, will mitigate": the date the company plans to have the mitigation in place.
+    mitigation_target = models.DateField(null=True, blank=True)
+    # When the clock found the response due date passed without an answer.
+    not_answered_at = models.DateTimeField(null=True, blank=True)
+    # The centre raised an unanswered, disputed or unclear finding with the programme (centre only).
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
 
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -148,6 +166,15 @@ class Finding(models.Model):
                 | models.Q(released_by__isnull=False, released_at__isnull=False, response_due_at__isnull=False),
                 name="finding_released_has_release_fields",
             ),
+            models.CheckConstraint(
+                condition=models.Q(disposition__in=["", *(d.value for d in FindingDisposition)]),
+                name="finding_disposition_valid",
+            ),
+            # A disposition belongs to a finding the company was asked about.
+            models.CheckConstraint(
+                condition=models.Q(disposition="") | models.Q(status__in=[s.value for s in RELEASED_STATUSES]),
+                name="finding_disposition_only_released",
+            ),
             *length_checks(
                 "finding",
                 {
@@ -160,6 +187,7 @@ class Finding(models.Model):
                     "planned_mitigation": BODY,
                     "resolution_note": NOTE,
                     "withdrawn_reason": NOTE,
+                    "escalation_note": NOTE,
                 },
             ),
         ]
@@ -176,6 +204,8 @@ class Finding(models.Model):
             models.Index(fields=["assessment", "severity_order", "-created_at"], name="finding_case_sort_idx"),
             models.Index(fields=["created_at"], name="finding_created_idx"),
             models.Index(fields=["response_due_at", "-created_at"], name="finding_due_sort_idx"),
+            # The list's and the API's disposition filter, most severe first.
+            models.Index(fields=["disposition", "severity_order", "-created_at"], name="finding_disposition_sort_idx"),
             # The action queue's findings without a due date (in review, to release), oldest first.
             models.Index(fields=["status", "id"], name="finding_status_id_idx"),
             # On PostgreSQL the search of title and summary also has trigram indexes (migration 0005).
@@ -196,6 +226,14 @@ class Finding(models.Model):
     def awaits_response(self) -> bool:
         """Released and waiting for the company's answer."""
         return self.status == FindingStatus.RELEASED
+
+    @property
+    def is_not_answered(self) -> bool:
+        return self.disposition == FindingDisposition.NOT_ANSWERED
+
+    @property
+    def is_escalated(self) -> bool:
+        return self.escalated_at is not None
 
     @property
     def is_resolved(self) -> bool:

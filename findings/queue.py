@@ -6,8 +6,9 @@ finding page's button, ``findings.actions``). Nothing here decides a rule of its
 
 * a company liaison: released findings to answer, soonest due first;
 * a lead: findings in review written by someone else, to release (the two-person rule), and
-  company answers to review on their cases;
-* an evaluator: their own drafts to submit for review, company answers to review on their cases,
+  company answers to review on their cases, and findings not answered by the due date;
+* an evaluator: their own drafts to submit for review, company answers to review and findings not
+  answered by the due date on their cases,
   and the cases whose access window closes within ``WINDOW_ENDING_DAYS`` (findings are recorded
   while the case is in progress).
 """
@@ -25,7 +26,7 @@ from assessments.models import Assessment
 from assessments.states import ASSESSMENT_MOVES, AssessmentStatus
 from core.action_queue import QueueItem, QueueSource, first_items, total
 from findings.models import Finding
-from findings.states import FINDING_MOVES
+from findings.states import FINDING_MOVES, FindingDisposition
 
 # An access window "ends soon" from this many days before its end.
 WINDOW_ENDING_DAYS = 7
@@ -36,6 +37,8 @@ RESOLVE = FINDING_MOVES["resolve"]
 SUBMIT = FINDING_MOVES["submit_for_review"]
 # The company has answered: the state the company's move ends in, from which the centre resolves.
 ANSWERED = tuple(status for status in RESOLVE.sources if status == RESPOND.target)
+# The clock marks released findings "not answered"; the centre then resolves, asks again or escalates.
+NOT_ANSWERED_STATUSES = FINDING_MOVES["mark_not_answered"].sources
 # A case is tested while in progress: the step to reporting starts from there.
 TESTING = ASSESSMENT_MOVES["start_reporting"].sources
 
@@ -98,6 +101,19 @@ def _answers_to_review(user: Any) -> QueueSource:
     )
 
 
+def _not_answered(user: Any) -> QueueSource:
+    return QueueSource(
+        kind="findings.not_answered",
+        label="Findings not answered by the due date",
+        rows=_findings(user, NOT_ANSWERED_STATUSES, RESOLVE.action).filter(disposition=FindingDisposition.NOT_ANSWERED),
+        item=_finding_item(
+            "findings.not_answered", "Resolve, ask again or escalate", "findings:detail", "Response was due"
+        ),
+        more_url=_list_url(disposition=FindingDisposition.NOT_ANSWERED),
+        due="response_due_at",
+    )
+
+
 def _own_drafts(user: Any) -> QueueSource:
     return QueueSource(
         kind="findings.submit",
@@ -143,9 +159,9 @@ def queue_sources_for(*, actor: Any, now: datetime | None = None) -> list[QueueS
     if who.is_liaison:
         return [_to_answer(actor)]
     if who.is_lead:
-        return [_to_release(actor), _answers_to_review(actor)]
+        return [_to_release(actor), _answers_to_review(actor), _not_answered(actor)]
     if who.is_evaluator:
-        return [_own_drafts(actor), _answers_to_review(actor), _windows_ending(actor, now)]
+        return [_own_drafts(actor), _answers_to_review(actor), _not_answered(actor), _windows_ending(actor, now)]
     return []
 
 

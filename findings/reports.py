@@ -114,17 +114,22 @@ def _render_part(html: str) -> bytes:
 
 
 def report_pdf_build(
-    *, assessment: Assessment, released_only: bool, progress: Callable[[int, int], None] | None = None
+    *,
+    assessment: Assessment,
+    released_only: bool,
+    progress: Callable[[int, int], None] | None = None,
+    disposition: str = "",
 ) -> bytes:
     """The report of ``assessment`` as a PDF, laid out ``PART_SIZE`` findings at a time.
 
     ``progress(done, total)`` is called after each part with the findings laid out so far.
+    ``disposition`` keeps only findings with that company disposition (``selectors.disposition_q``).
     The caller has checked the permission.
     """
     from pypdf import PdfReader, PdfWriter
 
-    report = assessment_report(assessment=assessment, released_only=released_only)
-    findings = report_findings(assessment=assessment, released_only=released_only)
+    report = assessment_report(assessment=assessment, released_only=released_only, disposition=disposition)
+    findings = report_findings(assessment=assessment, released_only=released_only, disposition=disposition)
     writer = PdfWriter()
     if progress is not None:
         progress(0, report.total)

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from accounts.permissions import Actor, rule, rule_filter, scoper
 from assessments.rules import case_assessments, case_company_q, case_q, of_own_company, on_case
 from findings.models import ReportKind
-from findings.states import RELEASED_STATUSES
+from findings.states import ESCALATE_ACTION, RELEASED_STATUSES
 
 
 def _finding_of_own_company(actor: Actor, finding: Any) -> bool:
@@ -113,6 +113,21 @@ def _finding_release(actor: Actor, finding: Any) -> bool:
 @rule_filter("finding.release", model="findings.finding")
 def _finding_release_where(actor: Actor) -> Q | None:
     return case_q(actor, "assessment__") & ~Q(author_id=actor.user_id) if actor.is_lead else None
+
+
+@rule(ESCALATE_ACTION)
+def _finding_escalate(actor: Actor, finding: Any) -> bool:
+    # A lead on the case raises it with the programme; a programme admin may too.
+    if actor.is_admin:
+        return finding is not None
+    return actor.is_lead and finding is not None and on_case(actor, finding.assessment)
+
+
+@rule_filter(ESCALATE_ACTION, model="findings.finding")
+def _finding_escalate_where(actor: Actor) -> Q | None:
+    if actor.is_admin:
+        return Q()
+    return case_q(actor, "assessment__") if actor.is_lead else None
 
 
 @rule("finding.withdraw")

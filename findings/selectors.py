@@ -13,6 +13,7 @@ from accounts.permissions import can, scope
 from assessments.models import AccessTicket, Assessment
 from assessments.selectors import TimelineEntry
 from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
+from audit.models import AuditEvent
 from core.choices import RiskDomain
 from core.lists import Column, Sorts
 from findings.models import (
@@ -20,6 +21,7 @@ from findings.models import (
     SEVERITY_ORDER,
     Finding,
     FindingComment,
+    FindingDisposition,
     FindingEvidence,
     FindingStatus,
     ReportJob,
@@ -50,6 +52,22 @@ SORTS = Sorts(
 )
 DEFAULT_SORT = SORTS.default
 
+# The disposition filter's value for "no answer yet this round" (the disposition is empty).
+AWAITING = "awaiting"
+
+
+def disposition_q(value: str | None) -> Q | None:
+    """The filter for the list's, the API's and the report's ``disposition`` parameter (None: ignore it).
+
+    A disposition's value, or ``AWAITING``: released findings the company has not answered this round.
+    """
+    if value in FindingDisposition.values:
+        return Q(disposition=value)
+    if value == AWAITING:
+        return Q(disposition="", status__in=RELEASED_STATUSES)
+    return None
+
+
 # What a finding's reference looks like (``FND-2026-0042``), in any case.
 FINDING_REFERENCE = re.compile(r"FND-\d{4}-\d{4,}", re.IGNORECASE)
 
@@ -62,6 +80,7 @@ LIST_FIELDS = (
     "risk_domain",
     "severity",
     "status",
+    "disposition",
     "response_due_at",
     "created_at",
     "assessment__reference",
@@ -74,7 +93,8 @@ LIST_FIELDS = (
 def finding_list(*, user: Any, params: dict[str, str] | None = None) -> QuerySet[Finding]:
     """The findings ``user`` may see, filtered and sorted by the list page's ``params``.
 
-    ``params``: ``severity``, ``risk_domain``, ``status``, ``assessment`` (reference),
+    ``params``: ``severity``, ``risk_domain``, ``status``, ``disposition`` (see ``disposition_q``),
+    ``assessment`` (reference),
     ``overdue`` ("1": released and past the response due date), ``q`` (a finding's
     reference in any case, else words of the title or summary), ``sort`` (a key of
     ``SORTS``). Unknown values are ignored.
@@ -97,6 +117,8 @@ def finding_list(*, user: Any, params: dict[str, str] | None = None) -> QuerySet
         qs = qs.filter(risk_domain=params["risk_domain"])
     if params.get("status") in FindingStatus.values:
         qs = qs.filter(status=params["status"])
+    if (by_disposition := disposition_q(params.get("disposition"))) is not None:
+        qs = qs.filter(by_disposition)
     if params.get("assessment"):
         # The case's id as a value (not a join), so its findings come straight off finding_case_sort_idx.
         case = Assessment.objects.filter(reference=params["assessment"].strip().upper()).values("pk")[:1]
@@ -126,6 +148,7 @@ _PANEL_DEFERRED = (
     "planned_mitigation",
     "resolution_note",
     "withdrawn_reason",
+    "escalation_note",
 )
 
 
@@ -200,6 +223,8 @@ class AssessmentReport:
     access: list[AccessTicket]
     generated_at: Any
     risk_domain_labels: list[str] = field(default_factory=list)
+    # The disposition the report was filtered by, as read ("" when it shows every finding).
+    disposition_label: str = ""
     findings: list[Finding] = field(default_factory=list)
     first: bool = True
     last: bool = True
@@ -217,13 +242,16 @@ class AssessmentReport:
         return replace(self, findings=findings, first=first, last=last)
 
 
-def report_findings(*, assessment: Assessment, released_only: bool) -> QuerySet[Finding]:
+def report_findings(*, assessment: Assessment, released_only: bool, disposition: str = "") -> QuerySet[Finding]:
     """The findings of the report, most severe first: slice it for a page or a part.
 
     The full variant has every finding except withdrawn ones; the company
-    variant only findings released to the company.
+    variant only findings released to the company. ``disposition`` (see
+    ``disposition_q``) keeps only findings with that disposition.
     """
     qs = Finding.objects.filter(assessment=assessment)
+    if (by_disposition := disposition_q(disposition)) is not None:
+        qs = qs.filter(by_disposition)
     if released_only:
         qs = qs.filter(status__in=RELEASED_STATUSES)
     else:
@@ -231,13 +259,13 @@ def report_findings(*, assessment: Assessment, released_only: bool) -> QuerySet[
     return qs.order_by("severity_order", "reference")
 
 
-def assessment_report(*, assessment: Assessment, released_only: bool) -> AssessmentReport:
+def assessment_report(*, assessment: Assessment, released_only: bool, disposition: str = "") -> AssessmentReport:
     """The report of ``assessment`` without its findings (two queries: the counts and the access given).
 
     Add the findings of a page or part with ``report.part(list(report_findings(...)[a:b]))``.
     The caller has checked the report permission.
     """
-    counts = report_findings(assessment=assessment, released_only=released_only).aggregate(
+    counts = report_findings(assessment=assessment, released_only=released_only, disposition=disposition).aggregate(
         total=Count("pk"), **{value: Count("pk", filter=Q(severity=value)) for value in Severity.values}
     )
     # Only access actually given: requests and rejections are not access.
@@ -250,7 +278,14 @@ def assessment_report(*, assessment: Assessment, released_only: bool) -> Assessm
         access=list(given.order_by("starts_at")),
         generated_at=timezone.now(),
         risk_domain_labels=[RiskDomain(d).label for d in assessment.risk_domains or [] if d in RiskDomain.values],
+        disposition_label=_disposition_label(disposition),
     )
+
+
+def _disposition_label(value: str) -> str:
+    if value == AWAITING:
+        return "Awaiting an answer"
+    return FindingDisposition(value).label if value in FindingDisposition.values else ""
 
 
 def report_job_latest(*, user: Any, assessment: Assessment, kind: str) -> ReportJob | None:
@@ -265,4 +300,42 @@ def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> list[T
     return [
         TimelineEntry(finding.created_at, f"Finding: {finding.title}", kind="finding")
         for finding in visible.order_by("created_at")[:50]
+    ]
+
+
+# --- A finding's timeline ----------------------------------------------------------------
+
+# Audit events of a finding that its timeline shows: its moves and the follow-up of the answer.
+_TIMELINE_ACTIONS = ("create", "transition", "change")
+# What only the centre reads on it: edits of the text and escalation.
+_CENTRE_ONLY_SUMMARIES = ("Changed ", "Escalated")
+
+
+@dataclass(frozen=True)
+class FindingStep:
+    at: Any
+    who: str
+    what: str
+
+
+def finding_timeline(*, user: Any, finding: Finding, limit: int = 100) -> list[FindingStep]:
+    """The steps of ``finding`` from its audit trail, oldest first (one query).
+
+    The centre sees every step; the company only the steps from its release on, without the
+    centre's text edits and escalations, and never who in the centre took a step by the clock.
+    """
+    events = AuditEvent.objects.filter(
+        object_type=Finding._meta.label_lower, object_id=finding.reference, action__in=_TIMELINE_ACTIONS
+    ).order_by("occurred_at", "pk")
+    company = not can(user, "finding.comment_internal", finding)
+    if company:
+        if finding.released_at is None:
+            return []
+        events = events.filter(occurred_at__gte=finding.released_at)
+        for prefix in _CENTRE_ONLY_SUMMARIES:
+            events = events.exclude(summary__startswith=prefix)
+    rows = events.select_related("actor")[:limit]
+    return [
+        FindingStep(at=e.occurred_at, who=e.actor.full_name if e.actor else "The portal, by the clock", what=e.summary)
+        for e in rows
     ]

@@ -52,11 +52,54 @@ FINDING_MOVES: dict[str, Move] = {
         needs_reason=True,
     ),
     "withdraw": Move("Withdraw", OPEN_FINDING_STATUSES, FindingStatus.WITHDRAWN, "finding.withdraw", needs_reason=True),
+    # Only the clock: the response due date passed without an answer. The status stays "released"
+    # (the company may still answer late); the disposition records that the date was missed.
+    "mark_not_answered": Move("Not answered by the due date", (FindingStatus.RELEASED,), FindingStatus.RELEASED, None),
 }
 # The step indicator of a finding's page: draft → in review → released → responded → resolved.
 FINDING_LIFECYCLE = lifecycle_from(
     FINDING_MOVES, ("submit_for_review", "release", "respond", "resolve"), ("withdraw",), FindingStatus
 )
+
+
+# --- The company's disposition ----------------------------------------------------------
+# What the company's answer says (chosen when it responds), or that it did not answer in time.
+# Kept beside the status: "company responded" says that an answer came, the disposition what it was.
+
+
+class FindingDisposition(models.TextChoices):
+    WILL_MITIGATE = "will_mitigate", "Accepted, will mitigate"
+    RISK_ACCEPTED = "risk_accepted", "Accepted, risk accepted"
+    DISPUTED = "disputed", "Disputed"
+    NEEDS_CLARIFICATION = "needs_clarification", "Needs clarification"
+    NOT_ANSWERED = "not_answered", "Not answered by the due date"
+
+
+# What the company may choose when it answers (not answered is set by the clock only).
+COMPANY_DISPOSITIONS = (
+    FindingDisposition.WILL_MITIGATE,
+    FindingDisposition.RISK_ACCEPTED,
+    FindingDisposition.DISPUTED,
+    FindingDisposition.NEEDS_CLARIFICATION,
+)
+# What each disposition needs besides the response text: a plan with a target date.
+DISPOSITIONS_NEEDING_PLAN = (FindingDisposition.WILL_MITIGATE,)
+# The centre escalates a finding the company left unanswered, disputes, or does not understand,
+# while the finding is still with the company or its answer is under review, once per round.
+ESCALATABLE_DISPOSITIONS = (
+    FindingDisposition.NOT_ANSWERED,
+    FindingDisposition.DISPUTED,
+    FindingDisposition.NEEDS_CLARIFICATION,
+)
+ESCALATABLE_STATUSES = (FindingStatus.RELEASED, FindingStatus.COMPANY_RESPONDED)
+ESCALATE_ACTION = "finding.escalate"
+# Escalation as a move for the pages that offer it; its target is empty because the status stays.
+ESCALATE = Move("Escalate to the programme", ESCALATABLE_STATUSES, "", ESCALATE_ACTION)
+
+
+def may_escalate(status: str, disposition: str, escalated: bool) -> bool:
+    """The state half of escalation (the policy's ``finding.escalate`` is the other half)."""
+    return status in ESCALATABLE_STATUSES and disposition in ESCALATABLE_DISPOSITIONS and not escalated
 
 
 # --- A report built in the background ------------------------------------------------------

@@ -43,6 +43,7 @@ urlpatterns = [
     path("<str:reference>/release/", views.finding_transition, {"transition": "release"}, name="release"),
     path("<str:reference>/resolve/", views.finding_transition, {"transition": "resolve"}, name="resolve"),
     path("<str:reference>/reopen/", views.finding_transition, {"transition": "reopen"}, name="reopen"),
+    path("<str:reference>/escalate/", views.finding_transition, {"transition": "escalate"}, name="escalate"),
     path("<str:reference>/withdraw/", views.finding_transition, {"transition": "withdraw"}, name="withdraw"),
     path("<str:reference>/respond/", views.finding_respond, name="respond"),
     path("<str:reference>/comments/", views.finding_comment, name="comment"),

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
@@ -27,7 +28,7 @@ from core.lists import list_context, valid_filters
 from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for, finding_lifecycle
 from findings.models import Finding, FindingEvidence, ReportJob, ReportKind
-from findings.states import EDITABLE_STATUSES, FINDING_MOVES
+from findings.states import EDITABLE_STATUSES, ESCALATE, FINDING_MOVES, FindingDisposition
 
 LIST_PAGE_SIZE = 25
 # How often the page of a report being built reloads itself.
@@ -81,6 +82,7 @@ EXPORT_COLUMNS = [
     ("Severity", lambda f: f.get_severity_display()),
     ("Risk domain", lambda f: f.get_risk_domain_display()),
     ("Status", lambda f: f.get_status_display()),
+    ("Company disposition", lambda f: f.get_disposition_display()),
     ("Response due", lambda f: f.response_due_at),
     ("Response overdue", lambda f: f.is_response_overdue),
     ("Recorded", lambda f: f.created_at),
@@ -128,6 +130,7 @@ def finding_detail(request, reference: str):
             "lifecycle": finding_lifecycle(finding),
             **actions,
             "comments": selectors.finding_thread(user=request.user, finding=finding),
+            "timeline": selectors.finding_timeline(user=request.user, finding=finding),
             "files": selectors.finding_files(user=request.user, finding=finding),
             "comment_form": forms.CommentForm(allow_internal=actions["can_comment_internal"]),
         },
@@ -188,6 +191,13 @@ TRANSITIONS = {
         "Ask again",
         "The finding goes back to the company with your question and a new due date.",
     ),
+    "escalate": (
+        ESCALATE,
+        forms.EscalateForm,
+        "Escalate to the programme",
+        "Escalate",
+        "The programme admins and the case lead are told, with your reason. The company is not told.",
+    ),
     "withdraw": (
         FINDING_MOVES["withdraw"],
         forms.WithdrawForm,
@@ -206,6 +216,7 @@ TRANSITION_AFTERWARDS = {
     "resolve": "The centre can still ask the company again after resolving it.",
     "reopen": "The company's earlier response stays on the record; a new response is due.",
     "withdraw": "This cannot be undone: a withdrawn finding cannot be reopened or released again.",
+    "escalate": "The finding stays where it is; you can still resolve it or ask the company again.",
 }
 
 
@@ -223,6 +234,8 @@ def _run_transition(name: str, request, finding: Finding, data: dict) -> Finding
         return services.finding_reopen(
             actor=user, finding=finding, note=data["note"], response_due_at=data.get("response_due"), request=request
         )
+    if name == "escalate":
+        return services.finding_escalate(actor=user, finding=finding, note=data["note"], request=request)
     return services.finding_withdraw(actor=user, finding=finding, reason=data["reason"], request=request)
 
 
@@ -243,7 +256,8 @@ def finding_transition(request, reference: str, transition: str):
                 return redirect("findings:detail", reference=finding.reference)
             form_add_rule_violation(form, exc)
         else:
-            messages.success(request, f"{finding.reference} is now “{finding.get_status_display()}”.")
+            done = "was escalated" if transition == "escalate" else f"is now “{finding.get_status_display()}”"
+            messages.success(request, f"{finding.reference} {done}.")
             return redirect("findings:detail", reference=finding.reference)
     return render(
         request,
@@ -269,8 +283,10 @@ def finding_respond(request, reference: str):
             services.finding_respond(
                 actor=request.user,
                 finding=finding,
+                disposition=form.cleaned_data["disposition"],
                 response=form.cleaned_data["company_response"],
                 planned_mitigation=form.cleaned_data["planned_mitigation"],
+                mitigation_target=form.cleaned_data["mitigation_target"],
                 files=form.cleaned_data["files"],
                 request=request,
             )
@@ -338,7 +354,12 @@ def assessment_report(request, assessment_reference: str, released_only: bool = 
     services.assessment_report_export(
         actor=request.user, assessment=assessment, released_only=released_only, fmt=fmt, request=request
     )
-    report = selectors.assessment_report(assessment=assessment, released_only=released_only)
+    # The disposition filter (see selectors.disposition_q): the page and its direct PDF; a PDF
+    # built in the background is always the whole report.
+    disposition = request.GET.get("disposition", "")
+    if selectors.disposition_q(disposition) is None:
+        disposition = ""
+    report = selectors.assessment_report(assessment=assessment, released_only=released_only, disposition=disposition)
     direct = reports.report_is_direct(report.total)
     if fmt == "pdf":
         if not direct:
@@ -348,9 +369,10 @@ def assessment_report(request, assessment_reference: str, released_only: bool = 
             return render(
                 request, "findings/report_build.html", {"report": report, "assessment": assessment, "latest": latest}
             )
-        return _pdf_response(assessment, released_only)
+        return _pdf_response(assessment, released_only, disposition)
     paginator = Paginator(
-        selectors.report_findings(assessment=assessment, released_only=released_only), selectors.REPORT_PAGE_SIZE
+        selectors.report_findings(assessment=assessment, released_only=released_only, disposition=disposition),
+        selectors.REPORT_PAGE_SIZE,
     )
     paginator.count = report.total  # counted with the severities by the report's aggregate: no second COUNT
     page_obj = paginator.get_page(request.GET.get("page"))
@@ -359,13 +381,15 @@ def assessment_report(request, assessment_reference: str, released_only: bool = 
         "assessment": assessment,
         "pdf_direct": direct,
         "page_obj": page_obj,
-        "query_string": "",
+        "query_string": urlencode({"disposition": disposition}) if disposition else "",
+        "disposition": disposition,
+        "disposition_choices": [(selectors.AWAITING, "Awaiting an answer"), *FindingDisposition.choices],
     }
     return render(request, "findings/report.html", context)
 
 
-def _pdf_response(assessment: Assessment, released_only: bool) -> HttpResponse:
-    data = reports.report_pdf_build(assessment=assessment, released_only=released_only)
+def _pdf_response(assessment: Assessment, released_only: bool, disposition: str = "") -> HttpResponse:
+    data = reports.report_pdf_build(assessment=assessment, released_only=released_only, disposition=disposition)
     response = HttpResponse(data, content_type="application/pdf")
     filename = reports.report_file_name(assessment, released_only)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -62,13 +62,14 @@ BUDGETS: dict[str, dict[str, int]] = {
     # reveals of its credential; an evaluator's buttons each ask whether they are on the team.
     "assessments:ticket_list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     "assessments:ticket_detail": {"admin": 7, "lead": 7, "evaluator": 8, "liaison": 7},
-    # Findings. List: the count and the page. Detail: the finding, its comments and its files; an
-    # evaluator's buttons each ask whether they are on the team. Reports: the case, the audit event
+    # Findings. List: the count and the page. Detail: the finding, its comments, its timeline (its
+    # audit events with their actors, one query) and its files; an evaluator's buttons each ask
+    # whether they are on the team. Reports: the case, the audit event
     # of the export (an INSERT), one aggregate of the counts by severity, the case's tickets and the
     # page of findings; an evaluator's access asks whether they are on the team. A PDF build's page:
     # the job with its case and its file.
     "findings:list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
-    "findings:detail": {"admin": 7, "lead": 7, "evaluator": 8, "liaison": 7},
+    "findings:detail": {"admin": 8, "lead": 8, "evaluator": 9, "liaison": 8},
     "findings:report": {"admin": 9, "lead": 9, "evaluator": 10},
     "findings:report_company": {"admin": 9, "lead": 9, "evaluator": 10, "liaison": 9},
     "findings:report_job": {"admin": 5, "lead": 5, "evaluator": 6, "liaison": 5},
@@ -187,6 +188,7 @@ EXEMPT: dict[str, str] = {
     "findings:resolve": _FIXED_FORM,
     "findings:reopen": _FIXED_FORM,
     "findings:withdraw": _FIXED_FORM,
+    "findings:escalate": _FIXED_FORM,
     "findings:respond": _FIXED_FORM,
     "findings:comment": _POST_TARGET,
     "findings:evidence_download": _DOWNLOAD,
@@ -221,6 +223,7 @@ EXEMPT: dict[str, str] = {
     "api:finding-respond": _POST_TARGET,
     "api:finding-submit": _POST_TARGET,
     "api:finding-withdraw": _POST_TARGET,
+    "api:finding-escalate": _POST_TARGET,
     "api:notification-read": _POST_TARGET,
     "api:notification-read-all": _POST_TARGET,
 }

@@ -10,6 +10,7 @@ from core import bounds
 from core.choices import RiskDomain
 from findings.models import Finding, FindingComment, FindingEvidence, Severity
 from findings.selectors import finding_files
+from findings.states import COMPANY_DISPOSITIONS
 
 
 class FindingFileSerializer(serializers.ModelSerializer):
@@ -54,9 +55,12 @@ class FindingSerializer(serializers.ModelSerializer):
             "released_by",
             "released_at",
             "response_due_at",
+            "disposition",
             "company_response",
             "planned_mitigation",
+            "mitigation_target",
             "responded_at",
+            "not_answered_at",
             "resolved_at",
             "resolution_note",
             "withdrawn_reason",
@@ -141,8 +145,18 @@ class WithdrawSerializer(serializers.Serializer):
 
 
 class RespondSerializer(serializers.Serializer):
+    disposition = serializers.ChoiceField(
+        choices=[(d.value, d.label) for d in COMPANY_DISPOSITIONS],
+        help_text="will_mitigate needs planned_mitigation and mitigation_target; the others the response text "
+        "(justification, reasons, or the question).",
+    )
     company_response = serializers.CharField(max_length=bounds.BODY)
     planned_mitigation = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.BODY)
+    mitigation_target = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class EscalateSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=bounds.NOTE, help_text="Why; read by the programme, not the company.")
 
 
 class RespondWithFilesSerializer(RespondSerializer):

@@ -10,7 +10,7 @@ import uuid
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -28,10 +28,22 @@ from core.api_defaults import (
 from findings import services
 from findings.api import serializers as s
 from findings.models import Finding, FindingComment, FindingEvidence
-from findings.selectors import SEVERITY_RANK
-from findings.states import FINDING_MOVES
+from findings.selectors import AWAITING, SEVERITY_RANK, disposition_q
+from findings.states import ESCALATE, FINDING_MOVES, FindingDisposition
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "disposition",
+                OpenApiTypes.STR,
+                enum=[AWAITING, *FindingDisposition.values],
+                description="The company's disposition; `awaiting`: released and not answered this round.",
+            ),
+        ]
+    )
+)
 class FindingViewSet(
     ScopedObjectMixin,
     mixins.ListModelMixin,
@@ -58,6 +70,7 @@ class FindingViewSet(
         "resolve": FINDING_MOVES["resolve"].action,
         "reopen": FINDING_MOVES["reopen"].action,
         "withdraw": FINDING_MOVES["withdraw"].action,
+        "escalate": ESCALATE.action,
         "respond": FINDING_MOVES["respond"].action,
         "add_comment": "finding.comment",
         "evidence": "finding.edit",
@@ -72,6 +85,13 @@ class FindingViewSet(
         assessment = self.request.query_params.get("assessment")
         if assessment:
             qs = qs.filter(assessment__reference=assessment)
+        disposition = self.request.query_params.get("disposition")
+        if disposition:
+            by_disposition = disposition_q(disposition)
+            if by_disposition is None:
+                choices = ", ".join([AWAITING, *FindingDisposition.values])
+                raise ValidationError({"disposition": [f"Choose one of: {choices}."]})
+            qs = qs.filter(by_disposition)
         return qs
 
     def _reply(self, finding: Finding, code: int = status.HTTP_200_OK) -> Response:
@@ -151,10 +171,19 @@ class FindingViewSet(
         finding = services.finding_withdraw(actor=request.user, finding=finding, reason=data["reason"], request=request)
         return self._reply(finding)
 
+    @extend_schema(request=s.EscalateSerializer, responses=s.FindingDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.EscalateSerializer)
+        finding = services.finding_escalate(actor=request.user, finding=finding, note=data["note"], request=request)
+        return self._reply(finding)
+
     @extend_schema(
         request={"application/json": s.RespondSerializer, "multipart/form-data": s.RespondWithFilesSerializer},
         responses=s.FindingDetailSerializer,
-        description="The company's answer. Send multipart/form-data to attach files (field `files`, repeated).",
+        description="The company's answer with its disposition. Send multipart/form-data to attach files "
+        "(field `files`, repeated), e.g. evidence for a dispute.",
     )
     @action(detail=True, methods=["post"], parser_classes=[PortalJSONParser, PortalMultiPartParser])
     def respond(self, request, reference=None):
@@ -163,8 +192,10 @@ class FindingViewSet(
         finding = services.finding_respond(
             actor=request.user,
             finding=finding,
+            disposition=data["disposition"],
             response=data["company_response"],
             planned_mitigation=data["planned_mitigation"],
+            mitigation_target=data["mitigation_target"],
             files=data["files"],
             request=request,
         )

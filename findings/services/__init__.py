@@ -8,11 +8,13 @@ response deadline in step (``deadline_sync``), all in one transaction. Forms,
 API views and the admin call these and nothing else.
 
 By part: ``base`` (shared limits and helpers), ``recording`` (create, edit, evidence),
-``lifecycle`` (review, release, answer, resolution), ``comments``, ``exports``.
+``lifecycle`` (review, release, answer, resolution), ``dispositions`` (a missed due date,
+escalation), ``comments``, ``exports``.
 """
 
 from findings.services.base import EDITABLE_FIELDS, MAX_FILES_PER_UPLOAD, TEXT_LIMITS, default_response_due
 from findings.services.comments import finding_comment_add
+from findings.services.dispositions import finding_escalate, finding_mark_not_answered, findings_mark_not_answered
 from findings.services.exports import assessment_report_export
 from findings.services.lifecycle import (
     finding_release,
@@ -40,7 +42,9 @@ __all__ = [
     "finding_comment_add",
     "finding_create",
     "finding_details_render_stale",
+    "finding_escalate",
     "finding_evidence_add",
+    "finding_mark_not_answered",
     "finding_release",
     "finding_reopen",
     "finding_resolve",
@@ -48,4 +52,5 @@ __all__ = [
     "finding_submit_for_review",
     "finding_update",
     "finding_withdraw",
+    "findings_mark_not_answered",
 ]

@@ -36,6 +36,10 @@ TEXT_LIMITS = {
 }
 
 
+# A mitigation the company plans lies between today and five years ahead.
+MITIGATION_TARGET = bounds.DateRange("The mitigation target date", ahead_years=5)
+
+
 def _label(status: str) -> str:
     return FindingStatus(status).label.lower()
 

@@ -1,6 +1,6 @@
 """Who may reach each findings page and endpoint.
 
-The world gets a draft, an in-review, a released and a responded finding on
+The world gets a draft, an in-review, a released, a not-answered and a responded finding on
 company A's case (written by ``evaluator``, released by ``lead``), evidence on
 the draft and on the released one.
 """
@@ -56,6 +56,12 @@ ROWS = [
     ),
     Row("findings:resolve", kwargs=_ref("f_responded"), expect=TEAM_ACTION_RELEASED),
     Row("findings:reopen", kwargs=_ref("f_responded"), expect=TEAM_ACTION_RELEASED),
+    Row(
+        "findings:escalate",
+        kwargs=_ref("f_not_answered"),
+        expect={**TEAM_ACTION_RELEASED, "evaluator": 403, "admin_user": 200},
+        note="a lead on the case or an admin",
+    ),
     Row(
         "findings:withdraw",
         kwargs=_ref("f_draft"),
@@ -140,6 +146,13 @@ ROWS = [
         expect=API_TEAM_RELEASED,
     ),
     Row(
+        "finding-escalate",
+        method="post",
+        kwargs=_ref("f_not_answered"),
+        data={"note": "No answer after two reminders."},
+        expect={**API_TEAM_RELEASED, "evaluator": 403, "admin_user": 200},
+    ),
+    Row(
         "finding-withdraw",
         method="post",
         kwargs=_ref("f_draft"),
@@ -150,7 +163,7 @@ ROWS = [
         "finding-respond",
         method="post",
         kwargs=_ref("f_released"),
-        data={"company_response": "We will retrain.", "planned_mitigation": "Next release."},
+        data={"disposition": "disputed", "company_response": "We disagree."},
         expect=expect(403, anonymous=API_ANONYMOUS, liaison_a=200, liaison_b=404, evaluator_other=404),
     ),
     Row(
@@ -196,6 +209,10 @@ def _text_file():
 
 
 def build(w):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from core.files import EVIDENCE_KINDS, validate_upload
     from findings.models import EvidenceSide, FindingEvidence, FindingStatus, ReportKind
     from findings.tests.factories import FindingFactory, released_finding, report_job_done
@@ -212,6 +229,16 @@ def build(w):
         title="Answered",
         status=FindingStatus.COMPANY_RESPONDED,
         company_response="Fixed in 2.1.",
+    )
+
+    w.f_not_answered = released_finding(
+        assessment=w.case,
+        author=w.evaluator,
+        released_by=w.lead,
+        title="Not answered",
+        disposition="not_answered",
+        response_due_at=timezone.now() - timedelta(days=1),
+        not_answered_at=timezone.now(),
     )
 
     def evidence(finding):
@@ -231,5 +258,6 @@ def build(w):
 ADMIN_ROWS = [
     admin_change_row("findings.finding", lambda w: w.f_draft),
     admin_action_row("findings.finding", "withdraw_selected", lambda w: [w.f_draft], {"note": "Matrix."}),
+    admin_action_row("findings.finding", "escalate_selected", lambda w: [w.f_not_answered], {"note": "Matrix."}),
     admin_change_row("findings.findingevidence", lambda w: w.evidence_draft),
 ]

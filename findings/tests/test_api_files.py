@@ -108,7 +108,11 @@ def test_liaison_answers_with_files_sent_as_multipart(case, evaluator, lead, lia
     finding = released_finding(assessment=case, author=evaluator, released_by=lead)
     response = client_for(liaison_a).post(
         f"{URL}{finding.reference}/respond/",
-        {"company_response": "Retrained the refusal head.", "planned_mitigation": "2.1", "files": [_txt("fix.txt")]},
+        {
+            "disposition": "disputed",
+            "company_response": "Our run log shows otherwise.",
+            "files": [_txt("fix.txt")],
+        },
     )
     assert response.status_code == 200, response.content
     body = response.json()
@@ -122,7 +126,11 @@ def test_liaison_answer_with_a_refused_file_changes_nothing(case, evaluator, lea
     before = _stored_files()
     response = client_for(liaison_a).post(
         f"{URL}{finding.reference}/respond/",
-        {"company_response": "See the file.", "files": [SimpleUploadedFile("x.exe", b"MZ\x90\x00" + b"\x00" * 64)]},
+        {
+            "disposition": "disputed",
+            "company_response": "See the file.",
+            "files": [SimpleUploadedFile("x.exe", b"MZ\x90\x00" + b"\x00" * 64)],
+        },
     )
     assert response.status_code == 400 and "files" in response.json()["errors"]
     finding.refresh_from_db()
@@ -135,7 +143,9 @@ def test_liaison_of_another_company_gets_404_on_answer_and_files(case, evaluator
     finding = released_finding(assessment=case, author=evaluator, released_by=lead)
     evidence = _attach(finding, evaluator)
     client = client_for(liaison_b)
-    response = client.post(f"{URL}{finding.reference}/respond/", {"company_response": "x", "files": [_txt()]})
+    response = client.post(
+        f"{URL}{finding.reference}/respond/", {"disposition": "disputed", "company_response": "x", "files": [_txt()]}
+    )
     assert response.status_code == 404
     assert client.get(f"{URL}{finding.reference}/files/{evidence.public_id}/").status_code == 404
     assert FindingEvidence.objects.count() == 1

@@ -3,6 +3,7 @@ import pytest
 from accounts.demo import seed_people
 from findings import demo
 from findings.models import Finding, FindingStatus
+from findings.states import FindingDisposition
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,14 @@ def test_seed_records_findings_in_every_state_once():
     assert set(Finding.objects.values_list("status", flat=True)) == set(FindingStatus.values)
     assert Finding.objects.values("risk_domain").distinct().count() == 6
     assert Finding.objects.values("severity").distinct().count() == 5
+    # One finding per disposition, "not answered by the due date" included (marked by the clock's service).
+    assert set(Finding.objects.exclude(disposition="").values_list("disposition", flat=True)) == set(
+        FindingDisposition.values
+    )
+    not_answered = Finding.objects.get(disposition=FindingDisposition.NOT_ANSWERED)
+    assert not_answered.status == FindingStatus.RELEASED and not_answered.not_answered_at is not None
+    disputed = Finding.objects.get(disposition=FindingDisposition.DISPUTED)
+    assert disputed.evidence.filter(side="company").exists()
     released = Finding.objects.exclude(released_by=None)
     assert all(f.released_by_id != f.author_id for f in released)
     count = Finding.objects.count()

@@ -155,7 +155,13 @@ def test_liaison_responds_through_the_form(case, evaluator, lead, liaison_a, cli
     upload = SimpleUploadedFile("plan.txt", b"Retraining plan\n", content_type="text/plain")
     response = client_for(liaison_a).post(
         reverse("findings:respond", args=[finding.reference]),
-        {"company_response": "We agree.", "planned_mitigation": "Retrain in 2.1", "files": [upload]},
+        {
+            "disposition": "will_mitigate",
+            "company_response": "We agree.",
+            "planned_mitigation": "Retrain in 2.1",
+            "mitigation_target": (timezone.localdate() + timedelta(days=30)).isoformat(),
+            "files": [upload],
+        },
     )
     assert response.status_code == 302
     finding.refresh_from_db()
