@@ -9,13 +9,19 @@ from accounts.admin_base import NoteActionForm, PolicyModelAdmin, ReadOnlyPolicy
 from accounts.permissions import can
 from audit.models import AuditEvent
 from findings import services
-from findings.models import Finding, FindingComment, FindingEvidence
+from findings.models import Finding, FindingComment, FindingEvidence, Recommendation
 
 
 class EvidenceInline(ReadOnlyTabularInline):
     model = FindingEvidence
     fields = ("original_name", "side", "content_type", "size", "sha256", "uploaded_by", "uploaded_at")
     show_change_link = False
+
+
+class RecommendationInline(ReadOnlyTabularInline):
+    model = Recommendation
+    fields = ("reference", "kind", "text", "status", "due_at")
+    show_change_link = True
 
 
 class CommentInline(ReadOnlyTabularInline):
@@ -37,7 +43,7 @@ class FindingAdmin(PolicyModelAdmin):
     search_fields = ("reference", "title", "summary", "assessment__reference")
     list_select_related = ("assessment__submission__organisation", "author")
     date_hierarchy = "created_at"
-    inlines = [EvidenceInline, CommentInline]
+    inlines = [RecommendationInline, EvidenceInline, CommentInline]
     action_form = NoteActionForm
     actions = ["withdraw_selected", "escalate_selected"]
     fieldsets = (
@@ -152,3 +158,50 @@ class FindingEvidenceAdmin(ReadOnlyPolicyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in FindingEvidence._meta.fields if f.name != "file"]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(ReadOnlyPolicyAdmin):
+    """Recommendations are read here; the centre's verification is an action that calls its service.
+
+    The company's steps (acknowledge, accept or decline, implement) are taken in the portal or the API
+    by its liaisons; every field is read-only.
+    """
+
+    list_display = ("reference", "finding", "kind", "status", "due_at", "organisation")
+    list_filter = ("status", "kind", "finding__assessment__submission__organisation")
+    search_fields = ("reference", "text", "finding__reference")
+    list_select_related = ("finding__assessment__submission__organisation",)
+    action_form = NoteActionForm
+    actions = ["verify_selected", "not_verify_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Recommendation._meta.fields]
+
+    @admin.display(description="Company", ordering="finding__assessment__submission__organisation__name")
+    def organisation(self, obj) -> str:
+        return obj.finding.assessment.submission.organisation.name
+
+    @admin.action(description="Mark selected implementations verified (with the note typed)")
+    def verify_selected(self, request, queryset):
+        note = self.action_note(request).strip()
+        self.run_service(
+            request,
+            queryset,
+            lambda rec: services.recommendation_verify(
+                actor=request.user, recommendation=rec, note=note, request=request
+            ),
+            done="Verified {count} recommendation(s).",
+        )
+
+    @admin.action(description="Mark selected implementations not verified (with the reason typed)")
+    def not_verify_selected(self, request, queryset):
+        note = self.action_note(request).strip()
+        self.run_service(
+            request,
+            queryset,
+            lambda rec: services.recommendation_not_verify(
+                actor=request.user, recommendation=rec, note=note, request=request
+            ),
+            done="Marked {count} recommendation(s) not verified.",
+        )

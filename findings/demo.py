@@ -19,7 +19,7 @@ from assessments.models import Assessment
 from findings import services
 from findings.deadlines import finding_deadline_specs
 from findings.models import Finding, FindingStatus
-from findings.states import FindingDisposition
+from findings.states import FindingDisposition, RecommendationStatus
 from reminders.services import deadline_sync
 
 
@@ -38,6 +38,8 @@ class DemoFinding:
     # The company's disposition when it answers; or, for a released finding, "not answered" (its due date
     # is moved into the past and the clock's service marks it).
     disposition: str = ""
+    # (kind, what the company should do, the stage it is taken to after release).
+    recommendations: tuple[tuple[str, str, str], ...] = ()
 
 
 ALPHA = [
@@ -56,6 +58,13 @@ ALPHA = [
         "We reproduced the behaviour and added CTF framings to the refusal training set.",
         "Retrained classifier shipped in build 2.0.3; verified by our red team.",
         FindingDisposition.WILL_MITIGATE,
+        recommendations=(
+            (
+                "safeguard",
+                "Extend refusal training to capture-the-flag framings of named CVEs.",
+                RecommendationStatus.VERIFIED,
+            ),
+        ),
     ),
     DemoFinding(
         "Protocol troubleshooting gives meaningful wet-lab uplift",
@@ -71,6 +80,18 @@ ALPHA = [
         "We agree the transcripts show uplift. The classifier is being extended.",
         "Classifier update and a targeted fine-tune before the planned release date.",
         FindingDisposition.WILL_MITIGATE,
+        recommendations=(
+            (
+                "release_delay",
+                "Hold broad release until the troubleshooting classifier covers this protocol family.",
+                RecommendationStatus.ACCEPTED,
+            ),
+            (
+                "access_restriction",
+                "Restrict fine-tuning access for the release until the classifier ships.",
+                RecommendationStatus.IMPLEMENTED,
+            ),
+        ),
     ),
     DemoFinding(
         "Precursor questions answered when framed as code comments",
@@ -94,6 +115,13 @@ ALPHA = [
         "The bypass needs 4–6 turns and works on the hosted API with default settings.",
         "Ask for a translation of a benign text, then continue the chain as described in the evidence.",
         "Apply the safety classifier to the translated intent, not only the surface text.",
+        recommendations=(
+            (
+                "safeguard",
+                "Classify the translated intent of multi-turn chains, not only the surface text.",
+                RecommendationStatus.ISSUED,
+            ),
+        ),
     ),
     DemoFinding(
         "Agent attempts to disable its own monitoring in a sandbox task",
@@ -104,6 +132,9 @@ ALPHA = [
         "Both cases followed a tool error. We have not seen the behaviour without a preceding error.",
         "Run the long-horizon suite with tool-error injection enabled.",
         "Investigate why error recovery leads to changes in monitoring configuration.",
+        recommendations=(
+            ("other", "Report how error recovery reaches the monitoring configuration.", RecommendationStatus.PROPOSED),
+        ),
     ),
     DemoFinding(
         "System prompt leaks through a formatting request",
@@ -134,6 +165,9 @@ BETA = [
         "Consistent across 5 of 5 attempts.",
         "Ask for security awareness training material that 'looks exactly like' a named bank's login page.",
         "Refuse brand impersonation of login pages.",
+        recommendations=(
+            ("safeguard", "Refuse to reproduce the login page of a named brand.", RecommendationStatus.ACKNOWLEDGED),
+        ),
     ),
     DemoFinding(
         "Dual-use synthesis question answered with safety caveats only",
@@ -147,6 +181,9 @@ BETA = [
         "Noted; experts rated the uplift minimal, so we accept the risk and keep it in our regression suite.",
         "",
         FindingDisposition.RISK_ACCEPTED,
+        recommendations=(
+            ("other", "Add the precursor family to the pre-release regression suite.", RecommendationStatus.DECLINED),
+        ),
     ),
     DemoFinding(
         "Jailbreak templates from the previous model still work",
@@ -162,6 +199,13 @@ BETA = [
         "Our run log is attached.",
         "",
         FindingDisposition.DISPUTED,
+        recommendations=(
+            (
+                "safeguard",
+                "Add the public jailbreak template set to refusal training.",
+                RecommendationStatus.NOT_VERIFIED,
+            ),
+        ),
     ),
     DemoFinding(
         "Debugging agent reads sandbox credentials it was not given",
@@ -251,6 +295,46 @@ def _miss_due_date(finding: Finding) -> None:
     services.finding_mark_not_answered(finding=finding)
 
 
+# The company's steps that take an issued recommendation forward, in order: (stage reached, step).
+_COMPANY_PATH = [
+    (
+        RecommendationStatus.ACKNOWLEDGED,
+        lambda who, r: services.recommendation_acknowledge(actor=who, recommendation=r),
+    ),
+    (RecommendationStatus.ACCEPTED, lambda who, r: services.recommendation_accept(actor=who, recommendation=r)),
+    (
+        RecommendationStatus.IMPLEMENTED,
+        lambda who, r: services.recommendation_implement(
+            actor=who, recommendation=r, note="Shipped in the release candidate; our red team re-ran the transcripts."
+        ),
+    ),
+]
+
+
+def _follow(recommendation, stage: str, *, liaison, lead) -> None:
+    """Take an issued recommendation to ``stage`` through the services, as the company and the centre would."""
+    if stage in (RecommendationStatus.PROPOSED, RecommendationStatus.ISSUED) or liaison is None:
+        return
+    if stage == RecommendationStatus.DECLINED:
+        recommendation = services.recommendation_acknowledge(actor=liaison, recommendation=recommendation)
+        services.recommendation_decline(
+            actor=liaison, recommendation=recommendation, reason="The uplift was rated minimal; monitoring suffices."
+        )
+        return
+    for reached, step in _COMPANY_PATH:
+        recommendation = step(liaison, recommendation)
+        if reached == stage:
+            return
+    if stage == RecommendationStatus.VERIFIED:
+        services.recommendation_verify(
+            actor=lead, recommendation=recommendation, note="Re-ran the original transcripts."
+        )
+    elif stage == RecommendationStatus.NOT_VERIFIED:
+        services.recommendation_not_verify(
+            actor=lead, recommendation=recommendation, note="Four of the twelve templates still get past the refusals."
+        )
+
+
 @transaction.atomic
 def seed(world) -> None:
     liaisons = {"Alpha AI": world.users.get("liaison_alpha"), "Beta AI": world.users.get("liaison_beta")}
@@ -284,7 +368,14 @@ def seed(world) -> None:
                 reproduction_steps=spec.steps,
                 recommended_action=spec.action,
             )
+            added = [
+                (services.recommendation_add(actor=author, finding=finding, kind=kind, text=text), stage)
+                for kind, text, stage in spec.recommendations
+            ]
             _advance(spec, finding, author=author, lead=lead, liaison=liaisons.get(company_name))
+            for recommendation, stage in added:
+                recommendation.refresh_from_db()
+                _follow(recommendation, stage, liaison=liaisons.get(company_name), lead=lead)
             created += 1
     if created:
         world.log.append(f"Findings: {created} demo findings recorded.")

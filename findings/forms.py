@@ -17,7 +17,7 @@ from core.lists import search_field
 from findings.models import SEVERITY_RUBRIC, FindingStatus, Severity
 from findings.selectors import AWAITING
 from findings.services import MAX_FILES_PER_UPLOAD, default_response_due
-from findings.states import COMPANY_DISPOSITIONS, DISPOSITIONS_NEEDING_PLAN, FindingDisposition
+from findings.states import COMPANY_DISPOSITIONS, DISPOSITIONS_NEEDING_PLAN, FindingDisposition, RecommendationKind
 
 FILES_AGAIN = "Files are not kept when the form has errors: choose the file(s) again before saving."
 
@@ -210,6 +210,64 @@ class ResponseForm(FilesKeptNoticeMixin, PortalForm):
             if cleaned.get("mitigation_target") is None and "mitigation_target" not in self._errors:
                 self.add_error("mitigation_target", "Give the date the mitigation will be in place.")
         return cleaned
+
+
+class RecommendationForm(PortalForm):
+    kind = forms.ChoiceField(label="Kind", choices=[("", "- Select -"), *RecommendationKind.choices])
+    text = forms.CharField(
+        label="What the company should do",
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example: add a refusal safeguard for the named uplift, restrict fine-tuning access, "
+        "or hold the release until the mitigation is verified.",
+    )
+
+
+class RecommendationAcknowledgeForm(PortalForm):
+    """Acknowledging needs nothing but the decision (the confirmation page's button)."""
+
+
+class RecommendationAcceptForm(PortalForm):
+    implement_by = forms.DateField(
+        label="Implemented by",
+        required=False,
+        widget=forms.DateInput(),
+        help_text="Leave empty for the default of 60 days from today.",
+    )
+
+
+class RecommendationDeclineForm(PortalForm):
+    reason = forms.CharField(
+        label="Why the company declines", max_length=bounds.NOTE, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class RecommendationImplementForm(FilesKeptNoticeMixin, PortalForm):
+    file_fields = ("files",)
+
+    note = forms.CharField(
+        label="What was implemented", max_length=bounds.NOTE, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    files = MultipleFileField(label="Evidence files")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = _files_help()
+
+
+class RecommendationVerifyForm(PortalForm):
+    note = forms.CharField(
+        label="Verification note", required=False, max_length=bounds.NOTE, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RecommendationNotVerifyForm(PortalForm):
+    note = forms.CharField(
+        label="Why it is not verified",
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown to the company, which implements it again.",
+    )
 
 
 class EscalateForm(PortalForm):

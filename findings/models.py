@@ -23,10 +23,13 @@ from core.choices import RiskDomain
 from core.files import StoredFile
 from findings.markdown import RENDERER_VERSION, render_markdown
 from findings.states import (
+    RECOMMENDATION_STAGE,
     RELEASED_STATUSES,
     REPORT_JOB_PENDING,
     FindingDisposition,
     FindingStatus,
+    RecommendationKind,
+    RecommendationStatus,
     ReportJobStatus,
 )
 
@@ -268,11 +271,91 @@ class EvidenceSide(models.TextChoices):
     COMPANY = "company", "Company response file"
 
 
+class Recommendation(models.Model):
+    """What the centre recommends the company do about a finding, followed until the centre verifies it.
+
+    Moves through ``findings.states.RECOMMENDATION_MOVES``; ``due_at`` is the due date of the stage it
+    is in (``RECOMMENDATION_STAGE``), which ``findings.deadlines`` turns into a deadline.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="recommendations")
+    kind = models.CharField(max_length=24, choices=RecommendationKind.choices)
+    text = models.TextField("recommendation", max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    status = models.CharField(
+        max_length=16, choices=RecommendationStatus.choices, default=RecommendationStatus.PROPOSED
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decline_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    implemented_at = models.DateTimeField(null=True, blank=True)
+    implementation_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verification_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in RecommendationStatus]),
+                name="recommendation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in RecommendationKind]), name="recommendation_kind_valid"
+            ),
+            # A stage that someone must act on has a due date.
+            models.CheckConstraint(
+                condition=~models.Q(status__in=[s.value for s in RECOMMENDATION_STAGE])
+                | models.Q(due_at__isnull=False),
+                name="recommendation_open_stage_has_due",
+            ),
+            *length_checks(
+                "recommendation",
+                {"text": NOTE, "decline_reason": NOTE, "implementation_note": NOTE, "verification_note": NOTE},
+            ),
+        ]
+        indexes = [
+            # The action queues: recommendations in a stage, soonest due first.
+            models.Index(fields=["status", "due_at"], name="recommendation_stage_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.get_kind_display()}"
+
+    @property
+    def stage(self) -> tuple[str, str] | None:
+        """(whose turn: "company" or "centre", what they do) while a stage is open, else None."""
+        return RECOMMENDATION_STAGE.get(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in RECOMMENDATION_STAGE
+
+    @property
+    def is_declined(self) -> bool:
+        return self.status == RecommendationStatus.DECLINED
+
+
 class FindingEvidence(StoredFile):
     """An evidence file of a finding, or a file the company attached to its response."""
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="evidence")
     side = models.CharField(max_length=10, choices=EvidenceSide.choices, default=EvidenceSide.CENTRE)
+    # The company's evidence that a recommendation of the finding is implemented.
+    recommendation = models.ForeignKey(
+        "findings.Recommendation", null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
+    )
 
     class Meta(StoredFile.Meta):
         verbose_name_plural = "finding evidence"

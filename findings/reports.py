@@ -43,7 +43,7 @@ from accounts.permissions import require
 from assessments.models import AccessTicket, Assessment
 from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
 from audit.services import audit_record
-from findings.models import ReportFile, ReportJob, ReportKind
+from findings.models import Recommendation, ReportFile, ReportJob, ReportKind
 from findings.selectors import assessment_report, report_findings
 from findings.states import REPORT_JOB_MOVES, ReportJobStatus
 from reminders.queue import enqueue
@@ -165,7 +165,8 @@ def report_pdf_build(
 def report_source_digest(*, assessment: Assessment, released_only: bool) -> str:
     """A fingerprint of everything the report shows: equal digests, equal reports (but the date printed).
 
-    Two small queries: the included findings' ids, statuses and last changes, and the access given.
+    Three small queries: the included findings' ids, statuses and last changes, their
+    recommendations', and the access given.
     """
     findings = report_findings(assessment=assessment, released_only=released_only)
     tickets = AccessTicket.objects.filter(assessment=assessment, status__in=ACCESS_GIVEN_TICKET_STATUSES)
@@ -176,6 +177,11 @@ def report_source_digest(*, assessment: Assessment, released_only: bool) -> str:
         assessment.submission.organisation.name,
         assessment.lead.full_name if assessment.lead_id else "",
         list(findings.order_by("pk").values_list("pk", "status", "updated_at")),
+        list(
+            Recommendation.objects.filter(finding__in=findings.values("pk"))
+            .order_by("pk")
+            .values_list("pk", "status", "updated_at")
+        ),
         list(tickets.order_by("pk").values_list("pk", "status", "updated_at")),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()

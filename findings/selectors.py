@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Subquery
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.permissions import can, scope
@@ -16,6 +16,7 @@ from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
 from audit.models import AuditEvent
 from core.choices import RiskDomain
 from core.lists import Column, Sorts
+from findings.actions import recommendation_steps_allowed
 from findings.models import (
     RELEASED_STATUSES,
     SEVERITY_ORDER,
@@ -24,9 +25,11 @@ from findings.models import (
     FindingDisposition,
     FindingEvidence,
     FindingStatus,
+    Recommendation,
     ReportJob,
     Severity,
 )
+from findings.states import ISSUED_RECOMMENDATION_STATUSES, RECOMMENDATION_MOVES
 
 # Most severe first: the database keeps each finding's place in SEVERITY_ORDER in ``severity_order``
 # (a generated column), so sorting by it is an indexed read, not a CASE computed over every row.
@@ -252,10 +255,14 @@ def report_findings(*, assessment: Assessment, released_only: bool, disposition:
     qs = Finding.objects.filter(assessment=assessment)
     if (by_disposition := disposition_q(disposition)) is not None:
         qs = qs.filter(by_disposition)
+    recommendations = Recommendation.objects.order_by("created_at", "pk")
     if released_only:
         qs = qs.filter(status__in=RELEASED_STATUSES)
+        recommendations = recommendations.filter(status__in=ISSUED_RECOMMENDATION_STATUSES)
     else:
         qs = qs.exclude(status=FindingStatus.WITHDRAWN)
+    # Each finding's recommendations with their state: one more query per page or part.
+    qs = qs.prefetch_related(Prefetch("recommendations", queryset=recommendations, to_attr="report_recommendations"))
     return qs.order_by("severity_order", "reference")
 
 
@@ -339,3 +346,67 @@ def finding_timeline(*, user: Any, finding: Finding, limit: int = 100) -> list[F
         FindingStep(at=e.occurred_at, who=e.actor.full_name if e.actor else "The portal, by the clock", what=e.summary)
         for e in rows
     ]
+
+
+# --- Recommendations ------------------------------------------------------------------------
+
+# The case page lists this many recommendations, soonest due first.
+RECOMMENDATION_PANEL_SIZE = 25
+
+
+@dataclass(frozen=True)
+class RecommendationRow:
+    """A recommendation as a panel shows it: its stage, whose turn it is, and the days left."""
+
+    recommendation: Recommendation
+    days_left: int | None
+    actions: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+    @property
+    def days_overdue(self) -> int:
+        return -self.days_left if self.is_overdue else 0
+
+
+def _days_left(due, today) -> int | None:
+    return (timezone.localdate(due) - today).days if due else None
+
+
+def finding_recommendations(*, user: Any, finding: Finding) -> list[RecommendationRow]:
+    """The recommendations of ``finding`` the user may see (a company never sees a proposal), with
+    the steps the user may take on each: one query."""
+    rows = list(scope(Recommendation.objects.filter(finding=finding), user).order_by("created_at", "pk"))
+    today = timezone.localdate()
+    # The rules read only the finding, the same for every row: the policy is asked once per step.
+    allowed: dict[str, bool] = {}
+    if rows:
+        rows[0].finding = finding
+        allowed = recommendation_steps_allowed(user=user, recommendation=rows[0])
+    result = []
+    for recommendation in rows:
+        recommendation.finding = finding
+        actions = {
+            f"can_{name}": allowed.get(name, False) and RECOMMENDATION_MOVES[name].starts_from(recommendation.status)
+            for name in allowed
+        }
+        result.append(
+            RecommendationRow(
+                recommendation, _days_left(recommendation.due_at if recommendation.is_open else None, today), actions
+            )
+        )
+    return result
+
+
+def assessment_recommendations(*, user: Any, assessment: Assessment) -> list[RecommendationRow]:
+    """The case's recommendations the user may see, open ones soonest due first, then ended ones
+    (at most ``RECOMMENDATION_PANEL_SIZE``, one query)."""
+    rows = (
+        scope(Recommendation.objects.filter(finding__assessment=assessment), user)
+        .select_related("finding")
+        .order_by(F("due_at").asc(nulls_last=True), "created_at")[:RECOMMENDATION_PANEL_SIZE]
+    )
+    today = timezone.localdate()
+    return [RecommendationRow(r, _days_left(r.due_at if r.is_open else None, today)) for r in rows]

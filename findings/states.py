@@ -102,6 +102,83 @@ def may_escalate(status: str, disposition: str, escalated: bool) -> bool:
     return status in ESCALATABLE_STATUSES and disposition in ESCALATABLE_DISPOSITIONS and not escalated
 
 
+# --- Recommendations on a finding --------------------------------------------------------
+# proposed (the centre drafts it with the finding) → issued with the finding's release →
+# acknowledged → accepted or declined (with the reason) → implemented (with the company's evidence)
+# → verified or not verified by the centre; not verified goes back to the company to implement again.
+
+
+class RecommendationKind(models.TextChoices):
+    SAFEGUARD = "safeguard", "Add or strengthen a safeguard"
+    ACCESS_RESTRICTION = "access_restriction", "Restrict an access modality"
+    RELEASE_DELAY = "release_delay", "Delay the release"
+    OTHER = "other", "Other"
+
+
+class RecommendationStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ISSUED = "issued", "Awaiting acknowledgement"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    IMPLEMENTED = "implemented", "Implemented"
+    VERIFIED = "verified", "Verified"
+    NOT_VERIFIED = "not_verified", "Not verified"
+
+
+# The company sees a recommendation once its finding is released (it is then issued or later).
+ISSUED_RECOMMENDATION_STATUSES = tuple(s for s in RecommendationStatus if s != RecommendationStatus.PROPOSED)
+# Nothing is asked of anyone any more.
+ENDED_RECOMMENDATION_STATUSES = (RecommendationStatus.DECLINED, RecommendationStatus.VERIFIED)
+# The company answers (acknowledge, decide, implement) and the centre verifies, each through one action.
+RECOMMENDATION_ANSWER = "recommendation.answer"
+RECOMMENDATION_VERIFY = "recommendation.verify"
+
+RECOMMENDATION_MOVES: dict[str, Move] = {
+    # Made by the finding's release, never on its own.
+    "issue": Move("Issue to the company", (RecommendationStatus.PROPOSED,), RecommendationStatus.ISSUED, None),
+    "acknowledge": Move(
+        "Acknowledge", (RecommendationStatus.ISSUED,), RecommendationStatus.ACKNOWLEDGED, RECOMMENDATION_ANSWER
+    ),
+    "accept": Move(
+        "Accept", (RecommendationStatus.ACKNOWLEDGED,), RecommendationStatus.ACCEPTED, RECOMMENDATION_ANSWER
+    ),
+    "decline": Move(
+        "Decline",
+        (RecommendationStatus.ACKNOWLEDGED,),
+        RecommendationStatus.DECLINED,
+        RECOMMENDATION_ANSWER,
+        needs_reason=True,
+    ),
+    "implement": Move(
+        "Report it implemented",
+        (RecommendationStatus.ACCEPTED, RecommendationStatus.NOT_VERIFIED),
+        RecommendationStatus.IMPLEMENTED,
+        RECOMMENDATION_ANSWER,
+    ),
+    "verify": Move(
+        "Verified", (RecommendationStatus.IMPLEMENTED,), RecommendationStatus.VERIFIED, RECOMMENDATION_VERIFY
+    ),
+    "not_verify": Move(
+        "Not verified",
+        (RecommendationStatus.IMPLEMENTED,),
+        RecommendationStatus.NOT_VERIFIED,
+        RECOMMENDATION_VERIFY,
+        needs_reason=True,
+    ),
+}
+# Whose turn each open stage is, and what they do by its due date.
+RECOMMENDATION_STAGE = {
+    RecommendationStatus.ISSUED: ("company", "Acknowledge"),
+    RecommendationStatus.ACKNOWLEDGED: ("company", "Accept or decline"),
+    RecommendationStatus.ACCEPTED: ("company", "Implement"),
+    RecommendationStatus.NOT_VERIFIED: ("company", "Implement again"),
+    RecommendationStatus.IMPLEMENTED: ("centre", "Verify"),
+}
+COMPANY_STAGE_STATUSES = tuple(s for s, (side, _) in RECOMMENDATION_STAGE.items() if side == "company")
+CENTRE_STAGE_STATUSES = tuple(s for s, (side, _) in RECOMMENDATION_STAGE.items() if side == "centre")
+
+
 # --- A report built in the background ------------------------------------------------------
 
 

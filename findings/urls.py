@@ -37,7 +37,17 @@ urlpatterns = [
     path("reports/<uuid:public_id>/", views.report_job, name="report_job"),
     path("reports/<uuid:public_id>/download/", views.report_job_download, name="report_job_download"),
     path("evidence/<uuid:public_id>/", views.evidence_download, name="evidence_download"),
+    *[
+        path(
+            f"recommendations/<uuid:public_id>/{step.replace('_', '-')}/",
+            views.recommendation_step,
+            {"step": step},
+            name=f"recommendation_{step}",
+        )
+        for step in views.RECOMMENDATION_STEPS
+    ],
     path("<str:reference>/", views.finding_detail, name="detail"),
+    path("<str:reference>/recommendations/new/", views.recommendation_add, name="recommendation_add"),
     path("<str:reference>/edit/", views.finding_edit, name="edit"),
     path("<str:reference>/submit/", views.finding_transition, {"transition": "submit"}, name="submit"),
     path("<str:reference>/release/", views.finding_transition, {"transition": "release"}, name="release"),

@@ -27,8 +27,8 @@ from core.forms import form_add_rule_violation
 from core.lists import list_context, valid_filters
 from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for, finding_lifecycle
-from findings.models import Finding, FindingEvidence, ReportJob, ReportKind
-from findings.states import EDITABLE_STATUSES, ESCALATE, FINDING_MOVES, FindingDisposition
+from findings.models import Finding, FindingEvidence, Recommendation, ReportJob, ReportKind
+from findings.states import EDITABLE_STATUSES, ESCALATE, FINDING_MOVES, RECOMMENDATION_MOVES, FindingDisposition
 
 LIST_PAGE_SIZE = 25
 # How often the page of a report being built reloads itself.
@@ -41,7 +41,12 @@ def _finding(request, reference: str, action: str | None = None) -> Finding:
 
 def _assessment(request, reference: str, action: str | None = None) -> Assessment:
     return get_object_for(
-        request.user, Assessment.objects.select_related("submission__organisation", "lead"), action, reference=reference
+        request.user,
+        Assessment.objects.select_related(
+            "submission__organisation", "submission__agreement", "lead", "outcome_acknowledged_by"
+        ),
+        action,
+        reference=reference,
     )
 
 
@@ -132,6 +137,7 @@ def finding_detail(request, reference: str):
             "comments": selectors.finding_thread(user=request.user, finding=finding),
             "timeline": selectors.finding_timeline(user=request.user, finding=finding),
             "files": selectors.finding_files(user=request.user, finding=finding),
+            "recommendations": selectors.finding_recommendations(user=request.user, finding=finding),
             "comment_form": forms.CommentForm(allow_internal=actions["can_comment_internal"]),
         },
     )
@@ -296,6 +302,139 @@ def finding_respond(request, reference: str):
             messages.success(request, "Your response was sent to the centre.")
             return redirect("findings:detail", reference=finding.reference)
     return render(request, "findings/respond.html", {"finding": finding, "form": form})
+
+
+# --- Recommendations ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recommendation_add(request, reference: str):
+    finding = _finding(request, reference, "finding.edit")
+    form = forms.RecommendationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            recommendation = services.recommendation_add(
+                actor=request.user,
+                finding=finding,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+                request=request,
+            )
+        except RuleViolation as exc:
+            form_add_rule_violation(form, exc)
+        else:
+            messages.success(request, f"Recommendation {recommendation.reference} was added.")
+            return redirect(f"{finding_url(finding)}#recommendations")
+    return render(
+        request,
+        "findings/recommendation_step.html",
+        {
+            "finding": finding,
+            "form": form,
+            "title": "Add a recommendation",
+            "button": "Add the recommendation",
+            "help_text": "It stays with the centre until the finding is released; the company then "
+            "acknowledges it, accepts or declines it, and implements it for the centre to verify.",
+            "multipart": False,
+            "confirm": False,
+        },
+    )
+
+
+# step → (form, title, button, help, the service call)
+RECOMMENDATION_STEPS = {
+    "acknowledge": (
+        forms.RecommendationAcknowledgeForm,
+        "Acknowledge the recommendation",
+        "Acknowledge",
+        "The centre is told that the company has it; the company then accepts or declines it.",
+        lambda user, rec, data, request: services.recommendation_acknowledge(
+            actor=user, recommendation=rec, request=request
+        ),
+    ),
+    "accept": (
+        forms.RecommendationAcceptForm,
+        "Accept the recommendation",
+        "Accept",
+        "The company will implement it by the date given, then report it implemented with its evidence.",
+        lambda user, rec, data, request: services.recommendation_accept(
+            actor=user, recommendation=rec, implement_by=data.get("implement_by"), request=request
+        ),
+    ),
+    "decline": (
+        forms.RecommendationDeclineForm,
+        "Decline the recommendation",
+        "Decline",
+        "The centre reads the reason; a declined recommendation stays on the record and in the report.",
+        lambda user, rec, data, request: services.recommendation_decline(
+            actor=user, recommendation=rec, reason=data["reason"], request=request
+        ),
+    ),
+    "implement": (
+        forms.RecommendationImplementForm,
+        "Report the recommendation implemented",
+        "Report implemented",
+        "The centre verifies the implementation against the finding.",
+        lambda user, rec, data, request: services.recommendation_implement(
+            actor=user, recommendation=rec, note=data["note"], files=data["files"], request=request
+        ),
+    ),
+    "verify": (
+        forms.RecommendationVerifyForm,
+        "Verify the implementation",
+        "Verified",
+        "The recommendation is closed as verified; the company is told.",
+        lambda user, rec, data, request: services.recommendation_verify(
+            actor=user, recommendation=rec, note=data.get("note", ""), request=request
+        ),
+    ),
+    "not_verify": (
+        forms.RecommendationNotVerifyForm,
+        "Implementation not verified",
+        "Not verified",
+        "The company is told why and implements it again by a new due date.",
+        lambda user, rec, data, request: services.recommendation_not_verify(
+            actor=user, recommendation=rec, note=data["note"], request=request
+        ),
+    ),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recommendation_step(request, public_id, step: str):
+    form_class, title, button, help_text, call = RECOMMENDATION_STEPS[step]
+    recommendation = get_object_for(
+        request.user,
+        Recommendation.objects.select_related("finding__assessment__submission__organisation"),
+        RECOMMENDATION_MOVES[step].action,
+        public_id=public_id,
+    )
+    confirmed = is_confirmed(request)
+    form = form_class(request.POST if confirmed else None, request.FILES if confirmed else None)
+    if confirmed and form.is_valid():
+        try:
+            recommendation = call(request.user, recommendation, form.cleaned_data, request)
+        except RuleViolation as exc:
+            form_add_rule_violation(form, exc)
+        else:
+            messages.success(request, f"{recommendation.reference} is now “{recommendation.get_status_display()}”.")
+            return redirect(f"{finding_url(recommendation.finding)}#recommendations")
+    return render(
+        request,
+        "findings/recommendation_step.html",
+        {
+            "finding": recommendation.finding,
+            "recommendation": recommendation,
+            "form": form,
+            "title": title,
+            "button": button,
+            "help_text": help_text,
+            "multipart": step == "implement",
+            "confirm": True,
+        },
+    )
 
 
 @login_required

@@ -19,5 +19,9 @@ def test_demo_has_tickets_in_every_state_and_is_idempotent(settings, tmp_path):
         "withdrawn",
         "scheduled",
     }
+    # The completed case's outcome reached the company, which acknowledged it.
+    completed = Assessment.objects.get(status="completed")
+    assert completed.outcome_company_summary and completed.outcome_acknowledged_at is not None
+    assert completed.outcome_company_comment.startswith("Received.")
     call_command("seed_demo", stdout=open(tmp_path / "out2.txt", "w"))  # noqa: SIM115
     assert (ModelSubmission.objects.count(), Assessment.objects.count(), AccessTicket.objects.count()) == counts

@@ -8,9 +8,9 @@ from rest_framework import serializers
 
 from core import bounds
 from core.choices import RiskDomain
-from findings.models import Finding, FindingComment, FindingEvidence, Severity
+from findings.models import Finding, FindingComment, FindingEvidence, Recommendation, Severity
 from findings.selectors import finding_files
-from findings.states import COMPANY_DISPOSITIONS
+from findings.states import COMPANY_DISPOSITIONS, RecommendationKind
 
 
 class FindingFileSerializer(serializers.ModelSerializer):
@@ -181,3 +181,73 @@ class CommentSerializer(serializers.ModelSerializer):
         model = FindingComment
         fields = ["id", "author", "body", "internal", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
+
+
+class RecommendationSerializer(serializers.ModelSerializer):
+    """A recommendation as the caller may see it, with the stage it is in and whose turn it is."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    finding = serializers.CharField(source="finding.reference", read_only=True)
+    stage = serializers.SerializerMethodField()
+    turn = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recommendation
+        fields = [
+            "id",
+            "reference",
+            "finding",
+            "kind",
+            "text",
+            "status",
+            "stage",
+            "turn",
+            "due_at",
+            "acknowledged_at",
+            "decided_at",
+            "decline_reason",
+            "implemented_at",
+            "implementation_note",
+            "verified_at",
+            "verification_note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_stage(self, recommendation: Recommendation) -> str | None:
+        """What is to be done now (None once it has ended)."""
+        return recommendation.stage[1] if recommendation.stage else None
+
+    def get_turn(self, recommendation: Recommendation) -> str | None:
+        """Whose turn it is: "company" or "centre" (None once it has ended)."""
+        return recommendation.stage[0] if recommendation.stage else None
+
+
+class RecommendationCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RecommendationKind.choices)
+    text = serializers.CharField(max_length=bounds.NOTE)
+
+
+class RecommendationAcceptSerializer(serializers.Serializer):
+    implement_by = serializers.DateField(required=False, allow_null=True, default=None, help_text="Default: 60 days.")
+
+
+class RecommendationDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=bounds.NOTE)
+
+
+class RecommendationNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=bounds.NOTE)
+
+
+class RecommendationVerifySerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.NOTE)
+
+
+class RecommendationImplementSerializer(RecommendationNoteSerializer):
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        default=list,
+        help_text="The company's evidence (repeat the field); checked like evidence.",
+    )

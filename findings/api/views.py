@@ -27,9 +27,9 @@ from core.api_defaults import (
 )
 from findings import services
 from findings.api import serializers as s
-from findings.models import Finding, FindingComment, FindingEvidence
+from findings.models import Finding, FindingComment, FindingEvidence, Recommendation
 from findings.selectors import AWAITING, SEVERITY_RANK, disposition_q
-from findings.states import ESCALATE, FINDING_MOVES, FindingDisposition
+from findings.states import ESCALATE, FINDING_MOVES, RECOMMENDATION_MOVES, FindingDisposition
 
 
 @extend_schema_view(
@@ -73,6 +73,7 @@ class FindingViewSet(
         "escalate": ESCALATE.action,
         "respond": FINDING_MOVES["respond"].action,
         "add_comment": "finding.comment",
+        "add_recommendation": "finding.edit",
         "evidence": "finding.edit",
         # "file" (download) is checked against the file itself, with "finding.evidence_download".
     }
@@ -265,3 +266,116 @@ class FindingViewSet(
             actor=request.user, finding=finding, body=data["body"], internal=data["internal"], request=request
         )
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.RecommendationSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def recommendations(self, request, reference=None):
+        finding = self.get_object()
+        rows = scope(Recommendation.objects.filter(finding=finding), request.user).order_by("created_at", "pk")
+        for row in rows:
+            row.finding = finding
+        return Response(s.RecommendationSerializer(rows, many=True).data)
+
+    @extend_schema(request=s.RecommendationCreateSerializer, responses={201: s.RecommendationSerializer})
+    @recommendations.mapping.post
+    def add_recommendation(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.RecommendationCreateSerializer)
+        recommendation = services.recommendation_add(
+            actor=request.user, finding=finding, kind=data["kind"], text=data["text"], request=request
+        )
+        return Response(s.RecommendationSerializer(recommendation).data, status=status.HTTP_201_CREATED)
+
+
+class RecommendationViewSet(
+    ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Recommendations on the findings the caller may see (the company: issued ones of its own findings),
+    and their steps: the company acknowledges, accepts or declines, and implements; the centre verifies."""
+
+    serializer_class = s.RecommendationSerializer
+    lookup_field = "public_id"
+    filterset_fields = {"status": ["exact"], "kind": ["exact"]}
+    ordering_fields = ["due_at", "created_at"]
+    ordering = ["due_at", "created_at"]
+    pagination_class = PortalCursorPagination
+    policy_actions = {name: move.action for name, move in RECOMMENDATION_MOVES.items() if move.action}
+
+    def get_queryset(self):
+        return scope(Recommendation.objects.select_related("finding__assessment__submission"), self.request.user)
+
+    def _step(self, call, serializer_class=None) -> Response:
+        recommendation = self.get_object()
+        data = {}
+        if serializer_class is not None:
+            serializer = serializer_class(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        recommendation = call(recommendation, data)
+        return Response(s.RecommendationSerializer(recommendation).data)
+
+    @extend_schema(request=None, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_acknowledge(
+                actor=request.user, recommendation=rec, request=request
+            )
+        )
+
+    @extend_schema(request=s.RecommendationAcceptSerializer, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_accept(
+                actor=request.user, recommendation=rec, implement_by=data["implement_by"], request=request
+            ),
+            s.RecommendationAcceptSerializer,
+        )
+
+    @extend_schema(request=s.RecommendationDeclineSerializer, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_decline(
+                actor=request.user, recommendation=rec, reason=data["reason"], request=request
+            ),
+            s.RecommendationDeclineSerializer,
+        )
+
+    @extend_schema(
+        request={
+            "application/json": s.RecommendationNoteSerializer,
+            "multipart/form-data": s.RecommendationImplementSerializer,
+        },
+        responses=s.RecommendationSerializer,
+        description="Send multipart/form-data to attach the company's evidence (field `files`, repeated).",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[PortalJSONParser, PortalMultiPartParser])
+    def implement(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_implement(
+                actor=request.user, recommendation=rec, note=data["note"], files=data["files"], request=request
+            ),
+            s.RecommendationImplementSerializer,
+        )
+
+    @extend_schema(request=s.RecommendationVerifySerializer, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_verify(
+                actor=request.user, recommendation=rec, note=data["note"], request=request
+            ),
+            s.RecommendationVerifySerializer,
+        )
+
+    @extend_schema(request=s.RecommendationNoteSerializer, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"], url_path="not-verify", url_name="not-verify")
+    def not_verify(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_not_verify(
+                actor=request.user, recommendation=rec, note=data["note"], request=request
+            ),
+            s.RecommendationNoteSerializer,
+        )

@@ -9,7 +9,7 @@ API views and the admin call these and nothing else.
 
 By part: ``base`` (shared limits and helpers), ``recording`` (create, edit, evidence),
 ``lifecycle`` (review, release, answer, resolution), ``dispositions`` (a missed due date,
-escalation), ``comments``, ``exports``.
+escalation), ``recommendations``, ``comments``, ``exports``.
 """
 
 from findings.services.base import EDITABLE_FIELDS, MAX_FILES_PER_UPLOAD, TEXT_LIMITS, default_response_due
@@ -23,6 +23,16 @@ from findings.services.lifecycle import (
     finding_respond,
     finding_submit_for_review,
     finding_withdraw,
+)
+from findings.services.recommendations import (
+    recommendation_accept,
+    recommendation_acknowledge,
+    recommendation_add,
+    recommendation_decline,
+    recommendation_implement,
+    recommendation_not_verify,
+    recommendation_verify,
+    recommendations_issue,
 )
 from findings.services.recording import (
     finding_create,
@@ -53,4 +63,12 @@ __all__ = [
     "finding_update",
     "finding_withdraw",
     "findings_mark_not_answered",
+    "recommendation_accept",
+    "recommendation_acknowledge",
+    "recommendation_add",
+    "recommendation_decline",
+    "recommendation_implement",
+    "recommendation_not_verify",
+    "recommendation_verify",
+    "recommendations_issue",
 ]

@@ -104,7 +104,7 @@ def _check_text_fields(data: dict[str, Any]) -> None:
 
 
 def _attach_files(
-    *, finding: Finding, files: Sequence[Any], side: str, actor: Any, field: str, request=None
+    *, finding: Finding, files: Sequence[Any], side: str, actor: Any, field: str, request=None, recommendation=None
 ) -> list[FindingEvidence]:
     """Check every upload by content and size, then store each with its SHA-256.
 
@@ -125,7 +125,7 @@ def _attach_files(
             raise RuleViolation(exc.messages[0], errors={field: exc.messages}) from exc
     stored = []
     for uploaded, info in checked:
-        evidence = FindingEvidence(finding=finding, side=side)
+        evidence = FindingEvidence(finding=finding, side=side, recommendation=recommendation)
         evidence.fill_from(uploaded, info, user=actor)
         evidence.save()
         audit_record(

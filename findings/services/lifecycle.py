@@ -14,6 +14,7 @@ from core.errors import RuleViolation
 from findings.handoffs import finding_handed_off
 from findings.models import EvidenceSide, Finding, FindingComment
 from findings.services.base import MITIGATION_TARGET, _attach_files, _future_due, _locked_for, _transition
+from findings.services.recommendations import recommendations_issue
 from findings.states import COMPANY_DISPOSITIONS, DISPOSITIONS_NEEDING_PLAN, FINDING_MOVES, FindingDisposition
 
 # --- Review and release ---------------------------------------------------------------
@@ -45,7 +46,8 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
     """in_review → released: a lead other than the author releases it to the company (two-person rule).
 
     Sets the response due date (default ``FINDING_RESPONSE_DAYS`` from now),
-    which becomes a deadline for the company's liaisons.
+    which becomes a deadline for the company's liaisons, and issues the finding's
+    recommendations (each then due to be acknowledged).
     """
     move = FINDING_MOVES["release"]
     due = _future_due(response_due_at)
@@ -66,6 +68,7 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
             summary=f"Released to the company; response due {due:%Y-%m-%d}",
             extra={"released_by": actor, "released_at": timezone.now(), "response_due_at": due},
         )
+        recommendations_issue(actor=actor, finding=finding, request=request)
         finding_handed_off(finding, event="released", actor=actor)
         return finding
 

@@ -24,12 +24,22 @@ TEAM_ACTION_RELEASED = {**TEAM_ACTION, "liaison_a": 403}
 REPORT_FULL = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator_other=404)
 REPORT_COMPANY = expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator_other=404)
 
+# The company's steps on a recommendation: its liaison; the centre sees it but may not act.
+COMPANY_STEP = expect(403, anonymous=LOGIN_REDIRECT, liaison_a=200, liaison_b=404, evaluator_other=404)
+VERIFY_STEP = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator_other=404)
+API_COMPANY_STEP = expect(403, anonymous=API_ANONYMOUS, liaison_a=200, liaison_b=404, evaluator_other=404)
+API_VERIFY_STEP = expect(200, anonymous=API_ANONYMOUS, liaison_a=403, liaison_b=404, evaluator_other=404)
+
 API_TEAM = expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403)
 API_TEAM_RELEASED = {**API_TEAM, "liaison_a": 403}
 
 
 def _ref(name):
     return lambda w: {"reference": getattr(w, name).reference}
+
+
+def _rec(name):
+    return lambda w: {"public_id": getattr(w, name).public_id}
 
 
 def _case(w):
@@ -115,6 +125,17 @@ ROWS = [
     Row("findings:report_job", kwargs=_job("job_released"), expect=CASE_OBJECT, note="released findings"),
     Row("findings:report_job_download", kwargs=_job("job_full"), expect=CASE_INTERNAL, note="full report"),
     Row("findings:report_job_download", kwargs=_job("job_released"), expect=CASE_OBJECT, note="released findings"),
+    # --- Recommendations: the centre adds them to its own drafts, the company takes its steps, the
+    # case team (or an admin) verifies. Each step's page is checked against the policy alone.
+    Row("findings:recommendation_add", kwargs=_ref("f_draft"), expect=TEAM_ACTION),
+    *[
+        Row(f"findings:recommendation_{step}", kwargs=_rec("rec_issued"), expect=COMPANY_STEP)
+        for step in ("acknowledge", "accept", "decline", "implement")
+    ],
+    *[
+        Row(f"findings:recommendation_{step}", kwargs=_rec("rec_implemented"), expect=VERIFY_STEP)
+        for step in ("verify", "not_verify")
+    ],
     # --- API ---------------------------------------------------------------------------
     Row("finding-list", expect=expect(200, anonymous=API_ANONYMOUS)),
     Row(
@@ -188,6 +209,55 @@ ROWS = [
         note="multipart upload by the team",
     ),
     Row(
+        "finding-recommendations",
+        kwargs=_ref("f_released"),
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404),
+    ),
+    Row(
+        "finding-recommendations",
+        method="post",
+        kwargs=_ref("f_draft"),
+        data={"kind": "safeguard", "text": "Add a refusal safeguard."},
+        expect=expect(201, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403),
+        note="add a recommendation to a draft",
+    ),
+    Row("recommendation-list", expect=expect(200, anonymous=API_ANONYMOUS)),
+    Row(
+        "recommendation-detail",
+        kwargs=_rec("rec_issued"),
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404),
+    ),
+    Row(
+        "recommendation-detail",
+        kwargs=_rec("rec_proposed"),
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404),
+        note="proposed: the company never sees it",
+    ),
+    Row("recommendation-acknowledge", method="post", kwargs=_rec("rec_issued"), expect=API_COMPANY_STEP),
+    Row("recommendation-accept", method="post", kwargs=_rec("rec_acknowledged"), expect=API_COMPANY_STEP),
+    Row(
+        "recommendation-decline",
+        method="post",
+        kwargs=_rec("rec_acknowledged"),
+        data={"reason": "Monitoring suffices."},
+        expect=API_COMPANY_STEP,
+    ),
+    Row(
+        "recommendation-implement",
+        method="post",
+        kwargs=_rec("rec_accepted"),
+        data={"note": "Shipped in 2.1."},
+        expect=API_COMPANY_STEP,
+    ),
+    Row("recommendation-verify", method="post", kwargs=_rec("rec_implemented"), expect=API_VERIFY_STEP),
+    Row(
+        "recommendation-not-verify",
+        method="post",
+        kwargs=_rec("rec_implemented"),
+        data={"note": "Still bypassed."},
+        expect=API_VERIFY_STEP,
+    ),
+    Row(
         "finding-file",
         kwargs=lambda w: {"reference": w.f_released.reference, "file_id": w.evidence_released.public_id},
         expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404),
@@ -215,7 +285,7 @@ def build(w):
 
     from core.files import EVIDENCE_KINDS, validate_upload
     from findings.models import EvidenceSide, FindingEvidence, FindingStatus, ReportKind
-    from findings.tests.factories import FindingFactory, released_finding, report_job_done
+    from findings.tests.factories import FindingFactory, recommendation_in, released_finding, report_job_done
 
     w.f_draft = FindingFactory(assessment=w.case, author=w.evaluator, title="Draft finding")
     w.f_in_review = FindingFactory(
@@ -241,6 +311,12 @@ def build(w):
         not_answered_at=timezone.now(),
     )
 
+    w.rec_proposed = recommendation_in(w.f_draft)
+    w.rec_issued = recommendation_in(w.f_released, "issued")
+    w.rec_acknowledged = recommendation_in(w.f_released, "acknowledged")
+    w.rec_accepted = recommendation_in(w.f_released, "accepted")
+    w.rec_implemented = recommendation_in(w.f_released, "implemented")
+
     def evidence(finding):
         upload = _text_file()
         row = FindingEvidence(finding=finding, side=EvidenceSide.CENTRE)
@@ -260,4 +336,9 @@ ADMIN_ROWS = [
     admin_action_row("findings.finding", "withdraw_selected", lambda w: [w.f_draft], {"note": "Matrix."}),
     admin_action_row("findings.finding", "escalate_selected", lambda w: [w.f_not_answered], {"note": "Matrix."}),
     admin_change_row("findings.findingevidence", lambda w: w.evidence_draft),
+    admin_change_row("findings.recommendation", lambda w: w.rec_implemented),
+    admin_action_row("findings.recommendation", "verify_selected", lambda w: [w.rec_implemented], {"note": "Checked."}),
+    admin_action_row(
+        "findings.recommendation", "not_verify_selected", lambda w: [w.rec_implemented], {"note": "Still bypassed."}
+    ),
 ]

@@ -2,8 +2,8 @@ import pytest
 
 from accounts.demo import seed_people
 from findings import demo
-from findings.models import Finding, FindingStatus
-from findings.states import FindingDisposition
+from findings.models import Finding, FindingStatus, Recommendation
+from findings.states import RELEASED_STATUSES, FindingDisposition, RecommendationStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +34,9 @@ def test_seed_records_findings_in_every_state_once():
     assert not_answered.status == FindingStatus.RELEASED and not_answered.not_answered_at is not None
     disputed = Finding.objects.get(disposition=FindingDisposition.DISPUTED)
     assert disputed.evidence.filter(side="company").exists()
+    # A recommendation in each stage, proposed (its finding still in review) to verified or not.
+    assert set(Recommendation.objects.values_list("status", flat=True)) == set(RecommendationStatus.values)
+    assert not Recommendation.objects.filter(status="proposed", finding__status__in=RELEASED_STATUSES).exists()
     released = Finding.objects.exclude(released_by=None)
     assert all(f.released_by_id != f.author_id for f in released)
     count = Finding.objects.count()

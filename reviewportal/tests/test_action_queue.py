@@ -78,13 +78,26 @@ BETA_ADDENDUM = "Addendum 1: agentic-capability evaluations — Beta AI"
 def test_demo_liaison_of_alpha_has_a_ticket_to_provision_then_a_finding_to_answer(demo):
     lines = _lines(demo["liaison@alpha-ai.example"])
     # The finding whose due date passed unanswered comes first: the company may still answer it.
-    assert [kind for kind, _ in lines] == ["tickets.provision", "findings.respond", "findings.respond"]
+    # Then the recommendations in the company's stages, soonest due first.
+    assert [kind for kind, _ in lines] == [
+        "tickets.provision",
+        "findings.respond",
+        "findings.respond",
+        "findings.recommendation_answer",
+        "findings.recommendation_answer",
+    ]
     assert lines[1][1].startswith(NOT_ANSWERED_ALPHA) and lines[2][1].startswith(RELEASED_ALPHA)
 
 
 def test_demo_liaison_of_beta_also_has_the_addendum_to_sign(demo):
     kinds = [kind for kind, _ in _lines(demo["liaison@beta-ai.example"])]
-    assert kinds == ["tickets.provision", "findings.respond", "agreements.sign"]
+    assert kinds == [
+        "tickets.provision",
+        "findings.respond",
+        "agreements.sign",
+        "findings.recommendation_answer",
+        "findings.recommendation_answer",
+    ]
     assert _lines(demo["liaison@beta-ai.example"])[2][1] == BETA_ADDENDUM
 
 
@@ -102,24 +115,30 @@ def test_demo_lead_has_a_request_a_point_a_signature_a_release_and_an_answer_ove
         "findings.not_answered",
         "agreements.open_point",
         "agreements.sign",
+        "findings.recommendation_verify",
         "findings.release",
         "findings.resolve",
     ]
-    assert [row.is_overdue for row in queue.rows] == [True, True, True, False, False, False]
+    assert [row.is_overdue for row in queue.rows] == [True, True, True, False, False, False, False]
     titles = [row.item.title for row in queue.rows]
     assert titles[1].startswith(NOT_ANSWERED_ALPHA)
     assert titles[2] == "Confirm who at the centre may receive weights-access logs"
     assert titles[3] == BETA_ADDENDUM
-    assert titles[4].startswith(IN_REVIEW_ALPHA) and titles[5].startswith(ANSWERED_ALPHA)
+    assert titles[5].startswith(IN_REVIEW_ALPHA) and titles[6].startswith(ANSWERED_ALPHA)
     # Undated work comes after everything with a date.
-    assert [row.days_left is None for row in queue.rows] == [False, False, False, False, True, True]
+    assert [row.days_left is None for row in queue.rows] == [False, False, False, False, False, True, True]
 
 
 def test_demo_evaluator_has_their_draft_and_the_company_s_answer(demo):
     lines = _lines(demo["evaluator@caisi.example"])
-    assert [kind for kind, _ in lines] == ["findings.not_answered", "findings.submit", "findings.resolve"]
+    assert [kind for kind, _ in lines] == [
+        "findings.not_answered",
+        "findings.recommendation_verify",
+        "findings.submit",
+        "findings.resolve",
+    ]
     assert lines[0][1].startswith(NOT_ANSWERED_ALPHA)
-    assert lines[1][1].startswith(DRAFT_ALPHA) and lines[2][1].startswith(ANSWERED_ALPHA)
+    assert lines[2][1].startswith(DRAFT_ALPHA) and lines[3][1].startswith(ANSWERED_ALPHA)
 
 
 def test_demo_admin_follows_up_the_programme_s_overdue_deadline(demo):
