@@ -315,7 +315,11 @@ def test_a_closed_assessment_tells_the_company_its_outcome(everyone, case, lead,
     assert set(told) == A_LIAISONS
     row = step.rows[0]
     assert row.title == f"Assessment completed: {case.reference} ({case.submission})"
-    assert row.body == f"Outcome: {AssessmentOutcome(outcome).label}."
+    # The outcome, and what the company is asked to do with it (the rationale stays the centre's).
+    assert (
+        row.body
+        == f"Outcome: {AssessmentOutcome(outcome).label}. Please acknowledge the outcome on the assessment's page."
+    )
     assert row.url == reverse("assessments:detail", kwargs={"reference": case.reference})
 
 
