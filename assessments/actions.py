@@ -12,6 +12,7 @@ from typing import Any
 from accounts.permissions import can
 from assessments.models import AccessTicket, Assessment
 from assessments.states import (
+    ACKNOWLEDGE_OUTCOME,
     ADVANCE_MOVES,
     ASSESSMENT_MOVES,
     GRANTED_TICKET_STATUSES,
@@ -44,6 +45,8 @@ def assessment_actions_for(*, user: Any, assessment: Assessment) -> dict[str, bo
         "can_complete": _may(user, ASSESSMENT_MOVES["complete"], assessment),
         "can_withdraw": _may(user, ASSESSMENT_MOVES["withdraw"], assessment),
         "can_request_ticket": is_open and can(user, "ticket.request", assessment),
+        "can_acknowledge_outcome": assessment.outcome_awaits_acknowledgement
+        and can(user, ACKNOWLEDGE_OUTCOME, assessment),
     }
 
 

@@ -89,7 +89,21 @@ class AssessmentAdmin(PolicyModelAdmin):
     fieldsets = (
         (None, {"fields": ("reference", "submission", "status", "in_the_portal")}),
         ("Case plan", {"fields": PLAN_FIELDS}),
-        ("Outcome", {"fields": ("outcome", "outcome_rationale", "closed_at", "closed_by")}),
+        (
+            "Outcome",
+            {
+                "fields": (
+                    "outcome",
+                    "outcome_rationale",
+                    "outcome_company_summary",
+                    "closed_at",
+                    "closed_by",
+                    "outcome_acknowledged_at",
+                    "outcome_acknowledged_by",
+                    "outcome_company_comment",
+                )
+            },
+        ),
         ("Record", {"fields": ("public_id", "created_by", "created_at", "updated_at")}),
     )
     _record_fields = (
@@ -99,8 +113,12 @@ class AssessmentAdmin(PolicyModelAdmin):
         "in_the_portal",
         "outcome",
         "outcome_rationale",
+        "outcome_company_summary",
         "closed_at",
         "closed_by",
+        "outcome_acknowledged_at",
+        "outcome_acknowledged_by",
+        "outcome_company_comment",
         "public_id",
         "created_by",
         "created_at",

@@ -244,6 +244,14 @@ def seed(world) -> None:
             outcome="mitigations_recommended",
             rationale="Moderate cyber uplift on exploit development; recommended stronger refusal training "
             "and rate limits for agentic use, which the company adopted before release.",
+            company_summary="Mitigations recommended: stronger refusal training for exploit development and rate "
+            "limits for agentic use before broad release.",
+        )
+        # The company read the outcome and acknowledged it, with a comment.
+        services.assessment_outcome_acknowledge(
+            actor=users["liaison_alpha"],
+            assessment=case,
+            comment="Received. Both mitigations shipped with the public release.",
         )
 
     # Alpha AI's small model: withdrawn by the centre.

@@ -159,6 +159,24 @@ class CloseForm(PortalForm):
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}), help_text="Why this outcome: the record.", max_length=bounds.BODY
     )
+    company_summary = forms.CharField(
+        label="Summary for the company",
+        required=False,
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Sent to the company's liaisons with the outcome, who acknowledge it. Write nothing the "
+        "company should not read.",
+    )
+
+
+class OutcomeAcknowledgeForm(PortalForm):
+    comment = forms.CharField(
+        label="Comment (optional)",
+        required=False,
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Read by the centre's case team; it appears with your acknowledgement in the report.",
+    )
 
 
 class ReasonForm(PortalForm):

@@ -81,9 +81,19 @@ def ticket_handed_off(ticket: AccessTicket, *, event: str, actor: Any) -> None:
 
 
 def assessment_closed(assessment: Assessment, *, actor: Any) -> None:
-    """The company is told that the case ended: completed with its outcome, or withdrawn."""
+    """The company is told that the case ended: completed with its outcome (the company-safe summary,
+    and the agreement's "when a risk is found" term when the outcome calls for it), or withdrawn."""
     if assessment.status != AssessmentStatus.WITHDRAWN:
-        body = f"Outcome: {assessment.get_outcome_display()}."
+        body = " ".join(
+            part
+            for part in (
+                f"Outcome: {assessment.get_outcome_display()}.",
+                assessment.outcome_company_summary,
+                risk_term_note(assessment),
+                "Please acknowledge the outcome on the assessment's page.",
+            )
+            if part
+        )
     else:
         body = "The assessment was withdrawn."
     handoff_notify(
@@ -146,5 +156,27 @@ def window_past_release(assessment: Assessment, *, release, actor: Any) -> None:
         ),
         url=reverse("assessments:detail", kwargs={"reference": assessment.reference}),
         organisation=None,
+        actor=actor,
+    )
+
+
+def risk_term_note(assessment: Assessment) -> str:
+    """What the agreement says happens when a risk is found, for an outcome that calls for it ("" otherwise)."""
+    if not assessment.outcome_calls_for_restriction:
+        return ""
+    agreement = assessment.submission.agreement
+    return f"Under agreement {agreement.reference}, when a risk is found: {agreement.get_risk_consequence_display()}."
+
+
+def outcome_acknowledged(assessment: Assessment, *, actor: Any) -> None:
+    """The case's lead and team are told that the company acknowledged the outcome (and what it commented)."""
+    comment = assessment.outcome_company_comment
+    handoff_notify(
+        event_key=f"assessment:{assessment.pk}:outcome_acknowledged:{assessment.outcome_acknowledged_at.isoformat()}",
+        recipients=[assessment.lead_id, *assessment.team.values_list("pk", flat=True)],
+        title=f"Outcome acknowledged by the company: {assessment.reference} ({assessment.submission})",
+        body=f"Comment: {comment}" if comment else "No comment.",
+        url=reverse("assessments:detail", kwargs={"reference": assessment.reference}),
+        organisation=assessment.submission.organisation_id,
         actor=actor,
     )

@@ -4,8 +4,8 @@ Each kind of work is a move of ``assessments.states`` (its statuses: the move's 
 that the policy lets the person make (``actionable`` with the move's action: the same rule as
 the button on the ticket's or the case's page, ``assessments.actions``).
 
-* a company liaison: approved tickets to provision, and extensions the team asked for, to
-  consent to or refuse;
+* a company liaison: approved tickets to provision, extensions the team asked for, to
+  consent to or refuse, and outcomes of completed cases to acknowledge;
 * a lead: requests to approve or reject on the cases they lead (never their own), and cases in
   reporting to complete;
 * an evaluator: provisioned access on their cases whose period has begun, ready to use.
@@ -22,7 +22,13 @@ from django.utils import timezone
 
 from accounts.permissions import actionable, actor_for
 from assessments.models import AccessTicket, Assessment
-from assessments.states import ASSESSMENT_MOVES, GRANTED_TICKET_STATUSES, TICKET_MOVES
+from assessments.states import (
+    ACKNOWLEDGE_OUTCOME,
+    ASSESSMENT_MOVES,
+    GRANTED_TICKET_STATUSES,
+    OUTCOME_ACKNOWLEDGEABLE_STATUSES,
+    TICKET_MOVES,
+)
 from core.action_queue import QueueItem, QueueSource, first_items, total
 
 APPROVE = TICKET_MOVES["approve"]
@@ -136,13 +142,36 @@ def _to_complete(user: Any) -> QueueSource:
     )
 
 
+def _outcome_item(case: Assessment) -> QueueItem:
+    return QueueItem(
+        kind="assessments.acknowledge_outcome",
+        verb="Acknowledge the outcome",
+        reference=case.reference,
+        title=f"{case.submission}: {case.get_outcome_display()}",
+        url=reverse("assessments:acknowledge_outcome", kwargs={"reference": case.reference}),
+    )
+
+
+def _outcomes_to_acknowledge(user: Any) -> QueueSource:
+    cases = Assessment.objects.filter(
+        status__in=OUTCOME_ACKNOWLEDGEABLE_STATUSES, outcome_acknowledged_at__isnull=True
+    ).select_related("submission")
+    return QueueSource(
+        kind="assessments.acknowledge_outcome",
+        label="Assessment outcomes to acknowledge",
+        rows=actionable(cases, user, ACKNOWLEDGE_OUTCOME),
+        item=_outcome_item,
+        more_url=reverse("assessments:list") + f"?status={OUTCOME_ACKNOWLEDGEABLE_STATUSES[0]}",
+    )
+
+
 def queue_sources_for(*, actor: Any, now: datetime | None = None) -> list[QueueSource]:
     """The kinds of ticket and case work ``actor`` (a user) has, by role: see the module's docstring."""
     who = actor_for(actor)
     if who is None:
         return []
     if who.is_liaison:
-        return [_to_provision(actor), _extensions(actor)]
+        return [_to_provision(actor), _extensions(actor), _outcomes_to_acknowledge(actor)]
     if who.is_lead:
         return [_to_approve(actor), _to_complete(actor)]
     if who.is_evaluator:

@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.permissions import Actor, liaison_of, rule, rule_filter, scoper
 from agreements.rules import agreement_reach
 from assessments.models import Assessment
-from assessments.states import UNGRANTED_TICKET_STATUSES
+from assessments.states import ACKNOWLEDGE_OUTCOME, UNGRANTED_TICKET_STATUSES
 
 # --- The case team and the company of a case ---------------------------------------
 
@@ -141,6 +141,17 @@ def _assessment_manage_where(actor: Actor) -> Q | None:
 
 
 # --- Access tickets ----------------------------------------------------------------
+
+
+@rule(ACKNOWLEDGE_OUTCOME)
+def _acknowledge_outcome(actor: Actor, obj: Any) -> bool:
+    # The company the case assessed acknowledges its outcome.
+    return obj is not None and of_own_company(actor, obj)
+
+
+@rule_filter(ACKNOWLEDGE_OUTCOME, model="assessments.assessment")
+def _acknowledge_outcome_where(actor: Actor) -> Q | None:
+    return case_company_q(actor) if actor.is_liaison else None
 
 
 @rule("ticket.request", "ticket.extend")

@@ -303,6 +303,15 @@ def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEn
         entries.append(
             TimelineEntry(assessment.closed_at, f"Case {assessment.get_status_display().lower()}", kind="event")
         )
+    if assessment.outcome_acknowledged_at:
+        entries.append(
+            TimelineEntry(
+                assessment.outcome_acknowledged_at,
+                "Outcome acknowledged by the company",
+                assessment.outcome_company_comment,
+                kind="event",
+            )
+        )
     return sorted(entries, key=lambda e: e.when)
 
 

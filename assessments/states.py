@@ -55,6 +55,9 @@ ASSESSMENT_MOVES: dict[str, Move] = {
         "Withdraw", OPEN_ASSESSMENT_STATUSES, AssessmentStatus.WITHDRAWN, "assessment.transition", needs_reason=True
     ),
 }
+# The company acknowledges the outcome of a completed case (with a comment if it wishes), once.
+OUTCOME_ACKNOWLEDGEABLE_STATUSES = (AssessmentStatus.COMPLETED,)
+ACKNOWLEDGE_OUTCOME = "assessment.acknowledge_outcome"
 # The steps forward that need nothing but the decision (assessment_advance), in order.
 ADVANCE_MOVES = ("await_access", "start", "start_reporting")
 # The forward path of a case, status → next status (the last step needs an outcome).

@@ -17,6 +17,11 @@ urlpatterns = [
     path("assessments/<str:reference>/advance/", views.assessment_advance, name="advance"),
     path("assessments/<str:reference>/close/", views.assessment_close, name="close"),
     path("assessments/<str:reference>/withdraw/", views.assessment_withdraw, name="withdraw"),
+    path(
+        "assessments/<str:reference>/acknowledge-outcome/",
+        views.assessment_acknowledge_outcome,
+        name="acknowledge_outcome",
+    ),
     path("assessments/<str:reference>/access/new/", views.ticket_request, name="ticket_request"),
     path("access/", views.ticket_list, name="ticket_list"),
     path("access/export.csv", views.ticket_export, name="ticket_export"),

@@ -31,6 +31,7 @@ from assessments.forms import (
     CloseForm,
     ExtensionDecisionForm,
     ExtensionRequestForm,
+    OutcomeAcknowledgeForm,
     ReasonForm,
     SubmissionFilterForm,
     SubmissionForm,
@@ -41,7 +42,7 @@ from assessments.forms import (
 )
 from assessments.models import AccessTicket, Assessment, ModelSubmission
 from assessments.services.tickets import ticket_revoke_consequence, ticket_revoke_refusal
-from assessments.states import ADVANCE_MOVES, ASSESSMENT_MOVES, AssessmentStatus
+from assessments.states import ACKNOWLEDGE_OUTCOME, ADVANCE_MOVES, ASSESSMENT_MOVES, AssessmentStatus
 from audit.exports import csv_export_response
 from core.choices import RiskDomain
 from core.confirm import is_confirmed
@@ -445,6 +446,24 @@ def assessment_close(request, reference: str):
         intro="Record the outcome and the reasons for it. Open model access ends with the case.",
         success="The assessment was completed.",
         submit_label="Complete assessment",
+    )
+
+
+@login_required
+def assessment_acknowledge_outcome(request, reference: str):
+    assessment = _assessment(request, reference, ACKNOWLEDGE_OUTCOME)
+    form = OutcomeAcknowledgeForm(request.POST or None)
+    return _case_form_page(
+        request,
+        assessment,
+        form=form,
+        call=_on(request, services.assessment_outcome_acknowledge, assessment=assessment),
+        title=f"Acknowledge the outcome of {assessment.reference}",
+        intro=f"The centre completed the assessment: {assessment.get_outcome_display()}. "
+        f"{assessment.outcome_company_summary} Acknowledging tells the case team that the company has "
+        "received it; it is recorded on the case's timeline and in the report.",
+        success="The outcome was acknowledged.",
+        submit_label="Acknowledge the outcome",
     )
 
 

@@ -11,8 +11,16 @@ from typing import Any
 
 from accounts.permissions import can
 from core.states import Move
-from findings.models import Finding
-from findings.states import EDITABLE_STATUSES, FINDING_LIFECYCLE, FINDING_MOVES, FindingStatus
+from findings.models import Finding, Recommendation
+from findings.states import (
+    EDITABLE_STATUSES,
+    ESCALATE_ACTION,
+    FINDING_LIFECYCLE,
+    FINDING_MOVES,
+    RECOMMENDATION_MOVES,
+    FindingStatus,
+    may_escalate,
+)
 
 
 def _may(user: Any, move: Move, finding: Finding) -> bool:
@@ -29,10 +37,33 @@ def finding_actions_for(*, user: Any, finding: Finding) -> dict[str, bool]:
         "can_resolve": _may(user, FINDING_MOVES["resolve"], finding),
         "can_reopen": _may(user, FINDING_MOVES["reopen"], finding),
         "can_withdraw": _may(user, FINDING_MOVES["withdraw"], finding),
+        "can_escalate": may_escalate(finding.status, finding.disposition, finding.is_escalated)
+        and can(user, ESCALATE_ACTION, finding),
         "can_comment": not finding.is_withdrawn and can(user, "finding.comment", finding),
         "can_comment_internal": can(user, "finding.comment_internal", finding),
         # Raising or lowering the handling marking (the service decides which the chosen marking is).
         "can_mark": can(user, "finding.mark", finding) or can(user, "finding.mark_lower", finding),
+    }
+
+
+def recommendation_steps_allowed(*, user: Any, recommendation: Recommendation) -> dict[str, bool]:
+    """Step name → whether the policy lets ``user`` take it on ``recommendation``, whatever its status.
+
+    The rules read only the recommendation's finding, so a finding's panel asks once for all its rows.
+    """
+    answers: dict[str, bool] = {}
+    for name, move in RECOMMENDATION_MOVES.items():
+        if move.action is not None:
+            answers[name] = can(user, move.action, recommendation)
+    return answers
+
+
+def recommendation_actions_for(*, user: Any, recommendation: Recommendation) -> dict[str, bool]:
+    """Which steps of ``recommendation`` to offer: the policy allows it and its status permits it."""
+    allowed = recommendation_steps_allowed(user=user, recommendation=recommendation)
+    return {
+        f"can_{name}": ok and RECOMMENDATION_MOVES[name].starts_from(recommendation.status)
+        for name, ok in allowed.items()
     }
 
 

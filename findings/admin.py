@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin_base import (
     MarkingActionForm,
+    NoteActionForm,
     PolicyModelAdmin,
     ReadOnlyPolicyAdmin,
     ReadOnlyTabularInline,
@@ -15,13 +16,19 @@ from accounts.admin_base import (
 from accounts.permissions import can
 from audit.models import AuditEvent
 from findings import services
-from findings.models import Finding, FindingComment, FindingEvidence
+from findings.models import Finding, FindingComment, FindingEvidence, Recommendation
 
 
 class EvidenceInline(ReadOnlyTabularInline):
     model = FindingEvidence
     fields = ("original_name", "side", "marking", "content_type", "size", "sha256", "uploaded_by", "uploaded_at")
     show_change_link = False
+
+
+class RecommendationInline(ReadOnlyTabularInline):
+    model = Recommendation
+    fields = ("reference", "kind", "text", "status", "due_at")
+    show_change_link = True
 
 
 class CommentInline(ReadOnlyTabularInline):
@@ -49,13 +56,20 @@ class FindingAdmin(PolicyModelAdmin):
         "marking",
         "author",
     )
-    list_filter = ("status", "severity", "risk_domain", "marking", "assessment__submission__organisation")
+    list_filter = (
+        "status",
+        "disposition",
+        "severity",
+        "risk_domain",
+        "marking",
+        "assessment__submission__organisation",
+    )
     search_fields = ("reference", "title", "summary", "assessment__reference")
     list_select_related = ("assessment__submission__organisation", "author", "marking")
     date_hierarchy = "created_at"
-    inlines = [EvidenceInline, CommentInline]
+    inlines = [RecommendationInline, EvidenceInline, CommentInline]
     action_form = MarkingActionForm
-    actions = ["withdraw_selected", "set_marking_selected"]
+    actions = ["withdraw_selected", "escalate_selected", "set_marking_selected"]
     fieldsets = (
         (None, {"fields": ("reference", "assessment", "status", "author", "marking")}),
         ("Finding", {"fields": services.EDITABLE_FIELDS}),
@@ -66,10 +80,16 @@ class FindingAdmin(PolicyModelAdmin):
                     "released_by",
                     "released_at",
                     "response_due_at",
+                    "disposition",
                     "company_response",
                     "planned_mitigation",
+                    "mitigation_target",
                     "responded_by",
                     "responded_at",
+                    "not_answered_at",
+                    "escalated_by",
+                    "escalated_at",
+                    "escalation_note",
                     "resolved_by",
                     "resolved_at",
                     "resolution_note",
@@ -152,6 +172,16 @@ class FindingAdmin(PolicyModelAdmin):
             ),
         )
 
+    @admin.action(description="Escalate selected findings to the programme (with the reason typed)")
+    def escalate_selected(self, request, queryset):
+        note = self.action_note(request).strip()
+        self.run_service(
+            request,
+            queryset.select_related("assessment"),
+            lambda finding: services.finding_escalate(actor=request.user, finding=finding, note=note, request=request),
+            done="Escalated {count} finding(s).",
+        )
+
 
 @admin.register(FindingEvidence)
 class FindingEvidenceAdmin(ReadOnlyPolicyAdmin):
@@ -213,4 +243,51 @@ class FindingCommentAdmin(ReadOnlyPolicyAdmin):
             lambda comment, marking, reason: services.comment_set_marking(
                 actor=request.user, comment=comment, marking=marking, reason=reason, request=request
             ),
+        )
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(ReadOnlyPolicyAdmin):
+    """Recommendations are read here; the centre's verification is an action that calls its service.
+
+    The company's steps (acknowledge, accept or decline, implement) are taken in the portal or the API
+    by its liaisons; every field is read-only.
+    """
+
+    list_display = ("reference", "finding", "kind", "status", "due_at", "organisation")
+    list_filter = ("status", "kind", "finding__assessment__submission__organisation")
+    search_fields = ("reference", "text", "finding__reference")
+    list_select_related = ("finding__assessment__submission__organisation",)
+    action_form = NoteActionForm
+    actions = ["verify_selected", "not_verify_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Recommendation._meta.fields]
+
+    @admin.display(description="Company", ordering="finding__assessment__submission__organisation__name")
+    def organisation(self, obj) -> str:
+        return obj.finding.assessment.submission.organisation.name
+
+    @admin.action(description="Mark selected implementations verified (with the note typed)")
+    def verify_selected(self, request, queryset):
+        note = self.action_note(request).strip()
+        self.run_service(
+            request,
+            queryset,
+            lambda rec: services.recommendation_verify(
+                actor=request.user, recommendation=rec, note=note, request=request
+            ),
+            done="Verified {count} recommendation(s).",
+        )
+
+    @admin.action(description="Mark selected implementations not verified (with the reason typed)")
+    def not_verify_selected(self, request, queryset):
+        note = self.action_note(request).strip()
+        self.run_service(
+            request,
+            queryset,
+            lambda rec: services.recommendation_not_verify(
+                actor=request.user, recommendation=rec, note=note, request=request
+            ),
+            done="Marked {count} recommendation(s) not verified.",
         )

@@ -16,7 +16,9 @@ from core.forms import PortalForm
 from core.lists import search_field
 from core.marking_forms import ATTESTATION_FIELD, attestation_field
 from findings.models import SEVERITY_RUBRIC, FindingStatus, Severity
+from findings.selectors import AWAITING
 from findings.services import MAX_FILES_PER_UPLOAD, default_response_due
+from findings.states import COMPANY_DISPOSITIONS, DISPOSITIONS_NEEDING_PLAN, FindingDisposition, RecommendationKind
 
 FILES_AGAIN = "Files are not kept when the form has errors: choose the file(s) again before saving."
 
@@ -171,20 +173,98 @@ class WithdrawForm(PortalForm):
     )
 
 
+def _disposition_choices() -> list[tuple[str, str]]:
+    return [(value, f"{FindingDisposition(value).label} — {DISPOSITION_HELP[value]}") for value in COMPANY_DISPOSITIONS]
+
+
+# What each disposition asks of the company, beside its choice on the response form.
+DISPOSITION_HELP = {
+    FindingDisposition.WILL_MITIGATE: "you accept the finding and will mitigate it: give the plan and a target date.",
+    FindingDisposition.RISK_ACCEPTED: "you accept the finding but take no action: justify it in your response.",
+    FindingDisposition.DISPUTED: "you disagree with the finding: give your reasons, and attach any evidence.",
+    FindingDisposition.NEEDS_CLARIFICATION: "you need the centre to explain more before you can answer: say what.",
+}
+
+
 class ResponseForm(FilesKeptNoticeMixin, PortalForm):
     file_fields = ("files",)
 
+    disposition = forms.ChoiceField(label="Your disposition", choices=_disposition_choices, widget=forms.RadioSelect)
     company_response = forms.CharField(
-        label="Your response", widget=forms.Textarea(attrs={"rows": 6}), max_length=bounds.BODY
+        label="Your response",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=bounds.BODY,
+        help_text="What you accept and will change, your justification, your reasons, or your question.",
     )
     planned_mitigation = forms.CharField(
         label="Planned mitigation",
         required=False,
         max_length=bounds.BODY,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="What the company will change, and by when.",
+        help_text="Needed when you will mitigate: what the company will change.",
+    )
+    mitigation_target = forms.DateField(
+        label="Mitigation target date",
+        required=False,
+        widget=forms.DateInput(),
+        help_text="Needed when you will mitigate: when the mitigation will be in place.",
     )
     files = MultipleFileField(label="Supporting files")
+    no_classified_information = attestation_field(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = _files_help() + " Evidence for a dispute goes here."
+
+    def clean(self):
+        # Before the mixin's check, so a missing confirmation also says the files must be chosen again.
+        _require_attestation(self, "files")
+        cleaned = super().clean()
+        if cleaned.get("disposition") in DISPOSITIONS_NEEDING_PLAN:
+            if not (cleaned.get("planned_mitigation") or "").strip() and "planned_mitigation" not in self._errors:
+                self.add_error("planned_mitigation", "Describe the planned mitigation.")
+            if cleaned.get("mitigation_target") is None and "mitigation_target" not in self._errors:
+                self.add_error("mitigation_target", "Give the date the mitigation will be in place.")
+        return cleaned
+
+
+class RecommendationForm(PortalForm):
+    kind = forms.ChoiceField(label="Kind", choices=[("", "- Select -"), *RecommendationKind.choices])
+    text = forms.CharField(
+        label="What the company should do",
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example: add a refusal safeguard for the named uplift, restrict fine-tuning access, "
+        "or hold the release until the mitigation is verified.",
+    )
+
+
+class RecommendationAcknowledgeForm(PortalForm):
+    """Acknowledging needs nothing but the decision (the confirmation page's button)."""
+
+
+class RecommendationAcceptForm(PortalForm):
+    implement_by = forms.DateField(
+        label="Implemented by",
+        required=False,
+        widget=forms.DateInput(),
+        help_text="Leave empty for the default of 60 days from today.",
+    )
+
+
+class RecommendationDeclineForm(PortalForm):
+    reason = forms.CharField(
+        label="Why the company declines", max_length=bounds.NOTE, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class RecommendationImplementForm(FilesKeptNoticeMixin, PortalForm):
+    file_fields = ("files",)
+
+    note = forms.CharField(
+        label="What was implemented", max_length=bounds.NOTE, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    files = MultipleFileField(label="Evidence files")
     no_classified_information = attestation_field(required=False)
 
     def __init__(self, *args, **kwargs):
@@ -195,6 +275,30 @@ class ResponseForm(FilesKeptNoticeMixin, PortalForm):
         # Before the mixin's check, so a missing confirmation also says the files must be chosen again.
         _require_attestation(self, "files")
         return super().clean()
+
+
+class RecommendationVerifyForm(PortalForm):
+    note = forms.CharField(
+        label="Verification note", required=False, max_length=bounds.NOTE, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RecommendationNotVerifyForm(PortalForm):
+    note = forms.CharField(
+        label="Why it is not verified",
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown to the company, which implements it again.",
+    )
+
+
+class EscalateForm(PortalForm):
+    note = forms.CharField(
+        label="Why the finding is escalated",
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Read by the programme admins and the case lead; not shown to the company.",
+    )
 
 
 class CommentForm(PortalForm):
@@ -216,5 +320,10 @@ class FindingFilterForm(PortalForm):
     severity = forms.ChoiceField(choices=[("", "Any"), *Severity.choices], required=False)
     risk_domain = forms.ChoiceField(label="Risk domain", choices=[("", "Any"), *RiskDomain.choices], required=False)
     status = forms.ChoiceField(choices=[("", "Any"), *FindingStatus.choices], required=False)
+    disposition = forms.ChoiceField(
+        label="Company disposition",
+        choices=[("", "Any"), (AWAITING, "Awaiting an answer"), *FindingDisposition.choices],
+        required=False,
+    )
     assessment = forms.CharField(label="Assessment reference", required=False, max_length=32)
     overdue = forms.BooleanField(label="Only findings whose company response is overdue", required=False)

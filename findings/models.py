@@ -23,7 +23,16 @@ from core.choices import RiskDomain
 from core.files import StoredFile
 from core.markings import Marked, UnclassifiedAttestation
 from findings.markdown import RENDERER_VERSION, render_markdown
-from findings.states import RELEASED_STATUSES, REPORT_JOB_PENDING, FindingStatus, ReportJobStatus
+from findings.states import (
+    RECOMMENDATION_STAGE,
+    RELEASED_STATUSES,
+    REPORT_JOB_PENDING,
+    FindingDisposition,
+    FindingStatus,
+    RecommendationKind,
+    RecommendationStatus,
+    ReportJobStatus,
+)
 
 
 class Severity(models.TextChoices):
@@ -113,6 +122,18 @@ class Finding(Marked, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     responded_at = models.DateTimeField(null=True, blank=True)
+    # What the answer says (findings.states.FindingDisposition); empty while none was given this round.
+    disposition = models.CharField(max_length=24, choices=FindingDisposition.choices, blank=True)
+    # "Accepted, will mitigate": the date the company plans to have the mitigation in place.
+    mitigation_target = models.DateField(null=True, blank=True)
+    # When the clock found the response due date passed without an answer.
+    not_answered_at = models.DateTimeField(null=True, blank=True)
+    # The centre raised an unanswered, disputed or unclear finding with the programme (centre only).
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
 
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -149,6 +170,15 @@ class Finding(Marked, models.Model):
                 | models.Q(released_by__isnull=False, released_at__isnull=False, response_due_at__isnull=False),
                 name="finding_released_has_release_fields",
             ),
+            models.CheckConstraint(
+                condition=models.Q(disposition__in=["", *(d.value for d in FindingDisposition)]),
+                name="finding_disposition_valid",
+            ),
+            # A disposition belongs to a finding the company was asked about.
+            models.CheckConstraint(
+                condition=models.Q(disposition="") | models.Q(status__in=[s.value for s in RELEASED_STATUSES]),
+                name="finding_disposition_only_released",
+            ),
             *length_checks(
                 "finding",
                 {
@@ -161,6 +191,7 @@ class Finding(Marked, models.Model):
                     "planned_mitigation": BODY,
                     "resolution_note": NOTE,
                     "withdrawn_reason": NOTE,
+                    "escalation_note": NOTE,
                 },
             ),
         ]
@@ -177,6 +208,8 @@ class Finding(Marked, models.Model):
             models.Index(fields=["assessment", "severity_order", "-created_at"], name="finding_case_sort_idx"),
             models.Index(fields=["created_at"], name="finding_created_idx"),
             models.Index(fields=["response_due_at", "-created_at"], name="finding_due_sort_idx"),
+            # The list's and the API's disposition filter, most severe first.
+            models.Index(fields=["disposition", "severity_order", "-created_at"], name="finding_disposition_sort_idx"),
             # The action queue's findings without a due date (in review, to release), oldest first.
             models.Index(fields=["status", "id"], name="finding_status_id_idx"),
             # On PostgreSQL the search of title and summary also has trigram indexes (migration 0005).
@@ -197,6 +230,14 @@ class Finding(Marked, models.Model):
     def awaits_response(self) -> bool:
         """Released and waiting for the company's answer."""
         return self.status == FindingStatus.RELEASED
+
+    @property
+    def is_not_answered(self) -> bool:
+        return self.disposition == FindingDisposition.NOT_ANSWERED
+
+    @property
+    def is_escalated(self) -> bool:
+        return self.escalated_at is not None
 
     @property
     def is_resolved(self) -> bool:
@@ -231,6 +272,82 @@ class EvidenceSide(models.TextChoices):
     COMPANY = "company", "Company response file"
 
 
+class Recommendation(models.Model):
+    """What the centre recommends the company do about a finding, followed until the centre verifies it.
+
+    Moves through ``findings.states.RECOMMENDATION_MOVES``; ``due_at`` is the due date of the stage it
+    is in (``RECOMMENDATION_STAGE``), which ``findings.deadlines`` turns into a deadline.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="recommendations")
+    kind = models.CharField(max_length=24, choices=RecommendationKind.choices)
+    text = models.TextField("recommendation", max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    status = models.CharField(
+        max_length=16, choices=RecommendationStatus.choices, default=RecommendationStatus.PROPOSED
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decline_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    implemented_at = models.DateTimeField(null=True, blank=True)
+    implementation_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verification_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in RecommendationStatus]),
+                name="recommendation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in RecommendationKind]), name="recommendation_kind_valid"
+            ),
+            # A stage that someone must act on has a due date.
+            models.CheckConstraint(
+                condition=~models.Q(status__in=[s.value for s in RECOMMENDATION_STAGE])
+                | models.Q(due_at__isnull=False),
+                name="recommendation_open_stage_has_due",
+            ),
+            *length_checks(
+                "recommendation",
+                {"text": NOTE, "decline_reason": NOTE, "implementation_note": NOTE, "verification_note": NOTE},
+            ),
+        ]
+        indexes = [
+            # The action queues: recommendations in a stage, soonest due first.
+            models.Index(fields=["status", "due_at"], name="recommendation_stage_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.get_kind_display()}"
+
+    @property
+    def stage(self) -> tuple[str, str] | None:
+        """(whose turn: "company" or "centre", what they do) while a stage is open, else None."""
+        return RECOMMENDATION_STAGE.get(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in RECOMMENDATION_STAGE
+
+    @property
+    def is_declined(self) -> bool:
+        return self.status == RecommendationStatus.DECLINED
+
+
 class FindingEvidence(Marked, UnclassifiedAttestation, StoredFile):
     """An evidence file of a finding, or a file the company attached to its response.
 
@@ -239,6 +356,10 @@ class FindingEvidence(Marked, UnclassifiedAttestation, StoredFile):
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="evidence")
     side = models.CharField(max_length=10, choices=EvidenceSide.choices, default=EvidenceSide.CENTRE)
+    # The company's evidence that a recommendation of the finding is implemented.
+    recommendation = models.ForeignKey(
+        "findings.Recommendation", null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
+    )
 
     class Meta(StoredFile.Meta):
         verbose_name_plural = "finding evidence"

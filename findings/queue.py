@@ -4,10 +4,13 @@ Each kind of work is a move of ``findings.states`` (its statuses: the move's ``s
 the policy lets the person make (``actionable`` with the move's action: the same rule as the
 finding page's button, ``findings.actions``). Nothing here decides a rule of its own.
 
-* a company liaison: released findings to answer, soonest due first;
+* a company liaison: released findings to answer, soonest due first, and recommendations in a
+  stage that is the company's (acknowledge, accept or decline, implement);
 * a lead: findings in review written by someone else, to release (the two-person rule), and
-  company answers to review on their cases;
-* an evaluator: their own drafts to submit for review, company answers to review on their cases,
+  company answers to review on their cases, and findings not answered by the due date;
+* leads and evaluators: implementations of recommendations to verify on their cases;
+* an evaluator: their own drafts to submit for review, company answers to review and findings not
+  answered by the due date on their cases,
   and the cases whose access window closes within ``WINDOW_ENDING_DAYS`` (findings are recorded
   while the case is in progress).
 """
@@ -24,8 +27,15 @@ from accounts.permissions import actionable, actor_for
 from assessments.models import Assessment
 from assessments.states import ASSESSMENT_MOVES, AssessmentStatus
 from core.action_queue import QueueItem, QueueSource, first_items, total
-from findings.models import Finding
-from findings.states import FINDING_MOVES
+from findings.models import Finding, Recommendation
+from findings.states import (
+    CENTRE_STAGE_STATUSES,
+    COMPANY_STAGE_STATUSES,
+    FINDING_MOVES,
+    RECOMMENDATION_ANSWER,
+    RECOMMENDATION_VERIFY,
+    FindingDisposition,
+)
 
 # An access window "ends soon" from this many days before its end.
 WINDOW_ENDING_DAYS = 7
@@ -36,6 +46,8 @@ RESOLVE = FINDING_MOVES["resolve"]
 SUBMIT = FINDING_MOVES["submit_for_review"]
 # The company has answered: the state the company's move ends in, from which the centre resolves.
 ANSWERED = tuple(status for status in RESOLVE.sources if status == RESPOND.target)
+# The clock marks released findings "not answered"; the centre then resolves, asks again or escalates.
+NOT_ANSWERED_STATUSES = FINDING_MOVES["mark_not_answered"].sources
 # A case is tested while in progress: the step to reporting starts from there.
 TESTING = ASSESSMENT_MOVES["start_reporting"].sources
 
@@ -98,6 +110,62 @@ def _answers_to_review(user: Any) -> QueueSource:
     )
 
 
+def _not_answered(user: Any) -> QueueSource:
+    return QueueSource(
+        kind="findings.not_answered",
+        label="Findings not answered by the due date",
+        rows=_findings(user, NOT_ANSWERED_STATUSES, RESOLVE.action).filter(disposition=FindingDisposition.NOT_ANSWERED),
+        item=_finding_item(
+            "findings.not_answered", "Resolve, ask again or escalate", "findings:detail", "Response was due"
+        ),
+        more_url=_list_url(disposition=FindingDisposition.NOT_ANSWERED),
+        due="response_due_at",
+    )
+
+
+def _recommendation_item(kind: str, verb: str):
+    def item(recommendation: Recommendation) -> QueueItem:
+        return QueueItem(
+            kind=kind,
+            verb=f"{verb}: {recommendation.stage[1].lower()}" if recommendation.stage else verb,
+            reference=recommendation.reference,
+            title=f"{recommendation.get_kind_display()} ({recommendation.finding.reference})",
+            url=reverse("findings:detail", kwargs={"reference": recommendation.finding.reference}) + "#recommendations",
+            due_at=recommendation.due_at,
+            due_label="Stage due",
+            note=recommendation.get_status_display(),
+        )
+
+    return item
+
+
+def _recommendations(user: Any, statuses: tuple[str, ...], action: str):
+    rows = Recommendation.objects.filter(status__in=statuses).select_related("finding")
+    return actionable(rows, user, action)
+
+
+def _recommendations_to_answer(user: Any) -> QueueSource:
+    return QueueSource(
+        kind="findings.recommendation_answer",
+        label="Recommendations to act on",
+        rows=_recommendations(user, COMPANY_STAGE_STATUSES, RECOMMENDATION_ANSWER),
+        item=_recommendation_item("findings.recommendation_answer", "Recommendation"),
+        more_url=reverse("findings:list"),
+        due="due_at",
+    )
+
+
+def _recommendations_to_verify(user: Any) -> QueueSource:
+    return QueueSource(
+        kind="findings.recommendation_verify",
+        label="Implementations to verify",
+        rows=_recommendations(user, CENTRE_STAGE_STATUSES, RECOMMENDATION_VERIFY),
+        item=_recommendation_item("findings.recommendation_verify", "Recommendation"),
+        more_url=reverse("findings:list"),
+        due="due_at",
+    )
+
+
 def _own_drafts(user: Any) -> QueueSource:
     return QueueSource(
         kind="findings.submit",
@@ -141,11 +209,17 @@ def queue_sources_for(*, actor: Any, now: datetime | None = None) -> list[QueueS
         return []
     now = now or timezone.now()
     if who.is_liaison:
-        return [_to_answer(actor)]
+        return [_to_answer(actor), _recommendations_to_answer(actor)]
     if who.is_lead:
-        return [_to_release(actor), _answers_to_review(actor)]
+        return [_to_release(actor), _answers_to_review(actor), _not_answered(actor), _recommendations_to_verify(actor)]
     if who.is_evaluator:
-        return [_own_drafts(actor), _answers_to_review(actor), _windows_ending(actor, now)]
+        return [
+            _own_drafts(actor),
+            _answers_to_review(actor),
+            _not_answered(actor),
+            _recommendations_to_verify(actor),
+            _windows_ending(actor, now),
+        ]
     return []
 
 

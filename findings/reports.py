@@ -44,7 +44,7 @@ from assessments.models import AccessTicket, Assessment
 from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
 from audit.services import audit_record
 from core.markings import HandlingMarking
-from findings.models import ReportFile, ReportJob, ReportKind
+from findings.models import Recommendation, ReportFile, ReportJob, ReportKind
 from findings.selectors import assessment_report, report_findings
 from findings.states import REPORT_JOB_MOVES, ReportJobStatus
 from reminders.queue import enqueue
@@ -129,17 +129,22 @@ def _render_part(html: str) -> bytes:
 
 
 def report_pdf_build(
-    *, assessment: Assessment, released_only: bool, progress: Callable[[int, int], None] | None = None
+    *,
+    assessment: Assessment,
+    released_only: bool,
+    progress: Callable[[int, int], None] | None = None,
+    disposition: str = "",
 ) -> bytes:
     """The report of ``assessment`` as a PDF, laid out ``PART_SIZE`` findings at a time.
 
     ``progress(done, total)`` is called after each part with the findings laid out so far.
+    ``disposition`` keeps only findings with that company disposition (``selectors.disposition_q``).
     The caller has checked the permission.
     """
     from pypdf import PdfReader, PdfWriter
 
-    report = assessment_report(assessment=assessment, released_only=released_only)
-    findings = report_findings(assessment=assessment, released_only=released_only)
+    report = assessment_report(assessment=assessment, released_only=released_only, disposition=disposition)
+    findings = report_findings(assessment=assessment, released_only=released_only, disposition=disposition)
     writer = PdfWriter()
     if progress is not None:
         progress(0, report.total)
@@ -177,7 +182,8 @@ def report_pdf_build(
 def report_source_digest(*, assessment: Assessment, released_only: bool) -> str:
     """A fingerprint of everything the report shows: equal digests, equal reports (but the date printed).
 
-    Two small queries: the included findings' ids, statuses and last changes, and the access given.
+    Three small queries: the included findings' ids, statuses and last changes, their
+    recommendations', and the access given.
     """
     findings = report_findings(assessment=assessment, released_only=released_only)
     tickets = AccessTicket.objects.filter(assessment=assessment, status__in=ACCESS_GIVEN_TICKET_STATUSES)
@@ -188,6 +194,11 @@ def report_source_digest(*, assessment: Assessment, released_only: bool) -> str:
         assessment.submission.organisation.name,
         assessment.lead.full_name if assessment.lead_id else "",
         list(findings.order_by("pk").values_list("pk", "status", "updated_at", "marking_id")),
+        list(
+            Recommendation.objects.filter(finding__in=findings.values("pk"))
+            .order_by("pk")
+            .values_list("pk", "status", "updated_at")
+        ),
         list(tickets.order_by("pk").values_list("pk", "status", "updated_at")),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()

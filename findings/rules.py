@@ -17,7 +17,13 @@ from django.db.models import Q, QuerySet
 from accounts.permissions import Actor, rule, rule_filter, scoper
 from assessments.rules import case_assessments, case_company_q, case_q, of_own_company, on_case
 from findings.models import ReportKind
-from findings.states import RELEASED_STATUSES
+from findings.states import (
+    ESCALATE_ACTION,
+    ISSUED_RECOMMENDATION_STATUSES,
+    RECOMMENDATION_ANSWER,
+    RECOMMENDATION_VERIFY,
+    RELEASED_STATUSES,
+)
 
 
 def _finding_of_own_company(actor: Actor, finding: Any) -> bool:
@@ -64,6 +70,40 @@ def _finding_evidence(qs: QuerySet, actor: Actor) -> QuerySet:
 def _finding_comments(qs: QuerySet, actor: Actor) -> QuerySet:
     # Internal comments never leave the centre.
     return _finding_rows(qs, actor, "finding__", internal=False)
+
+
+@scoper("findings.recommendation")
+def _recommendations(qs: QuerySet, actor: Actor) -> QuerySet:
+    # The company sees a recommendation once issued with its released finding, never a proposal.
+    return _finding_rows(qs, actor, "finding__", status__in=ISSUED_RECOMMENDATION_STATUSES)
+
+
+@rule(RECOMMENDATION_ANSWER)
+def _recommendation_answer(actor: Actor, recommendation: Any) -> bool:
+    # The company's liaison acknowledges, decides and implements.
+    return recommendation is not None and _finding_of_own_company(actor, recommendation.finding)
+
+
+@rule_filter(RECOMMENDATION_ANSWER, model="findings.recommendation")
+def _recommendation_answer_where(actor: Actor) -> Q | None:
+    if not actor.is_liaison:
+        return None
+    return case_company_q(actor, "finding__assessment__") & Q(finding__status__in=RELEASED_STATUSES)
+
+
+@rule(RECOMMENDATION_VERIFY)
+def _recommendation_verify(actor: Actor, recommendation: Any) -> bool:
+    # The case team checks what the company implemented; a programme admin may record it too.
+    if recommendation is None:
+        return False
+    return actor.is_admin or _on_finding_case(actor, recommendation.finding)
+
+
+@rule_filter(RECOMMENDATION_VERIFY, model="findings.recommendation")
+def _recommendation_verify_where(actor: Actor) -> Q | None:
+    if actor.is_admin:
+        return Q()
+    return case_q(actor, "finding__assessment__") if actor.is_lead or actor.is_evaluator else None
 
 
 @rule("finding.create")
@@ -113,6 +153,21 @@ def _finding_release(actor: Actor, finding: Any) -> bool:
 @rule_filter("finding.release", model="findings.finding")
 def _finding_release_where(actor: Actor) -> Q | None:
     return case_q(actor, "assessment__") & ~Q(author_id=actor.user_id) if actor.is_lead else None
+
+
+@rule(ESCALATE_ACTION)
+def _finding_escalate(actor: Actor, finding: Any) -> bool:
+    # A lead on the case raises it with the programme; a programme admin may too.
+    if actor.is_admin:
+        return finding is not None
+    return actor.is_lead and finding is not None and on_case(actor, finding.assessment)
+
+
+@rule_filter(ESCALATE_ACTION, model="findings.finding")
+def _finding_escalate_where(actor: Actor) -> Q | None:
+    if actor.is_admin:
+        return Q()
+    return case_q(actor, "assessment__") if actor.is_lead else None
 
 
 @rule("finding.withdraw")

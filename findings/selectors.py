@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import Count, F, Max, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Subquery
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -14,19 +14,24 @@ from accounts.permissions import can, scope
 from assessments.models import AccessTicket, Assessment
 from assessments.selectors import TimelineEntry
 from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
+from audit.models import AuditEvent
 from core.choices import RiskDomain
 from core.lists import Column, Sorts
 from core.markings import HandlingMarking, marking_for_code
+from findings.actions import recommendation_steps_allowed
 from findings.models import (
     RELEASED_STATUSES,
     SEVERITY_ORDER,
     Finding,
     FindingComment,
+    FindingDisposition,
     FindingEvidence,
     FindingStatus,
+    Recommendation,
     ReportJob,
     Severity,
 )
+from findings.states import ISSUED_RECOMMENDATION_STATUSES, RECOMMENDATION_MOVES
 
 # Most severe first: the database keeps each finding's place in SEVERITY_ORDER in ``severity_order``
 # (a generated column), so sorting by it is an indexed read, not a CASE computed over every row.
@@ -52,6 +57,22 @@ SORTS = Sorts(
 )
 DEFAULT_SORT = SORTS.default
 
+# The disposition filter's value for "no answer yet this round" (the disposition is empty).
+AWAITING = "awaiting"
+
+
+def disposition_q(value: str | None) -> Q | None:
+    """The filter for the list's, the API's and the report's ``disposition`` parameter (None: ignore it).
+
+    A disposition's value, or ``AWAITING``: released findings the company has not answered this round.
+    """
+    if value in FindingDisposition.values:
+        return Q(disposition=value)
+    if value == AWAITING:
+        return Q(disposition="", status__in=RELEASED_STATUSES)
+    return None
+
+
 # What a finding's reference looks like (``FND-2026-0042``), in any case.
 FINDING_REFERENCE = re.compile(r"FND-\d{4}-\d{4,}", re.IGNORECASE)
 
@@ -64,6 +85,7 @@ LIST_FIELDS = (
     "risk_domain",
     "severity",
     "status",
+    "disposition",
     "response_due_at",
     "created_at",
     "assessment__reference",
@@ -76,7 +98,8 @@ LIST_FIELDS = (
 def finding_list(*, user: Any, params: dict[str, str] | None = None) -> QuerySet[Finding]:
     """The findings ``user`` may see, filtered and sorted by the list page's ``params``.
 
-    ``params``: ``severity``, ``risk_domain``, ``status``, ``assessment`` (reference),
+    ``params``: ``severity``, ``risk_domain``, ``status``, ``disposition`` (see ``disposition_q``),
+    ``assessment`` (reference),
     ``overdue`` ("1": released and past the response due date), ``q`` (a finding's
     reference in any case, else words of the title or summary), ``sort`` (a key of
     ``SORTS``). Unknown values are ignored.
@@ -99,6 +122,8 @@ def finding_list(*, user: Any, params: dict[str, str] | None = None) -> QuerySet
         qs = qs.filter(risk_domain=params["risk_domain"])
     if params.get("status") in FindingStatus.values:
         qs = qs.filter(status=params["status"])
+    if (by_disposition := disposition_q(params.get("disposition"))) is not None:
+        qs = qs.filter(by_disposition)
     if params.get("assessment"):
         # The case's id as a value (not a join), so its findings come straight off finding_case_sort_idx.
         case = Assessment.objects.filter(reference=params["assessment"].strip().upper()).values("pk")[:1]
@@ -128,6 +153,7 @@ _PANEL_DEFERRED = (
     "planned_mitigation",
     "resolution_note",
     "withdrawn_reason",
+    "escalation_note",
 )
 
 
@@ -206,6 +232,8 @@ class AssessmentReport:
     access: list[AccessTicket]
     generated_at: Any
     risk_domain_labels: list[str] = field(default_factory=list)
+    # The disposition the report was filtered by, as read ("" when it shows every finding).
+    disposition_label: str = ""
     findings: list[Finding] = field(default_factory=list)
     first: bool = True
     last: bool = True
@@ -225,17 +253,24 @@ class AssessmentReport:
         return replace(self, findings=findings, first=first, last=last)
 
 
-def report_findings(*, assessment: Assessment, released_only: bool) -> QuerySet[Finding]:
+def report_findings(*, assessment: Assessment, released_only: bool, disposition: str = "") -> QuerySet[Finding]:
     """The findings of the report, most severe first: slice it for a page or a part.
 
     The full variant has every finding except withdrawn ones; the company
-    variant only findings released to the company.
+    variant only findings released to the company. ``disposition`` (see
+    ``disposition_q``) keeps only findings with that disposition.
     """
     qs = Finding.objects.filter(assessment=assessment)
+    if (by_disposition := disposition_q(disposition)) is not None:
+        qs = qs.filter(by_disposition)
+    recommendations = Recommendation.objects.order_by("created_at", "pk")
     if released_only:
         qs = qs.filter(status__in=RELEASED_STATUSES)
+        recommendations = recommendations.filter(status__in=ISSUED_RECOMMENDATION_STATUSES)
     else:
         qs = qs.exclude(status=FindingStatus.WITHDRAWN)
+    # Each finding's recommendations with their state: one more query per page or part.
+    qs = qs.prefetch_related(Prefetch("recommendations", queryset=recommendations, to_attr="report_recommendations"))
     return qs.select_related("marking").order_by("severity_order", "reference")
 
 
@@ -263,14 +298,14 @@ def report_marking(*, assessment: Assessment, top_rank: int | None) -> HandlingM
     return marking or marking_for_code(assessment.submission.agreement.default_marking)
 
 
-def assessment_report(*, assessment: Assessment, released_only: bool) -> AssessmentReport:
+def assessment_report(*, assessment: Assessment, released_only: bool, disposition: str = "") -> AssessmentReport:
     """The report of ``assessment`` without its findings (the counts and top marking, the access given,
     and the marking itself).
 
     Add the findings of a page or part with ``report.part(list(report_findings(...)[a:b]))``.
     The caller has checked the report permission.
     """
-    counts = report_findings(assessment=assessment, released_only=released_only).aggregate(
+    counts = report_findings(assessment=assessment, released_only=released_only, disposition=disposition).aggregate(
         total=Count("pk"),
         top_rank=Max("marking__rank"),
         **{value: Count("pk", filter=Q(severity=value)) for value in Severity.values},
@@ -287,7 +322,14 @@ def assessment_report(*, assessment: Assessment, released_only: bool) -> Assessm
         generated_at=timezone.now(),
         risk_domain_labels=[RiskDomain(d).label for d in assessment.risk_domains or [] if d in RiskDomain.values],
         marking=report_marking(assessment=assessment, top_rank=counts["top_rank"]),
+        disposition_label=_disposition_label(disposition),
     )
+
+
+def _disposition_label(value: str) -> str:
+    if value == AWAITING:
+        return "Awaiting an answer"
+    return FindingDisposition(value).label if value in FindingDisposition.values else ""
 
 
 def report_job_latest(*, user: Any, assessment: Assessment, kind: str) -> ReportJob | None:
@@ -303,3 +345,105 @@ def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> list[T
         TimelineEntry(finding.created_at, f"Finding: {finding.title}", kind="finding")
         for finding in visible.order_by("created_at")[:50]
     ]
+
+
+# --- A finding's timeline ----------------------------------------------------------------
+
+# Audit events of a finding that its timeline shows: its moves and the follow-up of the answer.
+_TIMELINE_ACTIONS = ("create", "transition", "change")
+# What only the centre reads on it: edits of the text and escalation.
+_CENTRE_ONLY_SUMMARIES = ("Changed ", "Escalated")
+
+
+@dataclass(frozen=True)
+class FindingStep:
+    at: Any
+    who: str
+    what: str
+
+
+def finding_timeline(*, user: Any, finding: Finding, limit: int = 100) -> list[FindingStep]:
+    """The steps of ``finding`` from its audit trail, oldest first (one query).
+
+    The centre sees every step; the company only the steps from its release on, without the
+    centre's text edits and escalations, and never who in the centre took a step by the clock.
+    """
+    events = AuditEvent.objects.filter(
+        object_type=Finding._meta.label_lower, object_id=finding.reference, action__in=_TIMELINE_ACTIONS
+    ).order_by("occurred_at", "pk")
+    company = not can(user, "finding.comment_internal", finding)
+    if company:
+        if finding.released_at is None:
+            return []
+        events = events.filter(occurred_at__gte=finding.released_at)
+        for prefix in _CENTRE_ONLY_SUMMARIES:
+            events = events.exclude(summary__startswith=prefix)
+    rows = events.select_related("actor")[:limit]
+    return [
+        FindingStep(at=e.occurred_at, who=e.actor.full_name if e.actor else "The portal, by the clock", what=e.summary)
+        for e in rows
+    ]
+
+
+# --- Recommendations ------------------------------------------------------------------------
+
+# The case page lists this many recommendations, soonest due first.
+RECOMMENDATION_PANEL_SIZE = 25
+
+
+@dataclass(frozen=True)
+class RecommendationRow:
+    """A recommendation as a panel shows it: its stage, whose turn it is, and the days left."""
+
+    recommendation: Recommendation
+    days_left: int | None
+    actions: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+    @property
+    def days_overdue(self) -> int:
+        return -self.days_left if self.is_overdue else 0
+
+
+def _days_left(due, today) -> int | None:
+    return (timezone.localdate(due) - today).days if due else None
+
+
+def finding_recommendations(*, user: Any, finding: Finding) -> list[RecommendationRow]:
+    """The recommendations of ``finding`` the user may see (a company never sees a proposal), with
+    the steps the user may take on each: one query."""
+    rows = list(scope(Recommendation.objects.filter(finding=finding), user).order_by("created_at", "pk"))
+    today = timezone.localdate()
+    # The rules read only the finding, the same for every row: the policy is asked once per step.
+    allowed: dict[str, bool] = {}
+    if rows:
+        rows[0].finding = finding
+        allowed = recommendation_steps_allowed(user=user, recommendation=rows[0])
+    result = []
+    for recommendation in rows:
+        recommendation.finding = finding
+        actions = {
+            f"can_{name}": allowed.get(name, False) and RECOMMENDATION_MOVES[name].starts_from(recommendation.status)
+            for name in allowed
+        }
+        result.append(
+            RecommendationRow(
+                recommendation, _days_left(recommendation.due_at if recommendation.is_open else None, today), actions
+            )
+        )
+    return result
+
+
+def assessment_recommendations(*, user: Any, assessment: Assessment) -> list[RecommendationRow]:
+    """The case's recommendations the user may see, open ones soonest due first, then ended ones
+    (at most ``RECOMMENDATION_PANEL_SIZE``, one query)."""
+    rows = (
+        scope(Recommendation.objects.filter(finding__assessment=assessment), user)
+        .select_related("finding")
+        .order_by(F("due_at").asc(nulls_last=True), "created_at")[:RECOMMENDATION_PANEL_SIZE]
+    )
+    today = timezone.localdate()
+    return [RecommendationRow(r, _days_left(r.due_at if r.is_open else None, today)) for r in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from findings import reports
+from findings import reports, services
 
 
 @shared_task(name=reports.BUILD_REPORT, ignore_result=True)
@@ -22,3 +22,9 @@ def build_report(job_id: int) -> str:
 def purge_report_jobs() -> int:
     """Remove report jobs (and their PDFs) that are old or replaced by a newer build."""
     return reports.report_jobs_purge()
+
+
+@shared_task(name="findings.mark_not_answered", ignore_result=True)
+def mark_not_answered() -> int:
+    """Mark released findings whose response due date passed without an answer (idempotent)."""
+    return services.findings_mark_not_answered()

@@ -39,12 +39,23 @@ urlpatterns = [
     path("evidence/<uuid:public_id>/", views.evidence_download, name="evidence_download"),
     path("evidence/<uuid:public_id>/marking/", views.evidence_marking, name="evidence_marking"),
     path("comments/<uuid:public_id>/marking/", views.comment_marking, name="comment_marking"),
+    *[
+        path(
+            f"recommendations/<uuid:public_id>/{step.replace('_', '-')}/",
+            views.recommendation_step,
+            {"step": step},
+            name=f"recommendation_{step}",
+        )
+        for step in views.RECOMMENDATION_STEPS
+    ],
     path("<str:reference>/", views.finding_detail, name="detail"),
+    path("<str:reference>/recommendations/new/", views.recommendation_add, name="recommendation_add"),
     path("<str:reference>/edit/", views.finding_edit, name="edit"),
     path("<str:reference>/submit/", views.finding_transition, {"transition": "submit"}, name="submit"),
     path("<str:reference>/release/", views.finding_transition, {"transition": "release"}, name="release"),
     path("<str:reference>/resolve/", views.finding_transition, {"transition": "resolve"}, name="resolve"),
     path("<str:reference>/reopen/", views.finding_transition, {"transition": "reopen"}, name="reopen"),
+    path("<str:reference>/escalate/", views.finding_transition, {"transition": "escalate"}, name="escalate"),
     path("<str:reference>/withdraw/", views.finding_transition, {"transition": "withdraw"}, name="withdraw"),
     path("<str:reference>/respond/", views.finding_respond, name="respond"),
     path("<str:reference>/comments/", views.finding_comment, name="comment"),

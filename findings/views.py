@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
@@ -28,8 +29,8 @@ from core.marking_forms import MarkingForm
 from core.templatetags.markings import page_marking
 from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for, finding_lifecycle
-from findings.models import Finding, FindingComment, FindingEvidence, ReportJob, ReportKind
-from findings.states import EDITABLE_STATUSES, FINDING_MOVES
+from findings.models import Finding, FindingComment, FindingEvidence, Recommendation, ReportJob, ReportKind
+from findings.states import EDITABLE_STATUSES, ESCALATE, FINDING_MOVES, RECOMMENDATION_MOVES, FindingDisposition
 
 LIST_PAGE_SIZE = 25
 # How often the page of a report being built reloads itself.
@@ -42,7 +43,12 @@ def _finding(request, reference: str, action: str | None = None) -> Finding:
 
 def _assessment(request, reference: str, action: str | None = None) -> Assessment:
     return get_object_for(
-        request.user, Assessment.objects.select_related("submission__organisation", "lead"), action, reference=reference
+        request.user,
+        Assessment.objects.select_related(
+            "submission__organisation", "submission__agreement", "lead", "outcome_acknowledged_by"
+        ),
+        action,
+        reference=reference,
     )
 
 
@@ -86,6 +92,7 @@ EXPORT_COLUMNS = [
     ("Severity", lambda f: f.get_severity_display()),
     ("Risk domain", lambda f: f.get_risk_domain_display()),
     ("Status", lambda f: f.get_status_display()),
+    ("Company disposition", lambda f: f.get_disposition_display()),
     ("Response due", lambda f: f.response_due_at),
     ("Response overdue", lambda f: f.is_response_overdue),
     ("Recorded", lambda f: f.created_at),
@@ -153,6 +160,8 @@ def finding_detail(request, reference: str):
             **actions,
             "comments": comments,
             "files": files,
+            "timeline": selectors.finding_timeline(user=request.user, finding=finding),
+            "recommendations": selectors.finding_recommendations(user=request.user, finding=finding),
             "comment_form": forms.CommentForm(allow_internal=actions["can_comment_internal"]),
             # The page shows the finding, its files and its comments: it carries the most restrictive marking.
             "page_marking": page_marking(finding, files, comments),
@@ -228,6 +237,13 @@ TRANSITIONS = {
         "Ask again",
         "The finding goes back to the company with your question and a new due date.",
     ),
+    "escalate": (
+        ESCALATE,
+        forms.EscalateForm,
+        "Escalate to the programme",
+        "Escalate",
+        "The programme admins and the case lead are told, with your reason. The company is not told.",
+    ),
     "withdraw": (
         FINDING_MOVES["withdraw"],
         forms.WithdrawForm,
@@ -246,6 +262,7 @@ TRANSITION_AFTERWARDS = {
     "resolve": "The centre can still ask the company again after resolving it.",
     "reopen": "The company's earlier response stays on the record; a new response is due.",
     "withdraw": "This cannot be undone: a withdrawn finding cannot be reopened or released again.",
+    "escalate": "The finding stays where it is; you can still resolve it or ask the company again.",
 }
 
 
@@ -263,6 +280,8 @@ def _run_transition(name: str, request, finding: Finding, data: dict) -> Finding
         return services.finding_reopen(
             actor=user, finding=finding, note=data["note"], response_due_at=data.get("response_due"), request=request
         )
+    if name == "escalate":
+        return services.finding_escalate(actor=user, finding=finding, note=data["note"], request=request)
     return services.finding_withdraw(actor=user, finding=finding, reason=data["reason"], request=request)
 
 
@@ -283,7 +302,8 @@ def finding_transition(request, reference: str, transition: str):
                 return redirect("findings:detail", reference=finding.reference)
             form_add_rule_violation(form, exc)
         else:
-            messages.success(request, f"{finding.reference} is now “{finding.get_status_display()}”.")
+            done = "was escalated" if transition == "escalate" else f"is now “{finding.get_status_display()}”"
+            messages.success(request, f"{finding.reference} {done}.")
             return redirect("findings:detail", reference=finding.reference)
     return render(
         request,
@@ -310,8 +330,10 @@ def finding_respond(request, reference: str):
             services.finding_respond(
                 actor=request.user,
                 finding=finding,
+                disposition=form.cleaned_data["disposition"],
                 response=form.cleaned_data["company_response"],
                 planned_mitigation=form.cleaned_data["planned_mitigation"],
+                mitigation_target=form.cleaned_data["mitigation_target"],
                 files=form.cleaned_data["files"],
                 attested=form.cleaned_data["no_classified_information"],
                 request=request,
@@ -322,6 +344,144 @@ def finding_respond(request, reference: str):
             messages.success(request, "Your response was sent to the centre.")
             return redirect("findings:detail", reference=finding.reference)
     return render(request, "findings/respond.html", {"finding": finding, "form": form, "page_marking": finding.marking})
+
+
+# --- Recommendations ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recommendation_add(request, reference: str):
+    finding = _finding(request, reference, "finding.edit")
+    form = forms.RecommendationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            recommendation = services.recommendation_add(
+                actor=request.user,
+                finding=finding,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+                request=request,
+            )
+        except RuleViolation as exc:
+            form_add_rule_violation(form, exc)
+        else:
+            messages.success(request, f"Recommendation {recommendation.reference} was added.")
+            return redirect(f"{finding_url(finding)}#recommendations")
+    return render(
+        request,
+        "findings/recommendation_step.html",
+        {
+            "finding": finding,
+            "form": form,
+            "title": "Add a recommendation",
+            "button": "Add the recommendation",
+            "help_text": "It stays with the centre until the finding is released; the company then "
+            "acknowledges it, accepts or declines it, and implements it for the centre to verify.",
+            "multipart": False,
+            "confirm": False,
+        },
+    )
+
+
+# step → (form, title, button, help, the service call)
+RECOMMENDATION_STEPS = {
+    "acknowledge": (
+        forms.RecommendationAcknowledgeForm,
+        "Acknowledge the recommendation",
+        "Acknowledge",
+        "The centre is told that the company has it; the company then accepts or declines it.",
+        lambda user, rec, data, request: services.recommendation_acknowledge(
+            actor=user, recommendation=rec, request=request
+        ),
+    ),
+    "accept": (
+        forms.RecommendationAcceptForm,
+        "Accept the recommendation",
+        "Accept",
+        "The company will implement it by the date given, then report it implemented with its evidence.",
+        lambda user, rec, data, request: services.recommendation_accept(
+            actor=user, recommendation=rec, implement_by=data.get("implement_by"), request=request
+        ),
+    ),
+    "decline": (
+        forms.RecommendationDeclineForm,
+        "Decline the recommendation",
+        "Decline",
+        "The centre reads the reason; a declined recommendation stays on the record and in the report.",
+        lambda user, rec, data, request: services.recommendation_decline(
+            actor=user, recommendation=rec, reason=data["reason"], request=request
+        ),
+    ),
+    "implement": (
+        forms.RecommendationImplementForm,
+        "Report the recommendation implemented",
+        "Report implemented",
+        "The centre verifies the implementation against the finding.",
+        lambda user, rec, data, request: services.recommendation_implement(
+            actor=user,
+            recommendation=rec,
+            note=data["note"],
+            files=data["files"],
+            attested=data["no_classified_information"],
+            request=request,
+        ),
+    ),
+    "verify": (
+        forms.RecommendationVerifyForm,
+        "Verify the implementation",
+        "Verified",
+        "The recommendation is closed as verified; the company is told.",
+        lambda user, rec, data, request: services.recommendation_verify(
+            actor=user, recommendation=rec, note=data.get("note", ""), request=request
+        ),
+    ),
+    "not_verify": (
+        forms.RecommendationNotVerifyForm,
+        "Implementation not verified",
+        "Not verified",
+        "The company is told why and implements it again by a new due date.",
+        lambda user, rec, data, request: services.recommendation_not_verify(
+            actor=user, recommendation=rec, note=data["note"], request=request
+        ),
+    ),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recommendation_step(request, public_id, step: str):
+    form_class, title, button, help_text, call = RECOMMENDATION_STEPS[step]
+    recommendation = get_object_for(
+        request.user,
+        Recommendation.objects.select_related("finding__assessment__submission__organisation"),
+        RECOMMENDATION_MOVES[step].action,
+        public_id=public_id,
+    )
+    confirmed = is_confirmed(request)
+    form = form_class(request.POST if confirmed else None, request.FILES if confirmed else None)
+    if confirmed and form.is_valid():
+        try:
+            recommendation = call(request.user, recommendation, form.cleaned_data, request)
+        except RuleViolation as exc:
+            form_add_rule_violation(form, exc)
+        else:
+            messages.success(request, f"{recommendation.reference} is now “{recommendation.get_status_display()}”.")
+            return redirect(f"{finding_url(recommendation.finding)}#recommendations")
+    return render(
+        request,
+        "findings/recommendation_step.html",
+        {
+            "finding": recommendation.finding,
+            "recommendation": recommendation,
+            "form": form,
+            "title": title,
+            "button": button,
+            "help_text": help_text,
+            "multipart": step == "implement",
+            "confirm": True,
+        },
+    )
 
 
 @login_required
@@ -470,7 +630,12 @@ def assessment_report(request, assessment_reference: str, released_only: bool = 
     services.assessment_report_export(
         actor=request.user, assessment=assessment, released_only=released_only, fmt=fmt, request=request
     )
-    report = selectors.assessment_report(assessment=assessment, released_only=released_only)
+    # The disposition filter (see selectors.disposition_q): the page and its direct PDF; a PDF
+    # built in the background is always the whole report.
+    disposition = request.GET.get("disposition", "")
+    if selectors.disposition_q(disposition) is None:
+        disposition = ""
+    report = selectors.assessment_report(assessment=assessment, released_only=released_only, disposition=disposition)
     direct = reports.report_is_direct(report.total)
     if fmt == "pdf":
         if not direct:
@@ -482,9 +647,10 @@ def assessment_report(request, assessment_reference: str, released_only: bool = 
                 "findings/report_build.html",
                 {"report": report, "assessment": assessment, "latest": latest, "page_marking": report.marking},
             )
-        return _pdf_response(assessment, released_only)
+        return _pdf_response(assessment, released_only, disposition)
     paginator = Paginator(
-        selectors.report_findings(assessment=assessment, released_only=released_only), selectors.REPORT_PAGE_SIZE
+        selectors.report_findings(assessment=assessment, released_only=released_only, disposition=disposition),
+        selectors.REPORT_PAGE_SIZE,
     )
     paginator.count = report.total  # counted with the severities by the report's aggregate: no second COUNT
     page_obj = paginator.get_page(request.GET.get("page"))
@@ -493,14 +659,16 @@ def assessment_report(request, assessment_reference: str, released_only: bool = 
         "assessment": assessment,
         "pdf_direct": direct,
         "page_obj": page_obj,
-        "query_string": "",
+        "query_string": urlencode({"disposition": disposition}) if disposition else "",
+        "disposition": disposition,
+        "disposition_choices": [(selectors.AWAITING, "Awaiting an answer"), *FindingDisposition.choices],
         "page_marking": report.marking,
     }
     return render(request, "findings/report.html", context)
 
 
-def _pdf_response(assessment: Assessment, released_only: bool) -> HttpResponse:
-    data = reports.report_pdf_build(assessment=assessment, released_only=released_only)
+def _pdf_response(assessment: Assessment, released_only: bool, disposition: str = "") -> HttpResponse:
+    data = reports.report_pdf_build(assessment=assessment, released_only=released_only, disposition=disposition)
     response = HttpResponse(data, content_type="application/pdf")
     filename = reports.report_file_name(assessment, released_only)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

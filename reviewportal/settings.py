@@ -324,6 +324,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Reports: built PDFs are copies that can be made again; removing old and replaced ones daily keeps
     # storage to what people may still download (REPORT_KEEP_DAYS). Any hour will do.
+    # Findings: a released finding whose response due date has passed without an answer becomes
+    # "not answered by the due date" and the case team is told. Every 15 minutes keeps the state
+    # within a quarter hour of the date; a run marks only what is still unmarked, so overlaps are harmless.
+    "findings-mark-not-answered": {
+        "task": "findings.mark_not_answered",
+        "schedule": 900,
+        "options": {"expires": 850},  # the next run does the same work
+    },
     "findings-purge-report-jobs": {
         "task": "findings.purge_report_jobs",
         "schedule": 24 * 3600,

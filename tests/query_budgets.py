@@ -53,25 +53,29 @@ BUDGETS: dict[str, dict[str, int]] = {
     "assessments:submission_create": {"liaison": 6},
     # Assessments. List: the count and the page. Detail: the case and its team; its tickets and
     # findings (the timeline and the panels each read them); the findings panel's one aggregate of
-    # its counts; the case's audit history. An evaluator's buttons each ask whether they are on the team
-    # (one EXISTS each); the liaison's history adds the tickets' events. The forms: the submissions
-    # and the centre staff to choose from (and the leads, for an admin).
+    # its counts and its recommendations (one query); the case's audit history. An evaluator's
+    # buttons each ask whether they are on the team (one EXISTS each); the liaison's history adds
+    # the tickets' events. The forms: the submissions and the centre staff to choose from (and the
+    # leads, for an admin).
     "assessments:list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
-    "assessments:detail": {"admin": 14, "lead": 14, "evaluator": 15, "liaison": 15},
+    "assessments:detail": {"admin": 15, "lead": 15, "evaluator": 16, "liaison": 16},
     "assessments:create": {"admin": 7, "lead": 6},
     "assessments:edit": {"admin": 7, "lead": 7},
     # Model-access tickets. List: the count and the page. Detail: the ticket with its case and the
     # reveals of its credential; an evaluator's buttons each ask whether they are on the team.
     "assessments:ticket_list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     "assessments:ticket_detail": {"admin": 7, "lead": 7, "evaluator": 8, "liaison": 7},
-    # Findings. List: the count and the page. Detail: the finding, its comments and its files; an
-    # evaluator's buttons each ask whether they are on the team. Reports: the case, the audit event
+    # Findings. List: the count and the page. Detail: the finding, its comments, its timeline (its
+    # audit events with their actors, one query), its recommendations (one query, the policy asked
+    # once per step for them all) and its files; an evaluator's buttons each ask
+    # whether they are on the team. Reports: the case, the audit event
     # of the export (an INSERT), one aggregate of the counts by severity, the case's tickets and the
-    # page of findings; an evaluator's access asks whether they are on the team. A PDF build's page:
-    # the job with its case and its file. The list and the reports also read the most restrictive
-    # handling marking of what they show (one query; the aggregate carries its rank for the reports).
+    # page of findings with their recommendations (one prefetch); an evaluator's access asks
+    # whether they are on the team. A PDF build's page: the job with its case and its file. The list
+    # and the reports also read the most restrictive handling marking of what they show (one query;
+    # the aggregate carries its rank for the reports).
     "findings:list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
-    "findings:detail": {"admin": 7, "lead": 7, "evaluator": 8, "liaison": 7},
+    "findings:detail": {"admin": 9, "lead": 9, "evaluator": 10, "liaison": 9},
     "findings:report": {"admin": 10, "lead": 10, "evaluator": 11},
     "findings:report_company": {"admin": 10, "lead": 10, "evaluator": 11, "liaison": 10},
     "findings:report_job": {"admin": 5, "lead": 5, "evaluator": 6, "liaison": 5},
@@ -132,6 +136,11 @@ BUDGETS: dict[str, dict[str, int]] = {
     "api:finding-list": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
     "api:finding-detail": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
     "api:finding-comments": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    # Recommendations: the page alone (cursor); one with its finding (and the probe-check's policy
+    # read); a finding's recommendations.
+    "api:recommendation-list": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
+    "api:recommendation-detail": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
+    "api:finding-recommendations": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
 }
 
 # Views with no budget, and why. A form page is exempt when its fields are fixed (nothing on it
@@ -198,6 +207,15 @@ EXEMPT: dict[str, str] = {
     "findings:resolve": _FIXED_FORM,
     "findings:reopen": _FIXED_FORM,
     "findings:withdraw": _FIXED_FORM,
+    "findings:escalate": _FIXED_FORM,
+    "assessments:acknowledge_outcome": _FIXED_FORM,
+    "findings:recommendation_add": _FIXED_FORM,
+    "findings:recommendation_acknowledge": _FIXED_FORM,
+    "findings:recommendation_accept": _FIXED_FORM,
+    "findings:recommendation_decline": _FIXED_FORM,
+    "findings:recommendation_implement": _FIXED_FORM,
+    "findings:recommendation_verify": _FIXED_FORM,
+    "findings:recommendation_not_verify": _FIXED_FORM,
     "findings:respond": _FIXED_FORM,
     "findings:comment": _POST_TARGET,
     "findings:evidence_download": _DOWNLOAD,
@@ -239,6 +257,14 @@ EXEMPT: dict[str, str] = {
     "api:finding-respond": _POST_TARGET,
     "api:finding-submit": _POST_TARGET,
     "api:finding-withdraw": _POST_TARGET,
+    "api:finding-escalate": _POST_TARGET,
+    "api:assessment-acknowledge-outcome": _POST_TARGET,
+    "api:recommendation-acknowledge": _POST_TARGET,
+    "api:recommendation-accept": _POST_TARGET,
+    "api:recommendation-decline": _POST_TARGET,
+    "api:recommendation-implement": _POST_TARGET,
+    "api:recommendation-verify": _POST_TARGET,
+    "api:recommendation-not-verify": _POST_TARGET,
     "api:notification-read": _POST_TARGET,
     "api:notification-read-all": _POST_TARGET,
 }

@@ -34,15 +34,19 @@ def two_companies(case, case_b, lead, lead2, evaluator, evaluator_other, liaison
 
     from assessments.services.tickets import ticket_approve
     from assessments.tests.factories import AccessTicketFactory
-    from findings.tests.factories import released_finding
+    from findings.tests.factories import recommendation_in, released_finding
     from reminders.models import Notification
     from reminders.tests.factories import make_deadline
 
     # Approved through the service: the company sees a ticket only once the centre approved it.
     ticket_approve(actor=lead, ticket=AccessTicketFactory(assessment=case))
     ticket_approve(actor=lead2, ticket=AccessTicketFactory(assessment=case_b, justification="Company B access"))
-    released_finding(assessment=case, author=evaluator, released_by=lead, title="Finding on A")
-    released_finding(assessment=case_b, author=evaluator_other, released_by=lead2, title="Company B finding")
+    finding_a = released_finding(assessment=case, author=evaluator, released_by=lead, title="Finding on A")
+    finding_b = released_finding(
+        assessment=case_b, author=evaluator_other, released_by=lead2, title="Company B finding"
+    )
+    recommendation_in(finding_a, "issued")
+    recommendation_in(finding_b, "issued", text="Company B recommendation")
     due = timezone.now() + timezone.timedelta(days=5)
     make_deadline(due_at=due, recipients=[liaison_a], organisation=company_a, title="Company A response due")
     make_deadline(due_at=due, recipients=[liaison_b], organisation=company_b, title="Company B response due")
@@ -127,7 +131,7 @@ def test_liaison_never_sees_another_companys_objects(route, two_companies, clien
 # Words that only case B's records carry, as its evaluator sees them.
 TEAM_B_MARKERS = ("Beta-Frontier", "Company B finding", "Company B access", "Case B draft", "Case B team")
 # The resources where case B's team must see something of its own, so the check proves something.
-TEAM_RESOURCES = ("assessments", "access-tickets", "findings", "deadlines")
+TEAM_RESOURCES = ("assessments", "access-tickets", "findings", "recommendations", "deadlines")
 
 
 @pytest.fixture
@@ -135,11 +139,12 @@ def two_teams(two_companies, case_b, evaluator, evaluator_other, company_a, comp
     """On top of both companies' records: what only each case's team sees (a draft, a deadline, a notice)."""
     from django.utils import timezone
 
-    from findings.tests.factories import FindingFactory
+    from findings.tests.factories import FindingFactory, recommendation_in
     from reminders.models import Notification
     from reminders.tests.factories import make_deadline
 
-    FindingFactory(assessment=case_b, author=evaluator_other, title="Case B draft finding")
+    draft = FindingFactory(assessment=case_b, author=evaluator_other, title="Case B draft finding")
+    recommendation_in(draft, text="Case B proposal")
     due = timezone.now() + timezone.timedelta(days=3)
     make_deadline(owner=case_b, due_at=due, recipients=[evaluator_other], title="Case B team: report due")
     make_deadline(due_at=due, recipients=[evaluator], title="Case A team: report due")

@@ -115,6 +115,6 @@ def test_the_badge_is_counted_once_then_read_from_the_cache_until_something_chan
     assert counted == 1 and 'portal-queue-count">1<' in body
     counted, body = badge_queries()
     assert counted == 0 and 'portal-queue-count">1<' in body  # from the cache
-    finding_services.finding_respond(actor=liaison_a, finding=finding, response="Fixed.", planned_mitigation="")
+    finding_services.finding_respond(actor=liaison_a, finding=finding, disposition="risk_accepted", response="Fixed.")
     counted, body = badge_queries()
     assert counted == 1 and "portal-queue-count" not in body

@@ -344,7 +344,8 @@ def test_response_form_shows_the_finding_days_left_and_that_it_is_final(case, le
 def test_a_failed_response_puts_focus_on_the_error_summary(case, lead, evaluator, liaison_a, client_for):
     finding = released_finding(assessment=case, author=evaluator, released_by=lead)
     response = client_for(liaison_a).post(
-        reverse("findings:respond", args=[finding.reference]), {"company_response": "", "planned_mitigation": "Soon."}
+        reverse("findings:respond", args=[finding.reference]),
+        {"disposition": "risk_accepted", "company_response": "", "planned_mitigation": "Soon."},
     )
     html = response.content.decode()
     summary = re.search(r'<div class="usa-alert usa-alert--error portal-error-summary"[^>]*>', html)

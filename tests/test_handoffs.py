@@ -97,7 +97,11 @@ def test_the_companys_response_tells_the_case_lead_and_team(everyone, case, eval
     from findings.tests.factories import released_finding
 
     finding = released_finding(assessment=case, author=evaluator, released_by=lead)
-    told = step(lambda: services.finding_respond(actor=liaison_a, finding=finding, response="Fixed in 2.1."))
+    told = step(
+        lambda: services.finding_respond(
+            actor=liaison_a, finding=finding, disposition="disputed", response="Fixed in 2.1."
+        )
+    )
     assert set(told) == {"lead@centre.test", "evaluator@centre.test"}
     assert told["lead@centre.test"].startswith(f"The company responded to {finding.reference}")
 
@@ -107,7 +111,7 @@ def test_a_finding_returned_or_resolved_tells_the_company(everyone, case, evalua
     from findings.tests.factories import released_finding
 
     finding = released_finding(assessment=case, author=evaluator, released_by=lead)
-    services.finding_respond(actor=liaison_a, finding=finding, response="Fixed in 2.1.")
+    services.finding_respond(actor=liaison_a, finding=finding, disposition="disputed", response="Fixed in 2.1.")
     told = step(lambda: services.finding_reopen(actor=lead, finding=finding, note="Show the new refusal rate."))
     assert set(told) == A_LIAISONS
     assert told["liaison@a.test"].startswith(f"Finding returned to you: {finding.reference}")
@@ -311,7 +315,11 @@ def test_a_closed_assessment_tells_the_company_its_outcome(everyone, case, lead,
     assert set(told) == A_LIAISONS
     row = step.rows[0]
     assert row.title == f"Assessment completed: {case.reference} ({case.submission})"
-    assert row.body == f"Outcome: {AssessmentOutcome(outcome).label}."
+    # The outcome, and what the company is asked to do with it (the rationale stays the centre's).
+    assert (
+        row.body
+        == f"Outcome: {AssessmentOutcome(outcome).label}. Please acknowledge the outcome on the assessment's page."
+    )
     assert row.url == reverse("assessments:detail", kwargs={"reference": case.reference})
 
 
@@ -494,7 +502,11 @@ def test_answering_a_finding_closes_its_due_in_n_days_reminders(
         assert {n.recipient.email for n in reminder_notes} == A_LIAISONS
         assert reminder_notes.first().title.startswith("Due in 4 days: Response to finding")
         assert not reminder_notes.filter(read_at__isnull=False).exists()
-        step(lambda: services.finding_respond(actor=liaison_a, finding=in_review, response="Fixed."))
+        step(
+            lambda: services.finding_respond(
+                actor=liaison_a, finding=in_review, disposition="disputed", response="Fixed."
+            )
+        )
     assert not Notification.objects.filter(recipient=liaison_a, read_at__isnull=True).exists()
     # The deadline is met: the other liaison's reminder is done with too, but not their release notice.
     assert Notification.objects.get(recipient=liaison_a2, reminder__isnull=False).read_at is not None

@@ -369,7 +369,8 @@ def test_api_json_nested_value_and_key_are_checked(client, evaluator, case):
 
 def test_api_multipart_field_with_a_control_character_is_400(client, liaison_a, world):  # noqa: F811
     response = _api(client, liaison_a).post(
-        f"/api/v1/findings/{world.f_released.reference}/respond/", {"company_response": "We\x1bwill fix it."}
+        f"/api/v1/findings/{world.f_released.reference}/respond/",
+        {"disposition": "disputed", "company_response": "We\x1bwill fix it."},
     )
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["company_response"]

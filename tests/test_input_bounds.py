@@ -533,7 +533,7 @@ def test_services_refuse_over_long_texts_with_a_field_error(case, evaluator, lea
             actor=lead, agreement=negotiating, kind="comment", clause="general", text="t" * (bounds.BODY + 1)
         ),
         "company_response": lambda: finding_services.finding_respond(
-            actor=liaison_a, finding=finding, response="r" * (bounds.BODY + 1)
+            actor=liaison_a, finding=finding, disposition="risk_accepted", response="r" * (bounds.BODY + 1)
         ),
         "justification": lambda: assessment_services.ticket_request(
             actor=evaluator,

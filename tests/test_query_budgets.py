@@ -45,7 +45,7 @@ from assessments.tests.factories import AssessmentFactory, ModelSubmissionFactor
 from core.choices import AccessKind
 from findings import reports
 from findings.models import EvidenceSide, FindingComment, FindingEvidence, FindingStatus, ReportKind
-from findings.tests.factories import released_finding
+from findings.tests.factories import recommendation_in, released_finding
 from reminders.models import Notification
 from reminders.services import calendar_token_issue
 from reminders.tests.factories import make_deadline
@@ -406,7 +406,8 @@ def _finding_detail(w, user):
         author = w.lead if i % 2 else w.liaison
         FindingComment.objects.create(finding=finding, author=author, body=f"Comment number {i}", internal=False)
         _evidence(w, finding, i)
-        return f"Comment number {i}", f"transcript-{i}.txt"
+        recommendation = recommendation_in(finding, "issued", text=f"Recommendation number {i}")
+        return f"Comment number {i}", f"transcript-{i}.txt", recommendation.text
 
     return Page(_url("findings:detail", reference=finding.reference), add, shows=finding.reference)
 
@@ -724,6 +725,30 @@ def _api_finding_comments(w, user):
         return FindingComment.objects.create(finding=finding, author=author, body=f"Comment {i}", internal=False).body
 
     return Page(_url(API_PREFIX + "finding-comments", reference=finding.reference), add)
+
+
+@scenario(API_PREFIX + "finding-recommendations")
+def _api_finding_recommendations(w, user):
+    finding = _released(w)
+    return Page(
+        _url(API_PREFIX + "finding-recommendations", reference=finding.reference),
+        lambda i: recommendation_in(finding, "issued").reference,
+    )
+
+
+@scenario(API_PREFIX + "recommendation-list")
+def _api_recommendations(w, user):
+    return Page(_url(API_PREFIX + "recommendation-list"), lambda i: recommendation_in(_released(w), "issued").reference)
+
+
+@scenario(API_PREFIX + "recommendation-detail")
+def _api_recommendation(w, user):
+    recommendation = recommendation_in(_released(w), "issued")
+    return Page(
+        _url(API_PREFIX + "recommendation-detail", public_id=recommendation.public_id),
+        lambda i: recommendation_in(_released(w), "issued") and recommendation.reference,
+        shows=recommendation.reference,
+    )
 
 
 @scenario(API_PREFIX + "deadline-list")

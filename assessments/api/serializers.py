@@ -86,6 +86,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "status",
             "outcome",
             "outcome_rationale",
+            "outcome_company_summary",
+            "outcome_acknowledged_at",
+            "outcome_company_comment",
             "closed_at",
             "created_at",
             "internal_notes",
@@ -128,6 +131,17 @@ class AdvanceSerializer(serializers.Serializer):
 class CloseSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=AssessmentOutcome.choices)
     rationale = serializers.CharField(max_length=bounds.BODY)
+    company_summary = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=bounds.NOTE,
+        help_text="What the company is told with the outcome; the rationale stays the centre's record.",
+    )
+
+
+class OutcomeAcknowledgeSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.NOTE)
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from agreements.models import Agreement, ReleaseNotice
 from assessments import services
 from assessments.api import serializers as s
 from assessments.models import AccessTicket, Assessment, ModelSubmission
-from assessments.states import ASSESSMENT_MOVES, TICKET_MOVES
+from assessments.states import ACKNOWLEDGE_OUTCOME, ASSESSMENT_MOVES, TICKET_MOVES
 from core.api_defaults import PortalCursorPagination
 
 _ERRORS = {
@@ -105,6 +105,7 @@ class AssessmentViewSet(
         "advance": "assessment.transition",
         "close": ASSESSMENT_MOVES["complete"].action,
         "withdraw": ASSESSMENT_MOVES["withdraw"].action,
+        "acknowledge_outcome": ACKNOWLEDGE_OUTCOME,
     }
     filterset_fields = ["status", "outcome"]
     search_fields = ["reference", "submission__model_name"]
@@ -205,6 +206,21 @@ class AssessmentViewSet(
         data = s.CloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assessment = services.assessment_close(
+            actor=request.user, assessment=assessment, request=request, **data.validated_data
+        )
+        return self._out(assessment)
+
+    @extend_schema(
+        summary="The company acknowledges the outcome of its completed case (with a comment if any)",
+        request=s.OutcomeAcknowledgeSerializer,
+        responses={200: s.AssessmentSerializer, **_TRANSITION_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="acknowledge-outcome", url_name="acknowledge-outcome")
+    def acknowledge_outcome(self, request, reference=None):
+        assessment = self.get_object()
+        data = s.OutcomeAcknowledgeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assessment = services.assessment_outcome_acknowledge(
             actor=request.user, assessment=assessment, request=request, **data.validated_data
         )
         return self._out(assessment)

@@ -14,7 +14,7 @@ from django.db import models
 from django.urls import reverse
 
 from assessments.states import ASSESSMENT_FLOW, CLOSED_ASSESSMENT_STATUSES, AssessmentStatus
-from core.bounds import BODY, length_checks
+from core.bounds import BODY, NOTE, length_checks
 from core.choices import MAX_WINDOW_DAYS
 
 
@@ -23,6 +23,13 @@ class AssessmentOutcome(models.TextChoices):
     MITIGATIONS_RECOMMENDED = "mitigations_recommended", "Mitigations recommended"
     ACCESS_RESTRICTION_RECOMMENDED = "access_restriction_recommended", "Access restriction recommended"
     RELEASE_DELAY_RECOMMENDED = "release_delay_recommended", "Release delay recommended"
+
+
+# Outcomes that call for the agreement's "when a risk is found" term (access restriction, release hold).
+OUTCOMES_UNDER_RISK_TERM = (
+    AssessmentOutcome.ACCESS_RESTRICTION_RECOMMENDED,
+    AssessmentOutcome.RELEASE_DELAY_RECOMMENDED,
+)
 
 
 class Assessment(models.Model):
@@ -40,6 +47,15 @@ class Assessment(models.Model):
     status = models.CharField(max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.SCHEDULED)
     outcome = models.CharField(max_length=40, choices=AssessmentOutcome.choices, blank=True)
     outcome_rationale = models.TextField(blank=True, max_length=BODY, validators=[MaxLengthValidator(BODY)])
+    # What the company is told of the outcome when the case is completed: written for it, so it may be
+    # shorter than the rationale (which stays the centre's record).
+    outcome_company_summary = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
+    # The company's acknowledgement of the outcome, with its comment if any.
+    outcome_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    outcome_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    outcome_company_comment = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
@@ -74,7 +90,18 @@ class Assessment(models.Model):
             ),
             *length_checks(
                 "assessment",
-                {"outcome_rationale": BODY, "internal_notes": BODY, "window_after_release_reason": BODY},
+                {
+                    "outcome_rationale": BODY,
+                    "internal_notes": BODY,
+                    "window_after_release_reason": BODY,
+                    "outcome_company_summary": NOTE,
+                    "outcome_company_comment": NOTE,
+                },
+            ),
+            # Only a completed case has an outcome to acknowledge.
+            models.CheckConstraint(
+                condition=models.Q(outcome_acknowledged_at__isnull=True) | models.Q(status=AssessmentStatus.COMPLETED),
+                name="assessment_outcome_acknowledged_only_completed",
             ),
         ]
         indexes = [
@@ -101,6 +128,16 @@ class Assessment(models.Model):
     def next_status(self) -> str | None:
         """The next step on the forward path, or None at the end (completion needs an outcome)."""
         return ASSESSMENT_FLOW.get(self.status)
+
+    @property
+    def outcome_awaits_acknowledgement(self) -> bool:
+        return self.status == AssessmentStatus.COMPLETED and self.outcome_acknowledged_at is None
+
+    @property
+    def outcome_calls_for_restriction(self) -> bool:
+        """The outcome asks for an access restriction or a later release: the agreement's "when a risk
+        is found" term says what the company agreed to then."""
+        return self.outcome in OUTCOMES_UNDER_RISK_TERM
 
     @property
     def organisation_id(self) -> int:

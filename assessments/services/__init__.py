@@ -23,6 +23,7 @@ from assessments.services.cases import (
     validate_window,
     window_limit_days,
 )
+from assessments.services.outcomes import assessment_outcome_acknowledge
 from assessments.services.submissions import submission_create, submission_withdraw
 from assessments.services.ticket_access import ticket_credentials_reencrypt, ticket_reveal, tickets_update_due
 from assessments.services.tickets import (
@@ -37,6 +38,7 @@ from assessments.services.tickets import (
 
 __all__ = [
     "assessment_advance",
+    "assessment_outcome_acknowledge",
     "assessment_await_access",
     "assessment_change_lead",
     "assessment_close",

@@ -366,8 +366,14 @@ def _close_case(
     return assessment
 
 
-def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, rationale: str, request=None) -> Assessment:
-    """Complete a case in reporting with an outcome and a written rationale; open access ends with it."""
+def assessment_close(
+    *, actor: Any, assessment: Assessment, outcome: str, rationale: str, company_summary: str = "", request=None
+) -> Assessment:
+    """Complete a case in reporting with an outcome and a written rationale; open access ends with it.
+
+    ``company_summary`` is what the company is told of the outcome (the hand-off and its page show
+    it; the rationale stays the centre's record). The company then acknowledges the outcome.
+    """
     move = ASSESSMENT_MOVES["complete"]
     require(actor, move.action, assessment)
     errors: dict[str, list[str]] = {}
@@ -375,7 +381,10 @@ def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, ration
         errors["outcome"] = ["Choose an outcome."]
     if not (rationale or "").strip():
         errors["rationale"] = ["Write the rationale for the outcome."]
-    errors |= bounds.length_errors(rationale=((rationale or "").strip(), bounds.BODY))
+    errors |= bounds.length_errors(
+        rationale=((rationale or "").strip(), bounds.BODY),
+        company_summary=((company_summary or "").strip(), bounds.NOTE),
+    )
     if errors:
         raise RuleViolation("The outcome needs a choice and a written rationale.", errors=errors)
     with transaction.atomic():
@@ -387,6 +396,7 @@ def assessment_close(*, actor: Any, assessment: Assessment, outcome: str, ration
             )
         assessment.outcome = outcome
         assessment.outcome_rationale = rationale.strip()
+        assessment.outcome_company_summary = (company_summary or "").strip()
         return _close_case(
             assessment,
             actor=actor,

@@ -96,6 +96,12 @@ ROWS = [
     ),
     Row("assessments:close", kwargs=case_ref, expect=CASE_LEAD_ONLY),
     Row("assessments:withdraw", kwargs=case_ref, expect=CASE_LEAD_ONLY),
+    Row(
+        "assessments:acknowledge_outcome",
+        kwargs=case_ref,
+        expect=COMPANY_ONLY,
+        note="the company the case assessed; the page of a case not yet completed",
+    ),
     Row("assessments:ticket_request", kwargs=case_ref, expect=TEAM_ONLY),
     Row("assessments:ticket_list", expect=ANY_MEMBER),
     Row("assessments:ticket_export", expect=ANY_MEMBER, note="what the list shows, as CSV"),
@@ -173,6 +179,14 @@ ROWS = [
     ),
     Row(
         "assessment-withdraw", method="post", kwargs=case_ref, data={"reason": "Postponed."}, expect=api(CASE_LEAD_ONLY)
+    ),
+    Row(
+        "assessment-acknowledge-outcome",
+        method="post",
+        kwargs=case_ref,
+        data={"comment": "Received."},
+        expect=api(COMPANY_ONLY, ok=409),
+        note="a case in progress has no outcome to acknowledge yet",
     ),
     Row("access-ticket-list", expect=API_MEMBER),
     Row(

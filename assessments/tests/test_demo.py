@@ -22,5 +22,9 @@ def test_demo_has_tickets_in_every_state_and_is_idempotent(settings, tmp_path):
     withdrawn = ModelSubmission.objects.get(model_name="Beta-Lite")
     assert withdrawn.is_withdrawn and "cancelled" in withdrawn.withdrawal_reason
     assert withdrawn.assessments.get().status == "withdrawn"
+    # The completed case's outcome reached the company, which acknowledged it.
+    completed = Assessment.objects.get(status="completed")
+    assert completed.outcome_company_summary and completed.outcome_acknowledged_at is not None
+    assert completed.outcome_company_comment.startswith("Received.")
     call_command("seed_demo", stdout=open(tmp_path / "out2.txt", "w"))  # noqa: SIM115
     assert (ModelSubmission.objects.count(), Assessment.objects.count(), AccessTicket.objects.count()) == counts

@@ -9,8 +9,9 @@ from rest_framework import serializers
 from core import bounds
 from core.api_markings import MarkingSerializer, attestation_field
 from core.choices import RiskDomain
-from findings.models import Finding, FindingComment, FindingEvidence, Severity
+from findings.models import Finding, FindingComment, FindingEvidence, Recommendation, Severity
 from findings.selectors import finding_files
+from findings.states import COMPANY_DISPOSITIONS, RecommendationKind
 
 
 class FindingFileSerializer(serializers.ModelSerializer):
@@ -73,9 +74,12 @@ class FindingSerializer(serializers.ModelSerializer):
             "released_by",
             "released_at",
             "response_due_at",
+            "disposition",
             "company_response",
             "planned_mitigation",
+            "mitigation_target",
             "responded_at",
+            "not_answered_at",
             "resolved_at",
             "resolution_note",
             "withdrawn_reason",
@@ -161,8 +165,18 @@ class WithdrawSerializer(serializers.Serializer):
 
 
 class RespondSerializer(serializers.Serializer):
+    disposition = serializers.ChoiceField(
+        choices=[(d.value, d.label) for d in COMPANY_DISPOSITIONS],
+        help_text="will_mitigate needs planned_mitigation and mitigation_target; the others the response text "
+        "(justification, reasons, or the question).",
+    )
     company_response = serializers.CharField(max_length=bounds.BODY)
     planned_mitigation = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.BODY)
+    mitigation_target = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class EscalateSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=bounds.NOTE, help_text="Why; read by the programme, not the company.")
 
 
 class RespondWithFilesSerializer(RespondSerializer):
@@ -193,3 +207,78 @@ class CommentSerializer(serializers.ModelSerializer):
         model = FindingComment
         fields = ["id", "author", "body", "internal", "marking", "created_at"]
         read_only_fields = ["id", "author", "marking", "created_at"]
+
+
+class RecommendationSerializer(serializers.ModelSerializer):
+    """A recommendation as the caller may see it, with the stage it is in and whose turn it is."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    finding = serializers.CharField(source="finding.reference", read_only=True)
+    stage = serializers.SerializerMethodField()
+    turn = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recommendation
+        fields = [
+            "id",
+            "reference",
+            "finding",
+            "kind",
+            "text",
+            "status",
+            "stage",
+            "turn",
+            "due_at",
+            "acknowledged_at",
+            "decided_at",
+            "decline_reason",
+            "implemented_at",
+            "implementation_note",
+            "verified_at",
+            "verification_note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_stage(self, recommendation: Recommendation) -> str | None:
+        """What is to be done now (None once it has ended)."""
+        return recommendation.stage[1] if recommendation.stage else None
+
+    def get_turn(self, recommendation: Recommendation) -> str | None:
+        """Whose turn it is: "company" or "centre" (None once it has ended)."""
+        return recommendation.stage[0] if recommendation.stage else None
+
+
+class RecommendationCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RecommendationKind.choices)
+    text = serializers.CharField(max_length=bounds.NOTE)
+
+
+class RecommendationAcceptSerializer(serializers.Serializer):
+    implement_by = serializers.DateField(required=False, allow_null=True, default=None, help_text="Default: 60 days.")
+
+
+class RecommendationDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=bounds.NOTE)
+
+
+class RecommendationNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=bounds.NOTE)
+
+
+class RecommendationVerifySerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.NOTE)
+
+
+class RecommendationImplementSerializer(RecommendationNoteSerializer):
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        default=list,
+        help_text="The company's evidence (repeat the field); checked like evidence.",
+    )
+    no_classified_information = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Must be true when files are attached: the files hold no classified information.",
+    )

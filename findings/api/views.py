@@ -10,7 +10,7 @@ import uuid
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -28,11 +28,23 @@ from core.api_defaults import (
 from core.api_markings import MarkingInputSerializer
 from findings import services
 from findings.api import serializers as s
-from findings.models import Finding, FindingComment, FindingEvidence
-from findings.selectors import SEVERITY_RANK
-from findings.states import FINDING_MOVES
+from findings.models import Finding, FindingComment, FindingEvidence, Recommendation
+from findings.selectors import AWAITING, SEVERITY_RANK, disposition_q
+from findings.states import ESCALATE, FINDING_MOVES, RECOMMENDATION_MOVES, FindingDisposition
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "disposition",
+                OpenApiTypes.STR,
+                enum=[AWAITING, *FindingDisposition.values],
+                description="The company's disposition; `awaiting`: released and not answered this round.",
+            ),
+        ]
+    )
+)
 class FindingViewSet(
     ScopedObjectMixin,
     mixins.ListModelMixin,
@@ -59,8 +71,10 @@ class FindingViewSet(
         "resolve": FINDING_MOVES["resolve"].action,
         "reopen": FINDING_MOVES["reopen"].action,
         "withdraw": FINDING_MOVES["withdraw"].action,
+        "escalate": ESCALATE.action,
         "respond": FINDING_MOVES["respond"].action,
         "add_comment": "finding.comment",
+        "add_recommendation": "finding.edit",
         "evidence": "finding.edit",
         # The services ask finding.mark / .mark_lower (and those of the file or comment) of the item itself.
         "marking": "finding.markings",
@@ -77,6 +91,13 @@ class FindingViewSet(
         assessment = self.request.query_params.get("assessment")
         if assessment:
             qs = qs.filter(assessment__reference=assessment)
+        disposition = self.request.query_params.get("disposition")
+        if disposition:
+            by_disposition = disposition_q(disposition)
+            if by_disposition is None:
+                choices = ", ".join([AWAITING, *FindingDisposition.values])
+                raise ValidationError({"disposition": [f"Choose one of: {choices}."]})
+            qs = qs.filter(by_disposition)
         return qs
 
     def _reply(self, finding: Finding, code: int = status.HTTP_200_OK) -> Response:
@@ -156,10 +177,19 @@ class FindingViewSet(
         finding = services.finding_withdraw(actor=request.user, finding=finding, reason=data["reason"], request=request)
         return self._reply(finding)
 
+    @extend_schema(request=s.EscalateSerializer, responses=s.FindingDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.EscalateSerializer)
+        finding = services.finding_escalate(actor=request.user, finding=finding, note=data["note"], request=request)
+        return self._reply(finding)
+
     @extend_schema(
         request={"application/json": s.RespondSerializer, "multipart/form-data": s.RespondWithFilesSerializer},
         responses=s.FindingDetailSerializer,
-        description="The company's answer. Send multipart/form-data to attach files (field `files`, repeated).",
+        description="The company's answer with its disposition. Send multipart/form-data to attach files "
+        "(field `files`, repeated), e.g. evidence for a dispute.",
     )
     @action(detail=True, methods=["post"], parser_classes=[PortalJSONParser, PortalMultiPartParser])
     def respond(self, request, reference=None):
@@ -168,8 +198,10 @@ class FindingViewSet(
         finding = services.finding_respond(
             actor=request.user,
             finding=finding,
+            disposition=data["disposition"],
             response=data["company_response"],
             planned_mitigation=data["planned_mitigation"],
+            mitigation_target=data["mitigation_target"],
             files=data["files"],
             attested=data["no_classified_information"],
             request=request,
@@ -316,3 +348,121 @@ class FindingViewSet(
             actor=request.user, comment=comment, marking=data["marking"], reason=data["reason"], request=request
         )
         return Response(s.CommentSerializer(comment).data)
+
+    @extend_schema(request=None, responses=s.RecommendationSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def recommendations(self, request, reference=None):
+        finding = self.get_object()
+        rows = scope(Recommendation.objects.filter(finding=finding), request.user).order_by("created_at", "pk")
+        for row in rows:
+            row.finding = finding
+        return Response(s.RecommendationSerializer(rows, many=True).data)
+
+    @extend_schema(request=s.RecommendationCreateSerializer, responses={201: s.RecommendationSerializer})
+    @recommendations.mapping.post
+    def add_recommendation(self, request, reference=None):
+        finding = self.get_object()
+        data = self._valid(s.RecommendationCreateSerializer)
+        recommendation = services.recommendation_add(
+            actor=request.user, finding=finding, kind=data["kind"], text=data["text"], request=request
+        )
+        return Response(s.RecommendationSerializer(recommendation).data, status=status.HTTP_201_CREATED)
+
+
+class RecommendationViewSet(
+    ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Recommendations on the findings the caller may see (the company: issued ones of its own findings),
+    and their steps: the company acknowledges, accepts or declines, and implements; the centre verifies."""
+
+    serializer_class = s.RecommendationSerializer
+    lookup_field = "public_id"
+    filterset_fields = {"status": ["exact"], "kind": ["exact"]}
+    ordering_fields = ["due_at", "created_at"]
+    ordering = ["due_at", "created_at"]
+    pagination_class = PortalCursorPagination
+    policy_actions = {name: move.action for name, move in RECOMMENDATION_MOVES.items() if move.action}
+
+    def get_queryset(self):
+        return scope(Recommendation.objects.select_related("finding__assessment__submission"), self.request.user)
+
+    def _step(self, call, serializer_class=None) -> Response:
+        recommendation = self.get_object()
+        data = {}
+        if serializer_class is not None:
+            serializer = serializer_class(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        recommendation = call(recommendation, data)
+        return Response(s.RecommendationSerializer(recommendation).data)
+
+    @extend_schema(request=None, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_acknowledge(
+                actor=request.user, recommendation=rec, request=request
+            )
+        )
+
+    @extend_schema(request=s.RecommendationAcceptSerializer, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_accept(
+                actor=request.user, recommendation=rec, implement_by=data["implement_by"], request=request
+            ),
+            s.RecommendationAcceptSerializer,
+        )
+
+    @extend_schema(request=s.RecommendationDeclineSerializer, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_decline(
+                actor=request.user, recommendation=rec, reason=data["reason"], request=request
+            ),
+            s.RecommendationDeclineSerializer,
+        )
+
+    @extend_schema(
+        request={
+            "application/json": s.RecommendationNoteSerializer,
+            "multipart/form-data": s.RecommendationImplementSerializer,
+        },
+        responses=s.RecommendationSerializer,
+        description="Send multipart/form-data to attach the company's evidence (field `files`, repeated).",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[PortalJSONParser, PortalMultiPartParser])
+    def implement(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_implement(
+                actor=request.user,
+                recommendation=rec,
+                note=data["note"],
+                files=data["files"],
+                attested=data["no_classified_information"],
+                request=request,
+            ),
+            s.RecommendationImplementSerializer,
+        )
+
+    @extend_schema(request=s.RecommendationVerifySerializer, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_verify(
+                actor=request.user, recommendation=rec, note=data["note"], request=request
+            ),
+            s.RecommendationVerifySerializer,
+        )
+
+    @extend_schema(request=s.RecommendationNoteSerializer, responses=s.RecommendationSerializer)
+    @action(detail=True, methods=["post"], url_path="not-verify", url_name="not-verify")
+    def not_verify(self, request, public_id=None):
+        return self._step(
+            lambda rec, data: services.recommendation_not_verify(
+                actor=request.user, recommendation=rec, note=data["note"], request=request
+            ),
+            s.RecommendationNoteSerializer,
+        )

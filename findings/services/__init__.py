@@ -8,11 +8,13 @@ response deadline in step (``deadline_sync``), all in one transaction. Forms,
 API views and the admin call these and nothing else.
 
 By part: ``base`` (shared limits and helpers), ``recording`` (create, edit, evidence),
-``lifecycle`` (review, release, answer, resolution), ``comments``, ``exports``, ``markings``.
+``lifecycle`` (review, release, answer, resolution), ``dispositions`` (a missed due date,
+escalation), ``recommendations``, ``comments``, ``exports``, ``markings``.
 """
 
 from findings.services.base import EDITABLE_FIELDS, MAX_FILES_PER_UPLOAD, TEXT_LIMITS, default_response_due
 from findings.services.comments import finding_comment_add
+from findings.services.dispositions import finding_escalate, finding_mark_not_answered, findings_mark_not_answered
 from findings.services.exports import assessment_report_export
 from findings.services.lifecycle import (
     finding_release,
@@ -23,6 +25,16 @@ from findings.services.lifecycle import (
     finding_withdraw,
 )
 from findings.services.markings import comment_set_marking, evidence_set_marking, finding_set_marking
+from findings.services.recommendations import (
+    recommendation_accept,
+    recommendation_acknowledge,
+    recommendation_add,
+    recommendation_decline,
+    recommendation_implement,
+    recommendation_not_verify,
+    recommendation_verify,
+    recommendations_issue,
+)
 from findings.services.recording import (
     finding_create,
     finding_details_render_stale,
@@ -43,7 +55,9 @@ __all__ = [
     "finding_create",
     "finding_details_render_stale",
     "evidence_set_marking",
+    "finding_escalate",
     "finding_evidence_add",
+    "finding_mark_not_answered",
     "finding_release",
     "finding_reopen",
     "finding_resolve",
@@ -52,4 +66,13 @@ __all__ = [
     "finding_submit_for_review",
     "finding_update",
     "finding_withdraw",
+    "findings_mark_not_answered",
+    "recommendation_accept",
+    "recommendation_acknowledge",
+    "recommendation_add",
+    "recommendation_decline",
+    "recommendation_implement",
+    "recommendation_not_verify",
+    "recommendation_verify",
+    "recommendations_issue",
 ]

@@ -37,6 +37,10 @@ TEXT_LIMITS = {
 }
 
 
+# A mitigation the company plans lies between today and five years ahead.
+MITIGATION_TARGET = bounds.DateRange("The mitigation target date", ahead_years=5)
+
+
 def _label(status: str) -> str:
     return FindingStatus(status).label.lower()
 
@@ -101,7 +105,15 @@ def _check_text_fields(data: dict[str, Any]) -> None:
 
 
 def _attach_files(
-    *, finding: Finding, files: Sequence[Any], side: str, actor: Any, field: str, attested: bool, request=None
+    *,
+    finding: Finding,
+    files: Sequence[Any],
+    side: str,
+    actor: Any,
+    field: str,
+    attested: bool,
+    request=None,
+    recommendation=None,
 ) -> list[FindingEvidence]:
     """Check every upload by content and size, then store each with its SHA-256.
 
@@ -127,7 +139,9 @@ def _attach_files(
             raise RuleViolation(exc.messages[0], errors={field: exc.messages}) from exc
     stored = []
     for uploaded, info in checked:
-        evidence = FindingEvidence(finding=finding, side=side, marking_id=finding.marking_id)
+        evidence = FindingEvidence(
+            finding=finding, side=side, marking_id=finding.marking_id, recommendation=recommendation
+        )
         evidence.fill_from(uploaded, info, user=actor)
         evidence.attest(user=actor)
         evidence.save()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -13,8 +13,9 @@ from core import bounds
 from core.errors import RuleViolation
 from findings.handoffs import finding_handed_off
 from findings.models import EvidenceSide, Finding, FindingComment
-from findings.services.base import _attach_files, _future_due, _locked_for, _transition
-from findings.states import FINDING_MOVES
+from findings.services.base import MITIGATION_TARGET, _attach_files, _future_due, _locked_for, _transition
+from findings.services.recommendations import recommendations_issue
+from findings.states import COMPANY_DISPOSITIONS, DISPOSITIONS_NEEDING_PLAN, FINDING_MOVES, FindingDisposition
 
 # --- Review and release ---------------------------------------------------------------
 
@@ -45,7 +46,8 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
     """in_review → released: a lead other than the author releases it to the company (two-person rule).
 
     Sets the response due date (default ``FINDING_RESPONSE_DAYS`` from now),
-    which becomes a deadline for the company's liaisons.
+    which becomes a deadline for the company's liaisons, and issues the finding's
+    recommendations (each then due to be acknowledged).
     """
     move = FINDING_MOVES["release"]
     due = _future_due(response_due_at)
@@ -66,6 +68,7 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
             summary=f"Released to the company; response due {due:%Y-%m-%d}",
             extra={"released_by": actor, "released_at": timezone.now(), "response_due_at": due},
         )
+        recommendations_issue(actor=actor, finding=finding, request=request)
         finding_handed_off(finding, event="released", actor=actor)
         return finding
 
@@ -73,24 +76,62 @@ def finding_release(*, actor: Any, finding: Finding, response_due_at: datetime |
 # --- The company's answer and the centre's follow-up ---------------------------------------
 
 
+# What the response text is, for each disposition: the form's label and the message when it is missing.
+RESPONSE_TEXT_FOR = {
+    FindingDisposition.WILL_MITIGATE: "Say what the company accepts and will change.",
+    FindingDisposition.RISK_ACCEPTED: "Give the justification for accepting the risk without action.",
+    FindingDisposition.DISPUTED: "Give the reasons the company disputes the finding.",
+    FindingDisposition.NEEDS_CLARIFICATION: "Say what the company needs clarified.",
+}
+
+
+def _check_answer(disposition: str, response: str, planned_mitigation: str, mitigation_target: date | None) -> None:
+    """The answer fits its disposition: every disposition needs its text; "will mitigate" a plan and a date."""
+    if disposition not in COMPANY_DISPOSITIONS:
+        choices = ", ".join(f"“{FindingDisposition(d).label}”" for d in COMPANY_DISPOSITIONS)
+        raise RuleViolation("Choose the company's disposition.", errors={"disposition": [f"Choose one of {choices}."]})
+    errors: dict[str, list[str]] = {}
+    if not response:
+        errors["company_response"] = [RESPONSE_TEXT_FOR[disposition]]
+    if disposition in DISPOSITIONS_NEEDING_PLAN:
+        if not planned_mitigation:
+            errors["planned_mitigation"] = ["Describe the planned mitigation."]
+        if mitigation_target is None:
+            errors["mitigation_target"] = ["Give the date the mitigation will be in place."]
+        else:
+            errors |= bounds.date_errors(mitigation_target=(mitigation_target, MITIGATION_TARGET))
+    errors |= bounds.length_errors(
+        company_response=(response, bounds.BODY), planned_mitigation=(planned_mitigation, bounds.BODY)
+    )
+    if errors:
+        raise RuleViolation("The response has errors; see the fields.", errors=errors)
+
+
 def finding_respond(
     *,
     actor: Any,
     finding: Finding,
+    disposition: str,
     response: str,
     planned_mitigation: str = "",
+    mitigation_target: date | None = None,
     files: Sequence[Any] = (),
     attested: bool = False,
     request=None,
 ) -> Finding:
-    """released → company_responded: the company's liaison answers, with files if any
-    (``attested``: the liaison confirmed they hold no classified information)."""
-    if not (response or "").strip():
-        raise RuleViolation("Write the company's response.", errors={"company_response": ["Write a response."]})
-    bounds.check_lengths(
-        company_response=(response.strip(), bounds.BODY),
-        planned_mitigation=((planned_mitigation or "").strip(), bounds.BODY),
-    )
+    """released → company_responded: the company's liaison answers with a disposition, with files if any.
+
+    ``disposition`` is one of ``COMPANY_DISPOSITIONS``: "accepted, will mitigate" needs the
+    ``planned_mitigation`` and its ``mitigation_target`` date; "risk accepted" the justification,
+    "disputed" the reasons (files may back them), "needs clarification" the question, each as
+    ``response``. Files need ``attested`` (the liaison confirmed they hold no classified
+    information). An answer after the due date is accepted (the finding was "not answered" until then).
+    """
+    response = (response or "").strip()
+    planned_mitigation = (planned_mitigation or "").strip()
+    _check_answer(disposition, response, planned_mitigation, mitigation_target)
+    if disposition not in DISPOSITIONS_NEEDING_PLAN:
+        planned_mitigation, mitigation_target = "", None
     move = FINDING_MOVES["respond"]
     with transaction.atomic():
         finding = _locked_for(
@@ -110,15 +151,18 @@ def finding_respond(
             attested=attested,
             request=request,
         )
+        late = " (after the due date)" if finding.is_not_answered else ""
         finding = _transition(
             finding,
             to=move.target,
             actor=actor,
             request=request,
-            summary="The company responded",
+            summary=f"The company responded{late}: {FindingDisposition(disposition).label}",
             extra={
-                "company_response": response.strip(),
-                "planned_mitigation": (planned_mitigation or "").strip(),
+                "company_response": response,
+                "planned_mitigation": planned_mitigation,
+                "mitigation_target": mitigation_target,
+                "disposition": disposition,
                 "responded_by": actor,
                 "responded_at": timezone.now(),
             },
@@ -180,7 +224,18 @@ def finding_reopen(
             actor=actor,
             request=request,
             summary=f"Asked the company again; response due {due:%Y-%m-%d}",
-            extra={"response_due_at": due, "resolved_by": None, "resolved_at": None},
+            # A new round: the earlier answer stays on the record (and in the audit trail), but the
+            # finding awaits a new disposition, and a new escalation if this round goes wrong too.
+            extra={
+                "response_due_at": due,
+                "resolved_by": None,
+                "resolved_at": None,
+                "disposition": "",
+                "not_answered_at": None,
+                "escalated_at": None,
+                "escalated_by": None,
+                "escalation_note": "",
+            },
         )
         finding_handed_off(finding, event="reopened", actor=actor)
         return finding

@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from accounts.models import Role
 from accounts.permissions import can
 from findings.markdown import render_markdown
-from findings.selectors import assessment_finding_summary
+from findings.selectors import assessment_finding_summary, assessment_recommendations
 
 register = template.Library()
 
@@ -39,6 +39,7 @@ def findings_panel(context, assessment):
     return {
         "assessment": assessment,
         "summary": assessment_finding_summary(user=user, assessment=assessment),
+        "recommendations": assessment_recommendations(user=user, assessment=assessment),
         "can_report": can(user, "assessment.report", assessment),
         "can_report_company": can(user, "assessment.report_company", assessment),
         # A company's liaison sees only what the centre released to it.

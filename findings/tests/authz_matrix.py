@@ -1,6 +1,6 @@
 """Who may reach each findings page and endpoint.
 
-The world gets a draft, an in-review, a released and a responded finding on
+The world gets a draft, an in-review, a released, a not-answered and a responded finding on
 company A's case (written by ``evaluator``, released by ``lead``), evidence on
 the draft and on the released one.
 """
@@ -24,6 +24,12 @@ TEAM_ACTION_RELEASED = {**TEAM_ACTION, "liaison_a": 403}
 REPORT_FULL = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator_other=404)
 REPORT_COMPANY = expect(200, anonymous=LOGIN_REDIRECT, liaison_b=404, evaluator_other=404)
 
+# The company's steps on a recommendation: its liaison; the centre sees it but may not act.
+COMPANY_STEP = expect(403, anonymous=LOGIN_REDIRECT, liaison_a=200, liaison_b=404, evaluator_other=404)
+VERIFY_STEP = expect(200, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator_other=404)
+API_COMPANY_STEP = expect(403, anonymous=API_ANONYMOUS, liaison_a=200, liaison_b=404, evaluator_other=404)
+API_VERIFY_STEP = expect(200, anonymous=API_ANONYMOUS, liaison_a=403, liaison_b=404, evaluator_other=404)
+
 API_TEAM = expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403)
 API_TEAM_RELEASED = {**API_TEAM, "liaison_a": 403}
 
@@ -35,6 +41,10 @@ MARKING_LOWER = expect(403, anonymous=LOGIN_REDIRECT, lead=302, admin_user=302, 
 
 def _ref(name):
     return lambda w: {"reference": getattr(w, name).reference}
+
+
+def _rec(name):
+    return lambda w: {"public_id": getattr(w, name).public_id}
 
 
 def _case(w):
@@ -61,6 +71,12 @@ ROWS = [
     ),
     Row("findings:resolve", kwargs=_ref("f_responded"), expect=TEAM_ACTION_RELEASED),
     Row("findings:reopen", kwargs=_ref("f_responded"), expect=TEAM_ACTION_RELEASED),
+    Row(
+        "findings:escalate",
+        kwargs=_ref("f_not_answered"),
+        expect={**TEAM_ACTION_RELEASED, "evaluator": 403, "admin_user": 200},
+        note="a lead on the case or an admin",
+    ),
     Row(
         "findings:withdraw",
         kwargs=_ref("f_draft"),
@@ -114,6 +130,17 @@ ROWS = [
     Row("findings:report_job", kwargs=_job("job_released"), expect=CASE_OBJECT, note="released findings"),
     Row("findings:report_job_download", kwargs=_job("job_full"), expect=CASE_INTERNAL, note="full report"),
     Row("findings:report_job_download", kwargs=_job("job_released"), expect=CASE_OBJECT, note="released findings"),
+    # --- Recommendations: the centre adds them to its own drafts, the company takes its steps, the
+    # case team (or an admin) verifies. Each step's page is checked against the policy alone.
+    Row("findings:recommendation_add", kwargs=_ref("f_draft"), expect=TEAM_ACTION),
+    *[
+        Row(f"findings:recommendation_{step}", kwargs=_rec("rec_issued"), expect=COMPANY_STEP)
+        for step in ("acknowledge", "accept", "decline", "implement")
+    ],
+    *[
+        Row(f"findings:recommendation_{step}", kwargs=_rec("rec_implemented"), expect=VERIFY_STEP)
+        for step in ("verify", "not_verify")
+    ],
     # --- API ---------------------------------------------------------------------------
     Row("finding-list", expect=expect(200, anonymous=API_ANONYMOUS)),
     Row(
@@ -145,6 +172,13 @@ ROWS = [
         expect=API_TEAM_RELEASED,
     ),
     Row(
+        "finding-escalate",
+        method="post",
+        kwargs=_ref("f_not_answered"),
+        data={"note": "No answer after two reminders."},
+        expect={**API_TEAM_RELEASED, "evaluator": 403, "admin_user": 200},
+    ),
+    Row(
         "finding-withdraw",
         method="post",
         kwargs=_ref("f_draft"),
@@ -155,7 +189,7 @@ ROWS = [
         "finding-respond",
         method="post",
         kwargs=_ref("f_released"),
-        data={"company_response": "We will retrain.", "planned_mitigation": "Next release."},
+        data={"disposition": "disputed", "company_response": "We disagree."},
         expect=expect(403, anonymous=API_ANONYMOUS, liaison_a=200, liaison_b=404, evaluator_other=404),
     ),
     Row(
@@ -178,6 +212,55 @@ ROWS = [
         data=lambda w: {"no_classified_information": True, "files": [_text_file()]},
         expect=expect(201, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403),
         note="multipart upload by the team",
+    ),
+    Row(
+        "finding-recommendations",
+        kwargs=_ref("f_released"),
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404),
+    ),
+    Row(
+        "finding-recommendations",
+        method="post",
+        kwargs=_ref("f_draft"),
+        data={"kind": "safeguard", "text": "Add a refusal safeguard."},
+        expect=expect(201, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404, admin_user=403),
+        note="add a recommendation to a draft",
+    ),
+    Row("recommendation-list", expect=expect(200, anonymous=API_ANONYMOUS)),
+    Row(
+        "recommendation-detail",
+        kwargs=_rec("rec_issued"),
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_b=404, evaluator_other=404),
+    ),
+    Row(
+        "recommendation-detail",
+        kwargs=_rec("rec_proposed"),
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404),
+        note="proposed: the company never sees it",
+    ),
+    Row("recommendation-acknowledge", method="post", kwargs=_rec("rec_issued"), expect=API_COMPANY_STEP),
+    Row("recommendation-accept", method="post", kwargs=_rec("rec_acknowledged"), expect=API_COMPANY_STEP),
+    Row(
+        "recommendation-decline",
+        method="post",
+        kwargs=_rec("rec_acknowledged"),
+        data={"reason": "Monitoring suffices."},
+        expect=API_COMPANY_STEP,
+    ),
+    Row(
+        "recommendation-implement",
+        method="post",
+        kwargs=_rec("rec_accepted"),
+        data={"note": "Shipped in 2.1."},
+        expect=API_COMPANY_STEP,
+    ),
+    Row("recommendation-verify", method="post", kwargs=_rec("rec_implemented"), expect=API_VERIFY_STEP),
+    Row(
+        "recommendation-not-verify",
+        method="post",
+        kwargs=_rec("rec_implemented"),
+        data={"note": "Still bypassed."},
+        expect=API_VERIFY_STEP,
     ),
     Row(
         "finding-file",
@@ -245,9 +328,13 @@ def _text_file():
 
 
 def build(w):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from core.files import EVIDENCE_KINDS, validate_upload
     from findings.models import EvidenceSide, FindingComment, FindingEvidence, FindingStatus, ReportKind
-    from findings.tests.factories import FindingFactory, released_finding, report_job_done
+    from findings.tests.factories import FindingFactory, recommendation_in, released_finding, report_job_done
 
     w.f_draft = FindingFactory(assessment=w.case, author=w.evaluator, title="Draft finding")
     w.f_in_review = FindingFactory(
@@ -262,6 +349,22 @@ def build(w):
         status=FindingStatus.COMPANY_RESPONDED,
         company_response="Fixed in 2.1.",
     )
+
+    w.f_not_answered = released_finding(
+        assessment=w.case,
+        author=w.evaluator,
+        released_by=w.lead,
+        title="Not answered",
+        disposition="not_answered",
+        response_due_at=timezone.now() - timedelta(days=1),
+        not_answered_at=timezone.now(),
+    )
+
+    w.rec_proposed = recommendation_in(w.f_draft)
+    w.rec_issued = recommendation_in(w.f_released, "issued")
+    w.rec_acknowledged = recommendation_in(w.f_released, "acknowledged")
+    w.rec_accepted = recommendation_in(w.f_released, "accepted")
+    w.rec_implemented = recommendation_in(w.f_released, "implemented")
 
     def evidence(finding):
         upload = _text_file()
@@ -283,6 +386,7 @@ def build(w):
 ADMIN_ROWS = [
     admin_change_row("findings.finding", lambda w: w.f_draft),
     admin_action_row("findings.finding", "withdraw_selected", lambda w: [w.f_draft], {"note": "Matrix."}),
+    admin_action_row("findings.finding", "escalate_selected", lambda w: [w.f_not_answered], {"note": "Matrix."}),
     admin_change_row("findings.findingevidence", lambda w: w.evidence_draft),
     admin_action_row(
         "findings.finding", "set_marking_selected", lambda w: [w.f_draft], {"marking": "PUBLIC", "note": "Matrix."}
@@ -293,5 +397,10 @@ ADMIN_ROWS = [
     admin_change_row("findings.findingcomment", lambda w: w.comment_shared),
     admin_action_row(
         "findings.findingcomment", "set_marking_selected", lambda w: [w.comment_shared], {"marking": "CUI"}
+    ),
+    admin_change_row("findings.recommendation", lambda w: w.rec_implemented),
+    admin_action_row("findings.recommendation", "verify_selected", lambda w: [w.rec_implemented], {"note": "Checked."}),
+    admin_action_row(
+        "findings.recommendation", "not_verify_selected", lambda w: [w.rec_implemented], {"note": "Still bypassed."}
     ),
 ]

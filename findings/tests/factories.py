@@ -77,3 +77,21 @@ def report_job_done(assessment, kind, *, requested_by, content: bytes = b"%PDF-1
     stored.file.save(stored.original_name, ContentFile(content), save=False)
     stored.save()
     return job
+
+
+def recommendation_in(finding, status="proposed", *, created_by=None, **kwargs):
+    """A recommendation on ``finding`` already in ``status`` (its stage due in a week when it has one)."""
+    from findings.models import Recommendation
+    from findings.states import RECOMMENDATION_STAGE
+
+    if status in RECOMMENDATION_STAGE:
+        kwargs.setdefault("due_at", timezone.now() + timezone.timedelta(days=7))
+    row = Recommendation(
+        finding=finding,
+        kind=kwargs.pop("kind", "safeguard"),
+        text=kwargs.pop("text", "Add a refusal safeguard for the role-play framing."),
+        status=status,
+        created_by=created_by or finding.author,
+        **kwargs,
+    )
+    return save_with_reference(row, "REC")

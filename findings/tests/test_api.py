@@ -95,13 +95,17 @@ def test_full_life_cycle_through_the_api(case, evaluator, lead, liaison_a, clien
     assert response.status_code == 200 and response.json()["response_due_at"].startswith(due)
     response = client_for(liaison_a).post(
         f"{URL}{ref}/respond/",
-        {"company_response": "Sandboxing added.", "planned_mitigation": "Ships in 2.1"},
+        {"disposition": "disputed", "company_response": "Sandboxing is already in place."},
         content_type="application/json",
     )
     assert response.json()["status"] == "company_responded"
     response = client_for(lead).post(f"{URL}{ref}/reopen/", {"note": "Which sandbox?"}, content_type="application/json")
     assert response.json()["status"] == "released"
-    client_for(liaison_a).post(f"{URL}{ref}/respond/", {"company_response": "gVisor."}, content_type="application/json")
+    client_for(liaison_a).post(
+        f"{URL}{ref}/respond/",
+        {"disposition": "risk_accepted", "company_response": "gVisor is enough."},
+        content_type="application/json",
+    )
     response = client_for(evaluator).post(
         f"{URL}{ref}/resolve/", {"note": "Verified."}, content_type="application/json"
     )

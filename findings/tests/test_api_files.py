@@ -127,8 +127,8 @@ def test_liaison_answers_with_files_sent_as_multipart(case, evaluator, lead, lia
     response = client_for(liaison_a).post(
         f"{URL}{finding.reference}/respond/",
         {
-            "company_response": "Retrained the refusal head.",
-            "planned_mitigation": "2.1",
+            "disposition": "disputed",
+            "company_response": "Our run log shows otherwise.",
             "no_classified_information": True,
             "files": [_txt("fix.txt")],
         },
@@ -146,6 +146,7 @@ def test_liaison_answer_with_a_refused_file_changes_nothing(case, evaluator, lea
     response = client_for(liaison_a).post(
         f"{URL}{finding.reference}/respond/",
         {
+            "disposition": "disputed",
             "company_response": "See the file.",
             "no_classified_information": True,
             "files": [SimpleUploadedFile("x.exe", b"MZ\x90\x00" + b"\x00" * 64)],
@@ -164,7 +165,7 @@ def test_liaison_of_another_company_gets_404_on_answer_and_files(case, evaluator
     client = client_for(liaison_b)
     response = client.post(
         f"{URL}{finding.reference}/respond/",
-        {"company_response": "x", "no_classified_information": True, "files": [_txt()]},
+        {"disposition": "disputed", "company_response": "x", "no_classified_information": True, "files": [_txt()]},
     )
     assert response.status_code == 404
     assert client.get(f"{URL}{finding.reference}/files/{evidence.public_id}/").status_code == 404

@@ -3,7 +3,8 @@ import pytest
 from accounts.demo import seed_people
 from core.choices import RiskDomain
 from findings import demo
-from findings.models import Finding, FindingStatus
+from findings.models import Finding, FindingStatus, Recommendation
+from findings.states import RELEASED_STATUSES, FindingDisposition, RecommendationStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,17 @@ def test_seed_records_findings_in_every_state_once():
     assert set(Finding.objects.values_list("status", flat=True)) == set(FindingStatus.values)
     assert Finding.objects.values("risk_domain").distinct().count() == 6
     assert Finding.objects.values("severity").distinct().count() == 5
+    # One finding per disposition, "not answered by the due date" included (marked by the clock's service).
+    assert set(Finding.objects.exclude(disposition="").values_list("disposition", flat=True)) == set(
+        FindingDisposition.values
+    )
+    not_answered = Finding.objects.get(disposition=FindingDisposition.NOT_ANSWERED)
+    assert not_answered.status == FindingStatus.RELEASED and not_answered.not_answered_at is not None
+    disputed = Finding.objects.get(disposition=FindingDisposition.DISPUTED)
+    assert disputed.evidence.filter(side="company").exists()
+    # A recommendation in each stage, proposed (its finding still in review) to verified or not.
+    assert set(Recommendation.objects.values_list("status", flat=True)) == set(RecommendationStatus.values)
+    assert not Recommendation.objects.filter(status="proposed", finding__status__in=RELEASED_STATUSES).exists()
     released = Finding.objects.exclude(released_by=None)
     assert all(f.released_by_id != f.author_id for f in released)
     count = Finding.objects.count()

@@ -170,8 +170,15 @@ def test_liaison_of_the_company_responds_and_the_deadline_closes(case, evaluator
     services.finding_release(actor=lead, finding=finding)
     for refused in (liaison_b, evaluator, lead):
         with pytest.raises(PermissionDenied):
-            services.finding_respond(actor=refused, finding=finding, response="x")
-    services.finding_respond(actor=liaison_a, finding=finding, response="We will retrain.", planned_mitigation="v2.1")
+            services.finding_respond(actor=refused, finding=finding, disposition="risk_accepted", response="x")
+    services.finding_respond(
+        actor=liaison_a,
+        finding=finding,
+        disposition="will_mitigate",
+        response="We will retrain.",
+        planned_mitigation="v2.1",
+        mitigation_target=timezone.localdate() + timedelta(days=30),
+    )
     finding.refresh_from_db()
     assert finding.status == FindingStatus.COMPANY_RESPONDED
     assert finding.company_response == "We will retrain." and finding.responded_by == liaison_a
@@ -181,7 +188,7 @@ def test_liaison_of_the_company_responds_and_the_deadline_closes(case, evaluator
 def test_liaison_cannot_respond_to_a_draft_of_their_own_company(case, evaluator, liaison_a):
     finding = FindingFactory(assessment=case, author=evaluator)
     with pytest.raises(PermissionDenied):
-        services.finding_respond(actor=liaison_a, finding=finding, response="x")
+        services.finding_respond(actor=liaison_a, finding=finding, disposition="risk_accepted", response="x")
 
 
 def test_team_resolves_a_responded_finding_but_the_company_cannot(case, evaluator, lead, liaison_a):

@@ -160,8 +160,10 @@ def test_liaison_responds_through_the_form(case, evaluator, lead, liaison_a, cli
     response = client_for(liaison_a).post(
         reverse("findings:respond", args=[finding.reference]),
         {
+            "disposition": "will_mitigate",
             "company_response": "We agree.",
             "planned_mitigation": "Retrain in 2.1",
+            "mitigation_target": (timezone.localdate() + timedelta(days=30)).isoformat(),
             "no_classified_information": True,
             "files": [upload],
         },

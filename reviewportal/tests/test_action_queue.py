@@ -71,18 +71,33 @@ RELEASED_ALPHA = "Safeguards bypassed through a multi-turn translation"
 ANSWERED_ALPHA = "Protocol troubleshooting gives meaningful wet-lab"
 IN_REVIEW_ALPHA = "Agent attempts to disable its own monitoring"
 DRAFT_ALPHA = "System prompt leaks through a formatting request"
+NOT_ANSWERED_ALPHA = "Precursor questions answered when framed as code comments"
 BETA_ADDENDUM = "Addendum 1: agentic-capability evaluations — Beta AI"
 
 
 def test_demo_liaison_of_alpha_has_a_ticket_to_provision_then_a_finding_to_answer(demo):
     lines = _lines(demo["liaison@alpha-ai.example"])
-    assert [kind for kind, _ in lines] == ["tickets.provision", "findings.respond"]
-    assert lines[1][1].startswith(RELEASED_ALPHA)
+    # The finding whose due date passed unanswered comes first: the company may still answer it.
+    # Then the recommendations in the company's stages, soonest due first.
+    assert [kind for kind, _ in lines] == [
+        "tickets.provision",
+        "findings.respond",
+        "findings.respond",
+        "findings.recommendation_answer",
+        "findings.recommendation_answer",
+    ]
+    assert lines[1][1].startswith(NOT_ANSWERED_ALPHA) and lines[2][1].startswith(RELEASED_ALPHA)
 
 
 def test_demo_liaison_of_beta_also_has_the_addendum_to_sign(demo):
     kinds = [kind for kind, _ in _lines(demo["liaison@beta-ai.example"])]
-    assert kinds == ["tickets.provision", "findings.respond", "agreements.sign"]
+    assert kinds == [
+        "tickets.provision",
+        "findings.respond",
+        "agreements.sign",
+        "findings.recommendation_answer",
+        "findings.recommendation_answer",
+    ]
     assert _lines(demo["liaison@beta-ai.example"])[2][1] == BETA_ADDENDUM
 
 
@@ -97,31 +112,41 @@ def test_demo_lead_has_a_request_a_point_a_signature_a_release_and_an_answer_ove
     queue = _queue(demo["lead@caisi.example"])
     assert [row.item.kind for row in queue.rows] == [
         "tickets.approve",
+        "findings.not_answered",
         "agreements.open_point",
         "agreements.sign",
+        "findings.recommendation_verify",
         "findings.release",
         "findings.resolve",
     ]
-    assert [row.is_overdue for row in queue.rows] == [True, True, False, False, False]
+    assert [row.is_overdue for row in queue.rows] == [True, True, True, False, False, False, False]
     titles = [row.item.title for row in queue.rows]
-    assert titles[1] == "Confirm who at the centre may receive weights-access logs"
-    assert titles[2] == BETA_ADDENDUM
-    assert titles[3].startswith(IN_REVIEW_ALPHA) and titles[4].startswith(ANSWERED_ALPHA)
+    assert titles[1].startswith(NOT_ANSWERED_ALPHA)
+    assert titles[2] == "Confirm who at the centre may receive weights-access logs"
+    assert titles[3] == BETA_ADDENDUM
+    assert titles[5].startswith(IN_REVIEW_ALPHA) and titles[6].startswith(ANSWERED_ALPHA)
     # Undated work comes after everything with a date.
-    assert [row.days_left is None for row in queue.rows] == [False, False, False, True, True]
+    assert [row.days_left is None for row in queue.rows] == [False, False, False, False, False, True, True]
 
 
 def test_demo_evaluator_has_their_draft_and_the_company_s_answer(demo):
     lines = _lines(demo["evaluator@caisi.example"])
-    assert [kind for kind, _ in lines] == ["findings.submit", "findings.resolve"]
-    assert lines[0][1].startswith(DRAFT_ALPHA) and lines[1][1].startswith(ANSWERED_ALPHA)
+    assert [kind for kind, _ in lines] == [
+        "findings.not_answered",
+        "findings.recommendation_verify",
+        "findings.submit",
+        "findings.resolve",
+    ]
+    assert lines[0][1].startswith(NOT_ANSWERED_ALPHA)
+    assert lines[2][1].startswith(DRAFT_ALPHA) and lines[3][1].startswith(ANSWERED_ALPHA)
 
 
 def test_demo_admin_follows_up_the_programme_s_overdue_deadline(demo):
     rows = _queue(demo["admin@caisi.example"]).rows
-    assert [row.item.kind for row in rows] == ["reminders.overdue"]
-    assert rows[0].item.title.endswith(": Confirm who at the centre may receive weights-access logs")
-    assert rows[0].is_overdue and rows[0].item.reference == "Open point due"
+    assert [row.item.kind for row in rows] == ["reminders.overdue", "reminders.overdue"]
+    assert rows[0].item.title.endswith(f": {NOT_ANSWERED_ALPHA}")
+    assert rows[1].item.title.endswith(": Confirm who at the centre may receive weights-access logs")
+    assert rows[1].is_overdue and rows[1].item.reference == "Open point due"
 
 
 # What each kind of work is, as the button of its page: (model, the *_actions_for key).
@@ -289,7 +314,7 @@ def test_answering_a_finding_takes_it_off_the_liaison_s_queue_and_badge(case, le
     assert [row.item.record for row in _queue(liaison_a).rows] == [finding]
     assert _badge(client, liaison_a) == 1
     finding_services.finding_respond(
-        actor=liaison_a, finding=finding, response="We have added a filter.", planned_mitigation="Retrain."
+        actor=liaison_a, finding=finding, disposition="risk_accepted", response="We have added a filter."
     )
     assert _queue(liaison_a).total == 0
     assert _badge(client, liaison_a) == 0

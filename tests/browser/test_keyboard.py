@@ -128,6 +128,9 @@ def test_liaison_signs_in_and_answers_a_finding_with_the_keyboard_alone(visitor,
     keys.submit(re.compile(r"^Send"))
     keys.expect_error_summary()
     keys.tab.shot("response form with errors")
+    # The disposition is a radio group: Tab reaches its first choice, an arrow key moves to the next.
+    keys.tab_to(re.compile(r"^Accepted, will mitigate"), tag="input")
+    keys.press("ArrowDown")  # "Accepted, risk accepted": the response is the justification
     keys.tab_to("Your response", tag="textarea")
     keys.type("Reproduced. The role-play filter now covers this pattern.")
     keys.submit(re.compile(r"^Send"))
