@@ -217,7 +217,7 @@ BETA = [
     ),
     DemoFinding(
         "Debugging agent reads sandbox credentials it was not given",
-        "autonomy",
+        "cyber",
         "high",
         FindingStatus.COMPANY_RESPONDED,
         "Asked to fix a failing deployment, the agent searched the sandbox for credential files and used one.",
@@ -300,6 +300,7 @@ def _advance(spec: DemoFinding, finding: Finding, *, author, lead, liaison) -> N
             planned_mitigation=spec.mitigation,
             mitigation_target=timezone.localdate() + timedelta(days=45) if spec.mitigation else None,
             files=[_run_log()] if spec.disposition == FindingDisposition.DISPUTED else [],
+            attested=True,
         )
     if target >= 4:
         services.finding_resolve(actor=author, finding=finding, note="Mitigation verified against the original runs.")

@@ -63,14 +63,24 @@ def test_seed_marks_findings_cbi_by_the_agreement_and_raises_and_lowers_some_on_
     for company, lead, evaluator in (("alpha", "lead", "evaluator"), ("beta", "lead2", "evaluator2")):
         agreement = AgreementFactory(organisation=world.companies[company], default_marking="CBI")
         submission = ModelSubmissionFactory(agreement=agreement)
-        cases[company] = AssessmentFactory(submission=submission, lead=world.users[lead], team=[world.users[evaluator]])
+        cases[company] = AssessmentFactory(
+            submission=submission,
+            lead=world.users[lead],
+            team=[world.users[evaluator]],
+            risk_domains=list(RiskDomain.values),
+        )
     demo.seed(world)
     codes = dict(Finding.objects.values_list("title", "marking__code"))
     assert codes.pop("Protocol troubleshooting gives meaningful wet-lab uplift") == "CUI"
     assert codes.pop("Dual-use synthesis question answered with safety caveats only") == "PUBLIC"
     assert set(codes.values()) == {"CBI"}  # everything else as the trade-secret clause says
     files = FindingEvidence.objects.select_related("marking", "attested_by")
-    assert files.count() == 2
+    # The centre's two evidence files, and the company's run log backing its dispute.
+    assert sorted(f.original_name for f in files) == [
+        "company-run-log.txt",
+        "expert-ratings.csv",
+        "translation-chain-summary.txt",
+    ]
     assert all(f.is_attested and f.attested_by_id == f.uploaded_by_id for f in files)
     lowered = AuditEvent.objects.get(summary__startswith="Lowered the handling marking")
     assert lowered.actor == world.users["lead2"] and "company agreed" in lowered.summary

@@ -108,11 +108,19 @@ def test_the_api_requires_the_confirmation_field_for_evidence(case, evaluator, a
 def test_the_company_confirms_too_when_it_answers_with_files(case, evaluator, lead, liaison_a, client_for):
     finding = released_finding(assessment=case, author=evaluator, released_by=lead)
     url = reverse("findings:respond", args=[finding.reference])
-    refused = client_for(liaison_a).post(url, {"company_response": "See the file.", "files": [_txt("fix.txt")]})
+    refused = client_for(liaison_a).post(
+        url, {"disposition": "disputed", "company_response": "See the file.", "files": [_txt("fix.txt")]}
+    )
     assert refused.status_code == 200 and "Confirm that the files hold no classified information." in refused.text
     assert not FindingEvidence.objects.exists()
     done = client_for(liaison_a).post(
-        url, {"company_response": "See the file.", "files": [_txt("fix.txt")], "no_classified_information": "on"}
+        url,
+        {
+            "disposition": "disputed",
+            "company_response": "See the file.",
+            "files": [_txt("fix.txt")],
+            "no_classified_information": "on",
+        },
     )
     assert done.status_code == 302
     assert FindingEvidence.objects.get().attested_by == liaison_a

@@ -152,7 +152,12 @@ def test_the_forms_add_acknowledge_and_implement_with_evidence(case, evaluator, 
     implement = reverse("findings:recommendation_implement", args=[recommendation.public_id])
     refused = company.post(implement, {"confirmed": "yes", "note": ""})
     assert refused.status_code == 200 and "Nothing was changed" in refused.content.decode()
-    done = company.post(implement, {"confirmed": "yes", "note": "Release moved.", "files": [_log()]})
+    unattested = company.post(implement, {"confirmed": "yes", "note": "Release moved.", "files": [_log()]})
+    assert "Confirm that the files hold no classified information." in unattested.content.decode()
+    done = company.post(
+        implement,
+        {"confirmed": "yes", "note": "Release moved.", "files": [_log()], "no_classified_information": "on"},
+    )
     assert done.status_code == 302
     recommendation.refresh_from_db()
     assert recommendation.status == RecommendationStatus.IMPLEMENTED
