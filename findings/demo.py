@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import Assessment
-from findings import services
+from findings import evaluation_demo, services
 from findings.models import Finding, FindingStatus
 
 
@@ -179,6 +179,7 @@ def _advance(spec: DemoFinding, finding: Finding, *, author, lead, liaison) -> N
 @transaction.atomic
 def seed(world) -> None:
     liaisons = {"Alpha AI": world.users.get("liaison_alpha"), "Beta AI": world.users.get("liaison_beta")}
+    evaluation_demo.seed_rubrics(world)
     created = 0
     for company_name, plan in _PLAN.items():
         company = next((c for c in world.companies.values() if c.name == company_name), None)
@@ -195,6 +196,8 @@ def seed(world) -> None:
         author, lead = _team(assessment)
         if author is None:
             continue
+        # An Inspect log made now by the real tool and imported, cited by one of the findings below.
+        run = evaluation_demo.seed_run(world, assessment, author) if company_name == "Alpha AI" else None
         for spec in plan:
             if Finding.objects.filter(assessment=assessment, title=spec.title).exists():
                 continue
@@ -208,6 +211,7 @@ def seed(world) -> None:
                 details=spec.details,
                 reproduction_steps=spec.steps,
                 recommended_action=spec.action,
+                **evaluation_demo.citation_for(spec.title, run),
             )
             _advance(spec, finding, author=author, lead=lead, liaison=liaisons.get(company_name))
             created += 1

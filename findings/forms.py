@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 
 from django import forms
@@ -14,8 +15,9 @@ from core.choices import RiskDomain
 from core.files import EVIDENCE_KINDS, validate_upload
 from core.forms import PortalForm
 from core.lists import search_field
-from findings.models import SEVERITY_RUBRIC, FindingStatus, Severity
+from findings.models import SEVERITY_RUBRIC, Confidence, EvaluationRun, FindingStatus, Severity
 from findings.services import MAX_FILES_PER_UPLOAD, default_response_due
+from findings.services.evaluation import MAX_CITED_SAMPLES
 
 FILES_AGAIN = "Files are not kept when the form has errors: choose the file(s) again before saving."
 
@@ -51,6 +53,20 @@ class MultipleFileField(forms.FileField):
 def _files_help() -> str:
     kinds = ", ".join(sorted(k.upper() for k in EVIDENCE_KINDS))
     return f"Up to {MAX_FILES_PER_UPLOAD} files, {settings.UPLOAD_MAX_BYTES // 1048576} MB each. Accepted: {kinds}."
+
+
+class SampleIdsField(forms.CharField):
+    """Sample ids typed as text ("a-1, a-2 7"), cleaned to a list; shown back the same way."""
+
+    def prepare_value(self, value):
+        return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        ids = [part for part in re.split(r"[,\s]+", text or "") if part]
+        if len(ids) > MAX_CITED_SAMPLES:
+            raise ValidationError(f"Cite at most {MAX_CITED_SAMPLES} samples.")
+        return ids
 
 
 def _severity_choices() -> list[tuple[str, str]]:
@@ -97,10 +113,34 @@ class FindingForm(FilesKeptNoticeMixin, PortalForm):
         required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=bounds.BODY
     )
     evidence = MultipleFileField(label="Evidence files")
+    confidence = forms.ChoiceField(
+        label="Evaluators' confidence", choices=Confidence.choices, required=False, widget=forms.RadioSelect
+    )
+    not_tested = forms.CharField(
+        label="What was not tested",
+        required=False,
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Conditions, tools or variants left out, so a reader knows the finding's limits.",
+    )
+    evaluation_run = forms.ModelChoiceField(
+        label="Evaluation run cited",
+        queryset=EvaluationRun.objects.none(),
+        required=False,
+        empty_label="- None -",
+        help_text="An Inspect log imported on this assessment.",
+    )
+    cited_samples = SampleIdsField(
+        label="Sample ids cited",
+        required=False,
+        help_text="The ids of the log's samples that show the behaviour, separated by commas or spaces.",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, assessment=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].help_text = _files_help()
+        if assessment is not None:
+            self.fields["evaluation_run"].queryset = EvaluationRun.objects.imported().filter(assessment=assessment)
 
 
 def _end_of_day(day) -> datetime:
@@ -199,3 +239,21 @@ class FindingFilterForm(PortalForm):
     status = forms.ChoiceField(choices=[("", "Any"), *FindingStatus.choices], required=False)
     assessment = forms.CharField(label="Assessment reference", required=False, max_length=32)
     overdue = forms.BooleanField(label="Only findings whose company response is overdue", required=False)
+
+
+class EvaluationLogForm(PortalForm):
+    """An Inspect log to import on an assessment."""
+
+    file = forms.FileField(
+        label="Inspect log",
+        help_text="An evaluation log as Inspect writes it: .eval (its default) or .json.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".eval,.json"}),
+    )
+    model_note = forms.CharField(
+        label="Why another model name is expected (optional)",
+        required=False,
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The log must name the submission's model. If it names it otherwise (a provider alias, "
+        "a deployment name), say why here and the import accepts it.",
+    )

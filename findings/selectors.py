@@ -228,7 +228,8 @@ def report_findings(*, assessment: Assessment, released_only: bool) -> QuerySet[
         qs = qs.filter(status__in=RELEASED_STATUSES)
     else:
         qs = qs.exclude(status=FindingStatus.WITHDRAWN)
-    return qs.order_by("severity_order", "reference")
+    # The cited run's summary is printed with each finding: joined, not fetched per finding.
+    return qs.select_related("evaluation_run").order_by("severity_order", "reference")
 
 
 def assessment_report(*, assessment: Assessment, released_only: bool) -> AssessmentReport:

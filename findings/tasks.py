@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from findings import reports
+from findings.services import evaluation
 
 
 @shared_task(name=reports.BUILD_REPORT, ignore_result=True)
@@ -22,3 +23,9 @@ def build_report(job_id: int) -> str:
 def purge_report_jobs() -> int:
     """Remove report jobs (and their PDFs) that are old or replaced by a newer build."""
     return reports.report_jobs_purge()
+
+
+@shared_task(name=evaluation.IMPORT_LOG, ignore_result=True)
+def import_evaluation_log(run_id: int) -> str:
+    """Read an uploaded Inspect log's header with Inspect's reader and record its summary, or refuse it."""
+    return evaluation.evaluation_run_import(run_id=run_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from findings import views
+from findings import evaluation_views, views
 
 app_name = "findings"
 
@@ -37,6 +37,9 @@ urlpatterns = [
     path("reports/<uuid:public_id>/", views.report_job, name="report_job"),
     path("reports/<uuid:public_id>/download/", views.report_job_download, name="report_job_download"),
     path("evidence/<uuid:public_id>/", views.evidence_download, name="evidence_download"),
+    path("assessment/<str:assessment_reference>/runs/", evaluation_views.run_list, name="run_list"),
+    path("runs/<uuid:public_id>/", evaluation_views.run_detail, name="run_detail"),
+    path("runs/<uuid:public_id>/download/", evaluation_views.run_download, name="run_download"),
     path("<str:reference>/", views.finding_detail, name="detail"),
     path("<str:reference>/edit/", views.finding_edit, name="edit"),
     path("<str:reference>/submit/", views.finding_transition, {"transition": "submit"}, name="submit"),
@@ -46,4 +49,5 @@ urlpatterns = [
     path("<str:reference>/withdraw/", views.finding_transition, {"transition": "withdraw"}, name="withdraw"),
     path("<str:reference>/respond/", views.finding_respond, name="respond"),
     path("<str:reference>/comments/", views.finding_comment, name="comment"),
+    path("<str:reference>/samples/", evaluation_views.finding_samples, name="samples"),
 ]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
-from accounts.permissions import get_object_for, require
+from accounts.permissions import can, get_object_for, require
 from assessments.models import Assessment
 from audit.downloads import file_response
 from audit.exports import csv_export_response
@@ -27,6 +27,7 @@ from core.lists import list_context, valid_filters
 from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for, finding_lifecycle
 from findings.models import Finding, FindingEvidence, ReportJob, ReportKind
+from findings.services.rubrics import rubrics_current
 from findings.states import EDITABLE_STATUSES, FINDING_MOVES
 
 LIST_PAGE_SIZE = 25
@@ -35,7 +36,12 @@ REPORT_JOB_REFRESH_SECONDS = 3
 
 
 def _finding(request, reference: str, action: str | None = None) -> Finding:
-    return get_object_for(request.user, Finding.objects.with_related(), action, reference=reference)
+    return get_object_for(
+        request.user,
+        Finding.objects.with_related().select_related("evaluation_run", "rubric"),
+        action,
+        reference=reference,
+    )
 
 
 def _assessment(request, reference: str, action: str | None = None) -> Assessment:
@@ -98,7 +104,7 @@ def finding_export(request):
 @require_http_methods(["GET", "POST"])
 def finding_create(request, assessment_reference: str):
     assessment = _assessment(request, assessment_reference, "finding.create")
-    form = forms.FindingForm(request.POST or None, request.FILES or None)
+    form = forms.FindingForm(request.POST or None, request.FILES or None, assessment=assessment)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         evidence = data.pop("evidence")
@@ -111,7 +117,11 @@ def finding_create(request, assessment_reference: str):
         else:
             messages.success(request, f"Finding {finding.reference} was recorded as a draft.")
             return redirect("findings:detail", reference=finding.reference)
-    return render(request, "findings/form.html", {"form": form, "assessment": assessment, "finding": None})
+    return render(
+        request,
+        "findings/form.html",
+        {"form": form, "assessment": assessment, "finding": None, "rubrics": rubrics_current()},
+    )
 
 
 @login_required
@@ -130,8 +140,18 @@ def finding_detail(request, reference: str):
             "comments": selectors.finding_thread(user=request.user, finding=finding),
             "files": selectors.finding_files(user=request.user, finding=finding),
             "comment_form": forms.CommentForm(allow_internal=actions["can_comment_internal"]),
+            # The cited run's log and samples are the centre's; the company sees the run's summary only.
+            "can_read_run": _can_read_run(request.user, finding),
         },
     )
+
+
+def _can_read_run(user, finding: Finding) -> bool:
+    run = finding.evaluation_run
+    if run is None:
+        return False
+    run.assessment = finding.assessment  # the same case (checked when cited): spare the query
+    return can(user, "evaluation_run.read", run)
 
 
 @login_required
@@ -142,7 +162,9 @@ def finding_edit(request, reference: str):
         messages.error(request, f"{finding.reference} is “{finding.get_status_display()}” and can no longer be edited.")
         return redirect("findings:detail", reference=finding.reference)
     initial = {name: getattr(finding, name) for name in services.EDITABLE_FIELDS}
-    form = forms.FindingForm(request.POST or None, request.FILES or None, initial=initial)
+    form = forms.FindingForm(
+        request.POST or None, request.FILES or None, initial=initial, assessment=finding.assessment
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         evidence = data.pop("evidence")
@@ -153,7 +175,11 @@ def finding_edit(request, reference: str):
         else:
             messages.success(request, f"{finding.reference} was saved.")
             return redirect("findings:detail", reference=finding.reference)
-    return render(request, "findings/form.html", {"form": form, "assessment": finding.assessment, "finding": finding})
+    return render(
+        request,
+        "findings/form.html",
+        {"form": form, "assessment": finding.assessment, "finding": finding, "rubrics": rubrics_current()},
+    )
 
 
 # --- Transitions: a confirmation page (GET) and the change (POST) -------------------------

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.views import OrganisationViewSet
 from agreements.api.views import AgreementViewSet
 from assessments.api.views import AccessTicketViewSet, AssessmentViewSet, SubmissionViewSet
+from findings.api.runs import EvaluationRunViewSet
 from findings.api.views import FindingViewSet
 from reminders.api.views import DeadlineViewSet, NotificationViewSet
 
@@ -28,6 +29,7 @@ router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("access-tickets", AccessTicketViewSet, basename="access-ticket")
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("findings", FindingViewSet, basename="finding")
+router.register("evaluation-runs", EvaluationRunViewSet, basename="evaluation-run")
 router.register("deadlines", DeadlineViewSet, basename="deadline")
 router.register("notifications", NotificationViewSet, basename="notification")
 

@@ -633,6 +633,8 @@ EDITABLE = {
     "accounts.membership": {"role"},  # accounts.services.membership_change_role
     # assessments.services: assessment_change_lead and assessment_update
     "assessments.assessment": {"lead", "team", "risk_domains", "window_start", "window_end", "internal_notes"},
+    # findings.services.rubrics.severity_rubric_revise: every save writes a new version, the old one kept
+    "findings.severityrubric": {"risk_domain", "critical", "high", "medium", "low", "informational", "change_note"},
 }
 
 

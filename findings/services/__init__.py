@@ -8,11 +8,13 @@ response deadline in step (``deadline_sync``), all in one transaction. Forms,
 API views and the admin call these and nothing else.
 
 By part: ``base`` (shared limits and helpers), ``recording`` (create, edit, evidence),
-``lifecycle`` (review, release, answer, resolution), ``comments``, ``exports``.
+``lifecycle`` (review, release, answer, resolution), ``comments``, ``exports``, ``evaluation``
+(imported Inspect logs and citing them), ``rubrics`` (per-domain severity rubrics).
 """
 
 from findings.services.base import EDITABLE_FIELDS, MAX_FILES_PER_UPLOAD, TEXT_LIMITS, default_response_due
 from findings.services.comments import finding_comment_add
+from findings.services.evaluation import evaluation_run_import, evaluation_run_upload
 from findings.services.exports import assessment_report_export
 from findings.services.lifecycle import (
     finding_release,
@@ -28,6 +30,7 @@ from findings.services.recording import (
     finding_evidence_add,
     finding_update,
 )
+from findings.services.rubrics import severity_rubric_revise
 from findings.states import EDITABLE_STATUSES
 
 __all__ = [
@@ -37,6 +40,8 @@ __all__ = [
     "TEXT_LIMITS",
     "assessment_report_export",
     "default_response_due",
+    "evaluation_run_import",
+    "evaluation_run_upload",
     "finding_comment_add",
     "finding_create",
     "finding_details_render_stale",
@@ -48,4 +53,5 @@ __all__ = [
     "finding_submit_for_review",
     "finding_update",
     "finding_withdraw",
+    "severity_rubric_revise",
 ]
