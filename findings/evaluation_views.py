@@ -27,8 +27,6 @@ from findings.services import evaluation
 
 # How often the page of a log being read reloads itself.
 IMPORT_REFRESH_SECONDS = 3
-# A pending import whose row has not moved for this long is taken to be lost.
-STALLED_AFTER = timezone.timedelta(minutes=10)
 # The runs an assessment's page lists, newest first.
 RUNS_SHOWN = 50
 
@@ -91,7 +89,7 @@ def run_list(request, assessment_reference: str):
 def run_detail(request, public_id):
     """A run's summary once imported, its progress while it is read, or why it was refused."""
     run = _run(request, public_id)
-    stalled = run.is_pending and run.updated_at < timezone.now() - STALLED_AFTER
+    stalled = run.is_pending and run.updated_at < timezone.now() - evaluation.IMPORT_STALLED_AFTER
     citing = list(
         scope(Finding.objects.filter(evaluation_run=run), request.user).only("reference", "title", "status")[:50]
     )

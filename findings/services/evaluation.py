@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.permissions import require
@@ -30,7 +32,7 @@ from core.errors import RuleViolation, TransitionNotAllowed
 from core.files import validate_upload
 from findings import inspect_logs
 from findings.evaluation_models import EVAL_LOG_SUFFIXES, EvaluationRun
-from findings.states import EVALUATION_IMPORT_MOVES, EvaluationImportStatus
+from findings.states import EVALUATION_IMPORT_MOVES, EVALUATION_IMPORT_PENDING, EvaluationImportStatus
 from reminders.queue import enqueue
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ logger = logging.getLogger(__name__)
 IMPORT_LOG = "findings.import_evaluation_log"
 # What each extension must be by content: an .eval is a zip, a .json is JSON text.
 _KIND_BY_SUFFIX = {".eval": frozenset({"zip"}), ".json": frozenset({"json"})}
+# A pending import whose row has not moved for this long is taken to be lost (a worker that died).
+IMPORT_STALLED_AFTER = timedelta(minutes=10)
 # The most samples one finding cites.
 MAX_CITED_SAMPLES = 50
 
@@ -75,9 +79,11 @@ def evaluation_run_upload(
         info = validate_upload(file, allowed=_KIND_BY_SUFFIX[suffix], max_bytes=settings.EVAL_LOG_MAX_BYTES)
     except ValidationError as exc:
         raise RuleViolation(exc.messages[0], errors={"file": exc.messages}) from exc
+    # An imported copy, or one being imported now; a refused or stalled attempt does not block a retry.
+    moving = Q(import_status__in=EVALUATION_IMPORT_PENDING, updated_at__gte=timezone.now() - IMPORT_STALLED_AFTER)
     duplicate = (
         EvaluationRun.objects.filter(assessment=assessment, sha256=info.sha256)
-        .exclude(import_status=EvaluationImportStatus.FAILED)
+        .filter(Q(import_status=EvaluationImportStatus.IMPORTED) | moving)
         .first()
     )
     if duplicate is not None:

@@ -248,7 +248,7 @@ def build(w):
     from findings.models import EvidenceSide, FindingEvidence, FindingStatus, ReportKind
     from findings.services.rubrics import severity_rubric_revise
     from findings.tests.factories import FindingFactory, released_finding, report_job_done
-    from findings.tests.inspect_logs import imported_run
+    from findings.tests.inspect_logs import stored_run
 
     w.f_draft = FindingFactory(assessment=w.case, author=w.evaluator, title="Draft finding")
     w.f_in_review = FindingFactory(
@@ -273,7 +273,7 @@ def build(w):
 
     w.evidence_draft = evidence(w.f_draft)
     w.evidence_released = evidence(w.f_released)
-    w.run = imported_run(assessment=w.case, actor=w.evaluator)
+    w.run = stored_run(assessment=w.case, actor=w.evaluator)
     w.f_cited = released_finding(
         assessment=w.case,
         author=w.evaluator,

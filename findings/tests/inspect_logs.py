@@ -74,3 +74,51 @@ def imported_run(*, assessment, actor, path: Path | None = None, model_note: str
     evaluation_run_import(run_id=run.pk)
     run.refresh_from_db()
     return run
+
+
+@functools.cache
+def _eval_summary():
+    from findings.inspect_logs import log_summary
+
+    return log_summary(str(generated_logs().eval))
+
+
+def stored_run(*, assessment, actor):
+    """An imported run of the generated ``.eval`` log, written directly with the summary its import records.
+
+    For worlds built many times over (the permission matrix): Inspect reads the log once per test
+    process instead of once per world. Tests of the import itself use ``imported_run``.
+    """
+    import hashlib
+
+    from django.utils import timezone
+
+    from findings.evaluation_models import EvaluationRun
+
+    path = generated_logs().eval
+    data = path.read_bytes()
+    summary = _eval_summary()
+    run = EvaluationRun(
+        assessment=assessment,
+        original_name=path.name,
+        content_type="application/zip",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+        model_note=MOCK_NOTE,
+        import_status="imported",
+        imported_at=timezone.now(),
+        task_name=summary.task_name,
+        task_version=summary.task_version,
+        model=summary.model,
+        run_status=summary.run_status,
+        started_at=summary.started_at,
+        completed_at=summary.completed_at,
+        sample_count=summary.sample_count,
+        scores=summary.scores,
+        sample_ids=summary.sample_ids,
+        inspect_version=summary.inspect_version,
+    )
+    run.file = upload(path)
+    run.save()
+    return run

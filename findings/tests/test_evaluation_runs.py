@@ -242,3 +242,18 @@ def test_django_starts_without_importing_inspect():
 
 def _pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_stalled_import_does_not_block_uploading_the_log_again(case, evaluator, client_for, inspect_log_files):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stuck = evaluation_run_upload(
+        actor=evaluator, assessment=case, file=upload(inspect_log_files.eval), model_note=MOCK_NOTE
+    )
+    EvaluationRun.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    page = client_for(evaluator).get(reverse("findings:run_detail", args=[stuck.public_id]))
+    assert "has not moved for a while" in page.text and "Refresh" not in page
+    again = imported_run(assessment=case, actor=evaluator)
+    assert again.import_status == EvaluationImportStatus.IMPORTED and again.pk != stuck.pk
