@@ -238,3 +238,19 @@ def test_a_citing_finding_draft_can_be_left_uncited(case, evaluator, run):
     services.finding_update(actor=evaluator, finding=finding, data={"evaluation_run": None, "cited_samples": []})
     finding.refresh_from_db()
     assert finding.evaluation_run is None and finding.cited_samples == []
+
+
+def test_the_edit_form_shows_the_citation_and_changes_it(case, evaluator, client_for, run):
+    finding = services.finding_create(
+        actor=evaluator, assessment=case, **_form(), evaluation_run=run, cited_samples=[HAZARD]
+    )
+    client = client_for(evaluator)
+    url = reverse("findings:edit", args=[finding.reference])
+    form = html.unescape(client.get(url).text)
+    assert f'value="{HAZARD}"' in form and f'<option value="{run.pk}" selected>' in form
+    response = client.post(url, _form(evaluation_run=run.pk, cited_samples="benign-chemistry-02", confidence="high"))
+    assert response.status_code == 302
+    finding.refresh_from_db()
+    assert finding.cited_samples == ["benign-chemistry-02"] and finding.confidence == "high"
+    event = AuditEvent.objects.filter(object_id=finding.reference, action="change").latest("occurred_at")
+    assert event.changes["cited_samples"] == {"from": [HAZARD], "to": ["benign-chemistry-02"]}

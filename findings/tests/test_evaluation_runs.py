@@ -257,3 +257,11 @@ def test_a_stalled_import_does_not_block_uploading_the_log_again(case, evaluator
     assert "has not moved for a while" in page.text and "Refresh" not in page
     again = imported_run(assessment=case, actor=evaluator)
     assert again.import_status == EvaluationImportStatus.IMPORTED and again.pk != stuck.pk
+
+
+def test_inspect_wrote_only_into_the_tests_temporary_folder(inspect_log_files):
+    # Its data folder (traces, sample buffers) went where the fixture pointed it, and no log folder
+    # appeared in the project.
+    assert (inspect_log_files.folder / "data" / "inspect_ai").is_dir()
+    assert not (settings.BASE_DIR / "logs").exists()
+    assert inspect_log_files.eval.is_relative_to(inspect_log_files.folder)
