@@ -10,6 +10,7 @@ only when a run is asked for.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,8 @@ def inspect_confined(workdir: Path) -> Iterator[None]:
         "XDG_CONFIG_HOME": workdir / "config",
     }
     saved = {name: os.environ.get(name) for name in names}
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     for name, path in names.items():
         path.mkdir(parents=True, exist_ok=True)
         os.environ[name] = str(path)
@@ -45,6 +48,31 @@ def inspect_confined(workdir: Path) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        _release_inspect_logging(handlers, level)
+
+
+def _release_inspect_logging(handlers: list[logging.Handler], level: int) -> None:
+    """Give the process its logging back after a run.
+
+    Inspect installs its log handler on the root logger once per process, with a trace file in
+    its data folder (inside ``workdir``, which the caller may remove), and sets the root level.
+    Both are taken back, so later log lines neither go to a removed folder nor change level; the
+    next run installs a fresh handler in its own folder.
+    """
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+        logging.getLogger("inspect_ai").removeHandler(handler)
+        trace = getattr(handler, "trace_logger", None)
+        if trace is not None:
+            trace.close()
+        handler.close()
+    root.setLevel(level)
+    try:
+        from inspect_ai._util.logger import _logHandler
+    except ImportError:  # another layout of Inspect's internals: its handler stays, detached from the root
+        return
+    _logHandler["handler"] = None
 
 
 def tiny_evaluation_log(workdir: Path, *, log_format: str = "eval", fail: bool = False) -> Path:

@@ -111,12 +111,14 @@ class FindingSerializer(serializers.ModelSerializer):
     released_by = serializers.CharField(source="released_by.full_name", read_only=True, default=None, allow_null=True)
     evaluation_run = EvaluationRunSummarySerializer(read_only=True, allow_null=True)
     rubric_version = serializers.IntegerField(source="rubric.version", read_only=True, default=None, allow_null=True)
+    # "" until the evaluators say how sure they are.
+    confidence = serializers.ChoiceField(choices=Confidence.choices, allow_blank=True, read_only=True)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
         if request is not None and getattr(request.user, "role", None) == Role.LIAISON:
-            data.pop("cited_samples", None)
+            data["cited_samples"] = []  # the samples are the centre's; the company gets the run's summary
         return data
 
     class Meta:

@@ -123,7 +123,7 @@ def test_the_company_sees_the_runs_summary_but_never_the_samples_or_the_note(
     assert client_for(liaison_b).get(reverse("findings:samples", args=[finding.reference])).status_code == 404
     body = api(liaison_a).get(reverse("finding-detail", args=[finding.reference])).json()
     assert body["evaluation_run"]["task_name"] == "refusal_probe" and "model_note" not in body["evaluation_run"]
-    assert "cited_samples" not in body
+    assert body["cited_samples"] == [] and HAZARD not in str(body)
     assert api(lead).get(reverse("finding-detail", args=[finding.reference])).json()["cited_samples"] == [HAZARD]
 
 

@@ -265,3 +265,21 @@ def test_inspect_wrote_only_into_the_tests_temporary_folder(inspect_log_files):
     assert (inspect_log_files.folder / "data" / "inspect_ai").is_dir()
     assert not (settings.BASE_DIR / "logs").exists()
     assert inspect_log_files.eval.is_relative_to(inspect_log_files.folder)
+
+
+def test_a_run_leaves_the_process_logging_as_it_was(tmp_path):
+    import logging
+
+    from findings.evaluation_demo import tiny_evaluation_log
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    tiny_evaluation_log(tmp_path / "first", log_format="eval")
+    assert root.handlers == handlers and root.level == level
+    # The first run's folder gone, a second run and later log lines still work.
+    import shutil
+
+    shutil.rmtree(tmp_path / "first")
+    path = tiny_evaluation_log(tmp_path / "second", log_format="eval")
+    logging.getLogger("findings").warning("After two runs.")
+    assert path.exists() and (tmp_path / "second" / "data" / "inspect_ai").is_dir()
