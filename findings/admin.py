@@ -16,7 +16,9 @@ from accounts.admin_base import (
 from accounts.permissions import can
 from audit.models import AuditEvent
 from findings import services
-from findings.models import Finding, FindingComment, FindingEvidence, Recommendation
+from findings.evaluation_models import RUBRIC_SEVERITIES
+from findings.models import EvaluationRun, Finding, FindingComment, FindingEvidence, Recommendation, SeverityRubric
+from findings.services.rubrics import severity_rubric_revise
 
 
 class EvidenceInline(ReadOnlyTabularInline):
@@ -71,7 +73,7 @@ class FindingAdmin(PolicyModelAdmin):
     action_form = MarkingActionForm
     actions = ["withdraw_selected", "escalate_selected", "set_marking_selected"]
     fieldsets = (
-        (None, {"fields": ("reference", "assessment", "status", "author", "marking")}),
+        (None, {"fields": ("reference", "assessment", "status", "author", "marking", "rubric")}),
         ("Finding", {"fields": services.EDITABLE_FIELDS}),
         (
             "Release and response",
@@ -105,6 +107,7 @@ class FindingAdmin(PolicyModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         editable = set(services.EDITABLE_FIELDS) if self._text_editable(request, obj) else set()
+        editable -= {"evaluation_run", "cited_samples"}  # cited on the portal's form, which checks them against the log
         every = [f.name for f in Finding._meta.fields] + ["history"]
         return [name for name in every if name not in editable]
 
@@ -291,3 +294,59 @@ class RecommendationAdmin(ReadOnlyPolicyAdmin):
             ),
             done="Marked {count} recommendation(s) not verified.",
         )
+
+
+@admin.register(EvaluationRun)
+class EvaluationRunAdmin(ReadOnlyPolicyAdmin):
+    """Imported Inspect logs, read only: imported on an assessment's page, downloaded through the portal."""
+
+    list_display = (
+        "original_name",
+        "assessment",
+        "import_status",
+        "task_name",
+        "model",
+        "run_status",
+        "sample_count",
+        "uploaded_by",
+        "uploaded_at",
+    )
+    list_filter = ("import_status", "run_status")
+    search_fields = ("original_name", "sha256", "task_name", "model", "assessment__reference")
+    list_select_related = ("assessment", "uploaded_by")
+    exclude = ("file",)  # the log is downloaded only through the permission-checked portal view
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in EvaluationRun._meta.fields if f.name != "file"]
+
+
+@admin.register(SeverityRubric)
+class SeverityRubricAdmin(PolicyModelAdmin):
+    """Each risk domain's severity rubric. Saving, whether a new one or an edit, writes a new version
+    through ``severity_rubric_revise``; the version edited stays as it was, for the findings rated by it."""
+
+    list_display = ("risk_domain", "version", "change_note", "created_by", "created_at")
+    list_filter = ("risk_domain",)
+    fields = ("risk_domain", "version", *RUBRIC_SEVERITIES, "change_note", "created_by", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ("version", "created_by", "created_at")
+        return ("risk_domain", *fixed) if obj is not None else fixed
+
+    def get_changeform_initial_data(self, request):
+        return {"change_note": ""}
+
+    def save_model(self, request, obj, form, change) -> None:
+        # A new version from what was typed; a RuleViolation rolls back and shows on the form.
+        rubric = severity_rubric_revise(
+            actor=request.user,
+            risk_domain=obj.risk_domain,
+            texts={name: form.cleaned_data.get(name, "") for name in RUBRIC_SEVERITIES},
+            change_note=form.cleaned_data.get("change_note", ""),
+            request=request,
+        )
+        obj.pk, obj.version, obj.public_id = rubric.pk, rubric.version, rubric.public_id
+
+    def response_change(self, request, obj):
+        self.message_user(request, f"Saved as version {obj.version}; earlier versions are kept as they were.")
+        return super().response_change(request, obj)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from core.markings import HandlingMarking
-from findings import services
+from findings import evaluation_demo, services
 from findings.deadlines import finding_deadline_specs
 from findings.models import Finding, FindingStatus
 from findings.states import FindingDisposition, RecommendationStatus
@@ -365,6 +365,7 @@ def _follow(recommendation, stage: str, *, liaison, lead) -> None:
 @transaction.atomic
 def seed(world) -> None:
     liaisons = {"Alpha AI": world.users.get("liaison_alpha"), "Beta AI": world.users.get("liaison_beta")}
+    evaluation_demo.seed_rubrics(world)
     created = 0
     for company_name, plan in _PLAN.items():
         company = next((c for c in world.companies.values() if c.name == company_name), None)
@@ -381,6 +382,8 @@ def seed(world) -> None:
         author, lead = _team(assessment)
         if author is None:
             continue
+        # An Inspect log made now by the real tool and imported, cited by one of the findings below.
+        run = evaluation_demo.seed_run(world, assessment, author) if company_name == "Alpha AI" else None
         for spec in plan:
             if Finding.objects.filter(assessment=assessment, title=spec.title).exists():
                 continue
@@ -396,6 +399,7 @@ def seed(world) -> None:
                 recommended_action=spec.action,
                 evidence=[SimpleUploadedFile(spec.evidence[0], spec.evidence[1].encode())] if spec.evidence else [],
                 attested=bool(spec.evidence),
+                **evaluation_demo.citation_for(spec.title, run),
             )
             added = [
                 (services.recommendation_add(actor=author, finding=finding, kind=kind, text=text), stage)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 
 from django import forms
@@ -15,9 +16,10 @@ from core.files import EVIDENCE_KINDS, validate_upload
 from core.forms import PortalForm
 from core.lists import search_field
 from core.marking_forms import ATTESTATION_FIELD, attestation_field
-from findings.models import SEVERITY_RUBRIC, FindingStatus, Severity
+from findings.models import SEVERITY_RUBRIC, Confidence, EvaluationRun, FindingStatus, Severity
 from findings.selectors import AWAITING
 from findings.services import MAX_FILES_PER_UPLOAD, default_response_due
+from findings.services.evaluation import MAX_CITED_SAMPLES
 from findings.states import COMPANY_DISPOSITIONS, DISPOSITIONS_NEEDING_PLAN, FindingDisposition, RecommendationKind
 
 FILES_AGAIN = "Files are not kept when the form has errors: choose the file(s) again before saving."
@@ -54,6 +56,20 @@ class MultipleFileField(forms.FileField):
 def _files_help() -> str:
     kinds = ", ".join(sorted(k.upper() for k in EVIDENCE_KINDS))
     return f"Up to {MAX_FILES_PER_UPLOAD} files, {settings.UPLOAD_MAX_BYTES // 1048576} MB each. Accepted: {kinds}."
+
+
+class SampleIdsField(forms.CharField):
+    """Sample ids typed as text ("a-1, a-2 7"), cleaned to a list; shown back the same way."""
+
+    def prepare_value(self, value):
+        return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        ids = [part for part in re.split(r"[,\s]+", text or "") if part]
+        if len(ids) > MAX_CITED_SAMPLES:
+            raise ValidationError(f"Cite at most {MAX_CITED_SAMPLES} samples.")
+        return ids
 
 
 def _severity_choices() -> list[tuple[str, str]]:
@@ -101,10 +117,34 @@ class FindingForm(FilesKeptNoticeMixin, PortalForm):
     )
     evidence = MultipleFileField(label="Evidence files")
     no_classified_information = attestation_field(required=False)
+    confidence = forms.ChoiceField(
+        label="Evaluators' confidence", choices=Confidence.choices, required=False, widget=forms.RadioSelect
+    )
+    not_tested = forms.CharField(
+        label="What was not tested",
+        required=False,
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Conditions, tools or variants left out, so a reader knows the finding's limits.",
+    )
+    evaluation_run = forms.ModelChoiceField(
+        label="Evaluation run cited",
+        queryset=EvaluationRun.objects.none(),
+        required=False,
+        empty_label="- None -",
+        help_text="An Inspect log imported on this assessment.",
+    )
+    cited_samples = SampleIdsField(
+        label="Sample ids cited",
+        required=False,
+        help_text="The ids of the log's samples that show the behaviour, separated by commas or spaces.",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, assessment=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].help_text = _files_help()
+        if assessment is not None:
+            self.fields["evaluation_run"].queryset = EvaluationRun.objects.imported().filter(assessment=assessment)
 
     def clean(self):
         # Before the mixin's check, so a missing confirmation also says the files must be chosen again.
@@ -327,3 +367,21 @@ class FindingFilterForm(PortalForm):
     )
     assessment = forms.CharField(label="Assessment reference", required=False, max_length=32)
     overdue = forms.BooleanField(label="Only findings whose company response is overdue", required=False)
+
+
+class EvaluationLogForm(PortalForm):
+    """An Inspect log to import on an assessment."""
+
+    file = forms.FileField(
+        label="Inspect log",
+        help_text="An evaluation log as Inspect writes it: .eval (its default) or .json.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".eval,.json"}),
+    )
+    model_note = forms.CharField(
+        label="Why another model name is expected (optional)",
+        required=False,
+        max_length=bounds.NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The log must name the submission's model. If it names it otherwise (a provider alias, "
+        "a deployment name), say why here and the import accepts it.",
+    )

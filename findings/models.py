@@ -22,6 +22,7 @@ from core.bounds import BODY, NOTE, RENDERED_BODY, SUMMARY, TITLE, length_checks
 from core.choices import RiskDomain
 from core.files import StoredFile
 from core.markings import Marked, UnclassifiedAttestation
+from findings.evaluation_models import Confidence, EvaluationRun, SeverityRubric  # noqa: F401 - models of this app
 from findings.markdown import RENDERER_VERSION, render_markdown
 from findings.states import (
     RECOMMENDATION_STAGE,
@@ -142,6 +143,24 @@ class Finding(Marked, models.Model):
     resolution_note = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
     withdrawn_reason = models.TextField(blank=True, max_length=NOTE, validators=[MaxLengthValidator(NOTE)])
 
+    # The evidence run it cites (an imported Inspect log of the same assessment) and which of its
+    # samples show the behaviour; the rubric version its severity was rated against; how sure the
+    # evaluators are and what they did not test. Written by the services (findings.services.evaluation).
+    evaluation_run = models.ForeignKey(
+        "findings.EvaluationRun", null=True, blank=True, on_delete=models.PROTECT, related_name="citing_findings"
+    )
+    cited_samples = models.JSONField(default=list, blank=True)
+    rubric = models.ForeignKey(
+        "findings.SeverityRubric", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    confidence = models.CharField(max_length=10, blank=True, choices=Confidence.choices)
+    not_tested = models.TextField(
+        blank=True,
+        max_length=NOTE,
+        validators=[MaxLengthValidator(NOTE)],
+        help_text="What the evaluators did not test, so a reader knows the finding's limits.",
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -192,6 +211,7 @@ class Finding(Marked, models.Model):
                     "resolution_note": NOTE,
                     "withdrawn_reason": NOTE,
                     "escalation_note": NOTE,
+                    "not_tested": NOTE,
                 },
             ),
         ]
@@ -256,6 +276,9 @@ class Finding(Marked, models.Model):
 
     @property
     def severity_rubric(self) -> str:
+        """The words of the severity it was rated at: its domain's rubric version, else the general rubric."""
+        if self.rubric_id and (text := self.rubric.text_for(self.severity)):
+            return text
         return SEVERITY_RUBRIC.get(self.severity, "")
 
     @property

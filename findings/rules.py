@@ -283,3 +283,46 @@ def _assessment_report_company(actor: Actor, assessment: Any) -> bool:
     if actor.is_liaison:
         return of_own_company(actor, assessment)
     return (actor.is_lead or actor.is_evaluator) and on_case(actor, assessment)
+
+
+# --- Evaluation runs (imported Inspect logs) and severity rubrics ----------------------------
+
+
+@scoper("findings.evaluationrun")
+def _evaluation_runs(qs: QuerySet, actor: Actor) -> QuerySet:
+    # The centre's working record: the case team and admins. A company sees a cited run's summary
+    # on its released finding only, never the run's own pages, log or samples (404).
+    if actor.is_admin:
+        return qs
+    if actor.is_lead or actor.is_evaluator:
+        return qs.filter(assessment_id__in=case_assessments(actor).values("pk"))
+    return qs.none()
+
+
+@rule("evaluation_run.import")
+def _evaluation_run_import(actor: Actor, assessment: Any) -> bool:
+    # Without an assessment (the API's list-level check) any evaluator may try; the service checks the case.
+    if not (actor.is_lead or actor.is_evaluator):
+        return False
+    return assessment is None or on_case(actor, assessment)
+
+
+@rule("evaluation_run.read")
+def _evaluation_run_read(actor: Actor, run: Any) -> bool:
+    # The log itself and its samples' inputs and outputs: the case team and admins.
+    if run is None:
+        return False
+    if actor.is_admin:
+        return True
+    return (actor.is_lead or actor.is_evaluator) and on_case(actor, run.assessment)
+
+
+@scoper("findings.severityrubric")
+def _severity_rubrics(qs: QuerySet, actor: Actor) -> QuerySet:
+    # The centre's rating guidance: every centre member reads it; companies do not.
+    return qs if actor.is_admin or actor.is_lead or actor.is_evaluator else qs.none()
+
+
+@rule("severity_rubric.revise")
+def _severity_rubric_revise(actor: Actor, rubric: Any) -> bool:
+    return actor.is_admin

@@ -271,7 +271,8 @@ def report_findings(*, assessment: Assessment, released_only: bool, disposition:
         qs = qs.exclude(status=FindingStatus.WITHDRAWN)
     # Each finding's recommendations with their state: one more query per page or part.
     qs = qs.prefetch_related(Prefetch("recommendations", queryset=recommendations, to_attr="report_recommendations"))
-    return qs.select_related("marking").order_by("severity_order", "reference")
+    # The cited run's summary is printed with each finding: joined, not fetched per finding.
+    return qs.select_related("marking", "evaluation_run").order_by("severity_order", "reference")
 
 
 def finding_marking_for_path(path: str) -> HandlingMarking | None:

@@ -199,3 +199,25 @@ REPORT_JOB_MOVES: dict[str, Move] = {
     # A build that raised, or a message the broker refused.
     "fail": Move("Fail", REPORT_JOB_PENDING, ReportJobStatus.FAILED, None),
 }
+
+
+# --- An imported evaluation log ----------------------------------------------------------------
+
+
+class EvaluationImportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be read"
+    READING = "reading", "Being read"
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Refused"
+
+
+# Still to be read: its page refreshes itself.
+EVALUATION_IMPORT_PENDING = (EvaluationImportStatus.QUEUED, EvaluationImportStatus.READING)
+
+EVALUATION_IMPORT_MOVES: dict[str, Move] = {
+    # The worker claims a queued import (a conditional UPDATE), so a redelivered message reads nothing twice.
+    "start": Move("Start reading", (EvaluationImportStatus.QUEUED,), EvaluationImportStatus.READING, None),
+    "finish": Move("Finish", (EvaluationImportStatus.READING,), EvaluationImportStatus.IMPORTED, None),
+    # Not an Inspect log, truncated, a failed run, another model, or a message the broker refused.
+    "fail": Move("Refuse", EVALUATION_IMPORT_PENDING, EvaluationImportStatus.FAILED, None),
+}

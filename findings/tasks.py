@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from findings import reports, services
+from findings.services import evaluation
 
 
 @shared_task(name=reports.BUILD_REPORT, ignore_result=True)
@@ -28,3 +29,9 @@ def purge_report_jobs() -> int:
 def mark_not_answered() -> int:
     """Mark released findings whose response due date passed without an answer (idempotent)."""
     return services.findings_mark_not_answered()
+
+
+@shared_task(name=evaluation.IMPORT_LOG, ignore_result=True)
+def import_evaluation_log(run_id: int) -> str:
+    """Read an uploaded Inspect log's header with Inspect's reader and record its summary, or refuse it."""
+    return evaluation.evaluation_run_import(run_id=run_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from findings import views
+from findings import evaluation_views, views
 
 app_name = "findings"
 
@@ -48,6 +48,9 @@ urlpatterns = [
         )
         for step in views.RECOMMENDATION_STEPS
     ],
+    path("assessment/<str:assessment_reference>/runs/", evaluation_views.run_list, name="run_list"),
+    path("runs/<uuid:public_id>/", evaluation_views.run_detail, name="run_detail"),
+    path("runs/<uuid:public_id>/download/", evaluation_views.run_download, name="run_download"),
     path("<str:reference>/", views.finding_detail, name="detail"),
     path("<str:reference>/recommendations/new/", views.recommendation_add, name="recommendation_add"),
     path("<str:reference>/edit/", views.finding_edit, name="edit"),
@@ -60,4 +63,5 @@ urlpatterns = [
     path("<str:reference>/respond/", views.finding_respond, name="respond"),
     path("<str:reference>/comments/", views.finding_comment, name="comment"),
     path("<str:reference>/marking/", views.finding_marking, name="marking"),
+    path("<str:reference>/samples/", evaluation_views.finding_samples, name="samples"),
 ]

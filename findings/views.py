@@ -30,6 +30,7 @@ from core.templatetags.markings import page_marking
 from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for, finding_lifecycle
 from findings.models import Finding, FindingComment, FindingEvidence, Recommendation, ReportJob, ReportKind
+from findings.services.rubrics import rubrics_current
 from findings.states import EDITABLE_STATUSES, ESCALATE, FINDING_MOVES, RECOMMENDATION_MOVES, FindingDisposition
 
 LIST_PAGE_SIZE = 25
@@ -38,7 +39,12 @@ REPORT_JOB_REFRESH_SECONDS = 3
 
 
 def _finding(request, reference: str, action: str | None = None) -> Finding:
-    return get_object_for(request.user, Finding.objects.with_related(), action, reference=reference)
+    return get_object_for(
+        request.user,
+        Finding.objects.with_related().select_related("evaluation_run", "rubric"),
+        action,
+        reference=reference,
+    )
 
 
 def _assessment(request, reference: str, action: str | None = None) -> Assessment:
@@ -119,7 +125,7 @@ def finding_export(request):
 @require_http_methods(["GET", "POST"])
 def finding_create(request, assessment_reference: str):
     assessment = _assessment(request, assessment_reference, "finding.create")
-    form = forms.FindingForm(request.POST or None, request.FILES or None)
+    form = forms.FindingForm(request.POST or None, request.FILES or None, assessment=assessment)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         evidence = data.pop("evidence")
@@ -138,7 +144,11 @@ def finding_create(request, assessment_reference: str):
         else:
             messages.success(request, f"Finding {finding.reference} was recorded as a draft.")
             return redirect("findings:detail", reference=finding.reference)
-    return render(request, "findings/form.html", {"form": form, "assessment": assessment, "finding": None})
+    return render(
+        request,
+        "findings/form.html",
+        {"form": form, "assessment": assessment, "finding": None, "rubrics": rubrics_current()},
+    )
 
 
 @login_required
@@ -165,6 +175,8 @@ def finding_detail(request, reference: str):
             "comment_form": forms.CommentForm(allow_internal=actions["can_comment_internal"]),
             # The page shows the finding, its files and its comments: it carries the most restrictive marking.
             "page_marking": page_marking(finding, files, comments),
+            # The cited run's log and samples are the centre's; the company sees the run's summary only.
+            "can_read_run": _can_read_run(request.user, finding),
         },
     )
 
@@ -176,6 +188,14 @@ def marks_items(user, finding: Finding, items: list, kind: str) -> None:
         item.can_mark = can(user, f"{kind}.mark", item) or can(user, f"{kind}.mark_lower", item)
 
 
+def _can_read_run(user, finding: Finding) -> bool:
+    run = finding.evaluation_run
+    if run is None:
+        return False
+    run.assessment = finding.assessment  # the same case (checked when cited): spare the query
+    return can(user, "evaluation_run.read", run)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def finding_edit(request, reference: str):
@@ -184,7 +204,9 @@ def finding_edit(request, reference: str):
         messages.error(request, f"{finding.reference} is “{finding.get_status_display()}” and can no longer be edited.")
         return redirect("findings:detail", reference=finding.reference)
     initial = {name: getattr(finding, name) for name in services.EDITABLE_FIELDS}
-    form = forms.FindingForm(request.POST or None, request.FILES or None, initial=initial)
+    form = forms.FindingForm(
+        request.POST or None, request.FILES or None, initial=initial, assessment=finding.assessment
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         evidence = data.pop("evidence")
@@ -201,7 +223,13 @@ def finding_edit(request, reference: str):
     return render(
         request,
         "findings/form.html",
-        {"form": form, "assessment": finding.assessment, "finding": finding, "page_marking": finding.marking},
+        {
+            "form": form,
+            "assessment": finding.assessment,
+            "finding": finding,
+            "page_marking": finding.marking,
+            "rubrics": rubrics_current(),
+        },
     )
 
 

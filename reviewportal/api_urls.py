@@ -6,6 +6,7 @@ from accounts.api.views import OrganisationViewSet
 from agreements.api.release_notices import ReleaseNoticeViewSet
 from agreements.api.views import AgreementViewSet
 from assessments.api.views import AccessTicketViewSet, AssessmentViewSet, SubmissionViewSet
+from findings.api.runs import EvaluationRunViewSet
 from findings.api.views import FindingViewSet, RecommendationViewSet
 from reminders.api.views import DeadlineViewSet, NotificationViewSet
 
@@ -31,6 +32,7 @@ router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("release-notices", ReleaseNoticeViewSet, basename="release-notice")
 router.register("findings", FindingViewSet, basename="finding")
 router.register("recommendations", RecommendationViewSet, basename="recommendation")
+router.register("evaluation-runs", EvaluationRunViewSet, basename="evaluation-run")
 router.register("deadlines", DeadlineViewSet, basename="deadline")
 router.register("notifications", NotificationViewSet, basename="notification")
 

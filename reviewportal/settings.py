@@ -225,6 +225,8 @@ STORAGES = {
     },
 }
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 20, minimum=1) * 1024 * 1024
+# An Inspect evaluation log may be far larger than other evidence; its import reads the header only.
+EVAL_LOG_MAX_BYTES = env_int("EVAL_LOG_MAX_MB", 200, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 

@@ -79,6 +79,10 @@ BUDGETS: dict[str, dict[str, int]] = {
     "findings:report": {"admin": 10, "lead": 10, "evaluator": 11},
     "findings:report_company": {"admin": 10, "lead": 10, "evaluator": 11, "liaison": 10},
     "findings:report_job": {"admin": 5, "lead": 5, "evaluator": 6, "liaison": 5},
+    # Evaluation runs (the centre's): the case's runs, one page of the newest; a run with its case and
+    # the findings citing it. An evaluator's access asks whether they are on the team.
+    "findings:run_list": {"admin": 6, "lead": 6, "evaluator": 7},
+    "findings:run_detail": {"admin": 6, "lead": 6, "evaluator": 7},
     # Deadlines and notifications. My deadlines: the count and the page. Notifications: the count
     # and the page beside the header's unread count. The calendar feed is not a signed-in page: the
     # feed token, the person's membership and the deadlines (3 in all).
@@ -141,6 +145,9 @@ BUDGETS: dict[str, dict[str, int]] = {
     "api:recommendation-list": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
     "api:recommendation-detail": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
     "api:finding-recommendations": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    # Evaluation runs: the page alone (cursor); a run with its case and importer, and the policy's check.
+    "api:evaluation-run-list": {"admin": 3, "lead": 3, "evaluator": 3},
+    "api:evaluation-run-detail": {"admin": 4, "lead": 4, "evaluator": 4},
 }
 
 # Views with no budget, and why. A form page is exempt when its fields are fixed (nothing on it
@@ -229,6 +236,9 @@ EXEMPT: dict[str, str] = {
     "findings:report_build": _POST_TARGET,
     "findings:report_company_build": _POST_TARGET,
     "findings:report_job_download": _DOWNLOAD,
+    "findings:run_download": _DOWNLOAD,
+    "findings:samples": "the cited samples (at most 50) are read from the stored log, not the database: "
+    "the finding with its run, the team check and the day's audit event",
     # The API's writes, moves and file downloads.
     "api:assessment-advance": _POST_TARGET,
     "api:assessment-close": _POST_TARGET,
@@ -265,6 +275,7 @@ EXEMPT: dict[str, str] = {
     "api:recommendation-implement": _POST_TARGET,
     "api:recommendation-verify": _POST_TARGET,
     "api:recommendation-not-verify": _POST_TARGET,
+    "api:evaluation-run-file": _DOWNLOAD,
     "api:notification-read": _POST_TARGET,
     "api:notification-read-all": _POST_TARGET,
 }

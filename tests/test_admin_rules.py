@@ -661,6 +661,8 @@ EDITABLE = {
     # The programme's list of handling markings is configuration no rule governs (its code is fixed);
     # an item's marking changes only through the <entity>_set_marking services.
     "core.handlingmarking": {"name", "rank", "banner_text", "colour", "description", "is_default"},
+    # findings.services.rubrics.severity_rubric_revise: every save writes a new version, the old one kept
+    "findings.severityrubric": {"risk_domain", "critical", "high", "medium", "low", "informational", "change_note"},
 }
 
 

@@ -114,6 +114,11 @@ def _assert_isolated(client, route, *, viewer, other, shared: set[str], markers,
         assert response.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
 
 
+# The centre's own records, which no company sees, its own case's included (their lists are empty for
+# every liaison; the team check below covers them).
+CENTRE_ONLY = ("evaluation-runs",)
+
+
 @pytest.mark.parametrize("route", LIST_ROUTES, ids=[r[0] for r in LIST_ROUTES])
 def test_liaison_never_sees_another_companys_objects(route, two_companies, client, liaison_a, liaison_b, centre):
     # Both companies see the centre, their counterpart.
@@ -125,26 +130,41 @@ def test_liaison_never_sees_another_companys_objects(route, two_companies, clien
         shared={str(centre.public_id)},
         markers=B_MARKERS,
         who="company A's liaison",
+        must_see=route[0] not in CENTRE_ONLY,
     )
 
 
 # Words that only case B's records carry, as its evaluator sees them.
 TEAM_B_MARKERS = ("Beta-Frontier", "Company B finding", "Company B access", "Case B draft", "Case B team")
 # The resources where case B's team must see something of its own, so the check proves something.
-TEAM_RESOURCES = ("assessments", "access-tickets", "findings", "recommendations", "deadlines")
+TEAM_RESOURCES = ("assessments", "access-tickets", "findings", "recommendations", "deadlines", "evaluation-runs")
 
 
 @pytest.fixture
-def two_teams(two_companies, case_b, evaluator, evaluator_other, company_a, company_b):
+def two_teams(two_companies, case, case_b, evaluator, evaluator_other, company_a, company_b):
     """On top of both companies' records: what only each case's team sees (a draft, a deadline, a notice)."""
     from django.utils import timezone
 
+    from findings.models import EvaluationRun
     from findings.tests.factories import FindingFactory, recommendation_in
     from reminders.models import Notification
     from reminders.tests.factories import make_deadline
 
     draft = FindingFactory(assessment=case_b, author=evaluator_other, title="Case B draft finding")
     recommendation_in(draft, text="Case B proposal")
+    # An imported Inspect log on each case (the summary as an import writes it; no file needed to list it).
+    for on_case, author, name in ((case_b, evaluator_other, "Case B team run.eval"), (case, evaluator, "A run.eval")):
+        EvaluationRun.objects.create(
+            assessment=on_case,
+            original_name=name,
+            content_type="application/zip",
+            size=1,
+            sha256=name.ljust(64, "0")[:64],
+            uploaded_by=author,
+            import_status="imported",
+            task_name="refusal_probe",
+            model="mockllm/model",
+        )
     due = timezone.now() + timezone.timedelta(days=3)
     make_deadline(owner=case_b, due_at=due, recipients=[evaluator_other], title="Case B team: report due")
     make_deadline(due_at=due, recipients=[evaluator], title="Case A team: report due")

@@ -444,6 +444,65 @@ def _report_job(w, user):
     return Page(_url("findings:report_job", public_id=job.public_id), add, shows=w.case.reference)
 
 
+# Evaluation runs: imported Inspect logs of the case (rows beyond the first written directly, since
+# the same log cannot be imported twice), and the findings that cite one.
+
+
+def _run_row(w, i: int):
+    from findings.evaluation_models import EvaluationRun
+
+    return EvaluationRun.objects.create(
+        assessment=w.case,
+        original_name=f"run-{i}.eval",
+        content_type="application/zip",
+        size=1,
+        sha256=f"{i:064d}",
+        uploaded_by=w.evaluator,
+        import_status="imported",
+        task_name=f"task_{i}",
+        model="mockllm/model",
+        run_status="success",
+        sample_count=2,
+    )
+
+
+@scenario("findings:run_list", CASE_STAFF)
+def _run_list(w, user):
+    return Page(
+        _url("findings:run_list", assessment_reference=w.case.reference),
+        lambda i: _run_row(w, i).original_name,
+        shows=w.case.reference,
+    )
+
+
+@scenario("findings:run_detail", CASE_STAFF)
+def _run_detail(w, user):
+    from findings.tests.inspect_logs import imported_run
+
+    run = imported_run(assessment=w.case, actor=w.evaluator)
+
+    def add(i):
+        return _released(w, title=f"Cites the run {i}", evaluation_run=run, cited_samples=["hazard-synthesis-01"]).title
+
+    return Page(_url("findings:run_detail", public_id=run.public_id), add, shows="refusal_probe")
+
+
+@scenario(API_PREFIX + "evaluation-run-list", CASE_STAFF)
+def _api_runs(w, user):
+    return Page(_url(API_PREFIX + "evaluation-run-list"), lambda i: _run_row(w, i).original_name)
+
+
+@scenario(API_PREFIX + "evaluation-run-detail", CASE_STAFF)
+def _api_run(w, user):
+    run = _run_row(w, 0)
+
+    def add(i):
+        _run_row(w, i)
+        return run.original_name
+
+    return Page(_url(API_PREFIX + "evaluation-run-detail", public_id=run.public_id), add)
+
+
 # The lists as CSV: every row the filters select, streamed (the scenario of the list, exported).
 
 for _list, _export in {

@@ -6,11 +6,21 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Role
 from core import bounds
 from core.api_markings import MarkingSerializer, attestation_field
 from core.choices import RiskDomain
-from findings.models import Finding, FindingComment, FindingEvidence, Recommendation, Severity
+from findings.models import (
+    Confidence,
+    EvaluationRun,
+    Finding,
+    FindingComment,
+    FindingEvidence,
+    Recommendation,
+    Severity,
+)
 from findings.selectors import finding_files
+from findings.services.evaluation import MAX_CITED_SAMPLES
 from findings.states import COMPANY_DISPOSITIONS, RecommendationKind
 
 
@@ -48,13 +58,95 @@ class FindingFileSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
+class EvaluationRunSummarySerializer(serializers.ModelSerializer):
+    """What a finding shows of the run it cites, to the company too: never the note, the log or the samples."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = EvaluationRun
+        fields = [
+            "id",
+            "task_name",
+            "task_version",
+            "model",
+            "run_status",
+            "started_at",
+            "completed_at",
+            "sample_count",
+            "scores",
+            "inspect_version",
+            "sha256",
+        ]
+        read_only_fields = fields
+
+
+class EvaluationRunSerializer(EvaluationRunSummarySerializer):
+    """An imported Inspect log as the centre team sees it: the import's state and, once imported, the summary."""
+
+    assessment = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    name = serializers.CharField(source="original_name", read_only=True)
+    imported_by = serializers.CharField(source="uploaded_by.full_name", read_only=True, default=None)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta(EvaluationRunSummarySerializer.Meta):
+        fields = [
+            *EvaluationRunSummarySerializer.Meta.fields,
+            "assessment",
+            "name",
+            "size",
+            "import_status",
+            "import_error",
+            "model_note",
+            "sample_ids",
+            "imported_by",
+            "uploaded_at",
+            "imported_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, run: EvaluationRun) -> str | None:
+        if not run.is_imported:
+            return None
+        path = reverse("evaluation-run-file", kwargs={"public_id": run.public_id})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class EvaluationLogUploadSerializer(serializers.Serializer):
+    """A multipart upload of one Inspect log to import on an assessment."""
+
+    assessment = serializers.CharField(max_length=20, help_text="Reference of the assessment, e.g. ASM-2026-0001.")
+    file = serializers.FileField(allow_empty_file=False, help_text="An Inspect evaluation log: .eval or .json.")
+    model_note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=bounds.NOTE,
+        help_text="Why the log's model may carry another name than the submission's (a provider alias, say).",
+    )
+
+
 class FindingSerializer(serializers.ModelSerializer):
-    """A finding as the caller may see it."""
+    """A finding as the caller may see it. The cited run's summary is shown to the company too; the
+    cited sample ids are the centre's."""
 
     assessment = serializers.SlugRelatedField(slug_field="reference", read_only=True)
     author = serializers.CharField(source="author.full_name", read_only=True)
     released_by = serializers.CharField(source="released_by.full_name", read_only=True, default=None, allow_null=True)
     marking = MarkingSerializer(read_only=True)
+    evaluation_run = EvaluationRunSummarySerializer(read_only=True, allow_null=True)
+    rubric_version = serializers.IntegerField(source="rubric.version", read_only=True, default=None, allow_null=True)
+    # "" until the evaluators say how sure they are.
+    confidence = serializers.ChoiceField(choices=Confidence.choices, allow_blank=True, read_only=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and getattr(request.user, "role", None) == Role.LIAISON:
+            data["cited_samples"] = []  # the samples are the centre's; the company gets the run's summary
+        return data
 
     class Meta:
         model = Finding
@@ -83,6 +175,11 @@ class FindingSerializer(serializers.ModelSerializer):
             "resolved_at",
             "resolution_note",
             "withdrawn_reason",
+            "confidence",
+            "not_tested",
+            "rubric_version",
+            "evaluation_run",
+            "cited_samples",
             "created_at",
             "updated_at",
         ]
@@ -132,6 +229,17 @@ class FindingCreateSerializer(serializers.Serializer):
     )
     reproduction_steps = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.BODY)
     recommended_action = serializers.CharField(required=False, allow_blank=True, default="", max_length=bounds.BODY)
+    confidence = serializers.ChoiceField(choices=Confidence.choices, required=False, allow_blank=True)
+    not_tested = serializers.CharField(required=False, allow_blank=True, max_length=bounds.NOTE)
+    evaluation_run = serializers.UUIDField(
+        required=False, allow_null=True, help_text="The id of an imported evaluation run of the same assessment."
+    )
+    cited_samples = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=MAX_CITED_SAMPLES,
+        help_text="Sample ids of the run's log; checked against it.",
+    )
 
 
 class FindingUpdateSerializer(serializers.Serializer):
@@ -142,6 +250,17 @@ class FindingUpdateSerializer(serializers.Serializer):
     details = serializers.CharField(required=False, allow_blank=True, max_length=bounds.BODY)
     reproduction_steps = serializers.CharField(required=False, allow_blank=True, max_length=bounds.BODY)
     recommended_action = serializers.CharField(required=False, allow_blank=True, max_length=bounds.BODY)
+    confidence = serializers.ChoiceField(choices=Confidence.choices, required=False, allow_blank=True)
+    not_tested = serializers.CharField(required=False, allow_blank=True, max_length=bounds.NOTE)
+    evaluation_run = serializers.UUIDField(
+        required=False, allow_null=True, help_text="The id of an imported evaluation run of the same assessment."
+    )
+    cited_samples = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=MAX_CITED_SAMPLES,
+        help_text="Sample ids of the run's log; checked against it.",
+    )
 
 
 class ReleaseSerializer(serializers.Serializer):

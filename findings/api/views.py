@@ -28,9 +28,17 @@ from core.api_defaults import (
 from core.api_markings import MarkingInputSerializer
 from findings import services
 from findings.api import serializers as s
-from findings.models import Finding, FindingComment, FindingEvidence, Recommendation
+from findings.models import EvaluationRun, Finding, FindingComment, FindingEvidence, Recommendation
 from findings.selectors import AWAITING, SEVERITY_RANK, disposition_q
 from findings.states import ESCALATE, FINDING_MOVES, RECOMMENDATION_MOVES, FindingDisposition
+
+
+def _cited_run(user, public_id) -> EvaluationRun:
+    """The run a finding is to cite, among those the caller sees; the service checks it is of the same case."""
+    run = scope(EvaluationRun.objects.all(), user).filter(public_id=public_id).first()
+    if run is None:
+        raise ValidationError({"evaluation_run": ["No evaluation run with this id that you can see."]})
+    return run
 
 
 @extend_schema_view(
@@ -87,7 +95,9 @@ class FindingViewSet(
         return s.FindingDetailSerializer if self.action == "retrieve" else s.FindingSerializer
 
     def get_queryset(self):
-        qs = scope(Finding.objects.with_related(), self.request.user).annotate(severity_rank=SEVERITY_RANK)
+        qs = scope(
+            Finding.objects.with_related().select_related("evaluation_run", "rubric"), self.request.user
+        ).annotate(severity_rank=SEVERITY_RANK)
         assessment = self.request.query_params.get("assessment")
         if assessment:
             qs = qs.filter(assessment__reference=assessment)
@@ -117,14 +127,18 @@ class FindingViewSet(
         )
         if assessment is None:
             raise ValidationError({"assessment": [f"No assessment {reference} that you work on."]})
+        if data.get("evaluation_run"):
+            data["evaluation_run"] = _cited_run(request.user, data["evaluation_run"])
         finding = services.finding_create(actor=request.user, assessment=assessment, request=request, **data)
         return self._reply(finding, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.FindingUpdateSerializer, responses=s.FindingDetailSerializer)
     def update(self, request, *args, **kwargs):
         finding = self.get_object()
-        data = self._valid(s.FindingUpdateSerializer, partial=kwargs.get("partial", False))
-        finding = services.finding_update(actor=request.user, finding=finding, data=dict(data), request=request)
+        data = dict(self._valid(s.FindingUpdateSerializer, partial=kwargs.get("partial", False)))
+        if data.get("evaluation_run"):
+            data["evaluation_run"] = _cited_run(request.user, data["evaluation_run"])
+        finding = services.finding_update(actor=request.user, finding=finding, data=data, request=request)
         return self._reply(finding)
 
     @extend_schema(request=s.FindingUpdateSerializer, responses=s.FindingDetailSerializer)

@@ -9,12 +9,14 @@ API views and the admin call these and nothing else.
 
 By part: ``base`` (shared limits and helpers), ``recording`` (create, edit, evidence),
 ``lifecycle`` (review, release, answer, resolution), ``dispositions`` (a missed due date,
-escalation), ``recommendations``, ``comments``, ``exports``, ``markings``.
+escalation), ``recommendations``, ``comments``, ``exports``, ``markings``, ``evaluation``
+(imported Inspect logs and citing them), ``rubrics`` (per-domain severity rubrics).
 """
 
 from findings.services.base import EDITABLE_FIELDS, MAX_FILES_PER_UPLOAD, TEXT_LIMITS, default_response_due
 from findings.services.comments import finding_comment_add
 from findings.services.dispositions import finding_escalate, finding_mark_not_answered, findings_mark_not_answered
+from findings.services.evaluation import evaluation_run_import, evaluation_run_upload
 from findings.services.exports import assessment_report_export
 from findings.services.lifecycle import (
     finding_release,
@@ -41,6 +43,7 @@ from findings.services.recording import (
     finding_evidence_add,
     finding_update,
 )
+from findings.services.rubrics import severity_rubric_revise
 from findings.states import EDITABLE_STATUSES
 
 __all__ = [
@@ -51,6 +54,8 @@ __all__ = [
     "assessment_report_export",
     "comment_set_marking",
     "default_response_due",
+    "evaluation_run_import",
+    "evaluation_run_upload",
     "finding_comment_add",
     "finding_create",
     "finding_details_render_stale",
@@ -75,4 +80,5 @@ __all__ = [
     "recommendation_not_verify",
     "recommendation_verify",
     "recommendations_issue",
+    "severity_rubric_revise",
 ]

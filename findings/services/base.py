@@ -24,7 +24,20 @@ from findings.states import FindingStatus
 from reminders.services import deadline_sync
 
 # Fields an evaluator writes; everything else changes only through a transition.
-EDITABLE_FIELDS = ("title", "risk_domain", "severity", "summary", "details", "reproduction_steps", "recommended_action")
+EDITABLE_FIELDS = (
+    "title",
+    "risk_domain",
+    "severity",
+    "summary",
+    "details",
+    "reproduction_steps",
+    "recommended_action",
+    # Checked by findings.services.evaluation: the cited run and samples, confidence, what was not tested.
+    "evaluation_run",
+    "cited_samples",
+    "confidence",
+    "not_tested",
+)
 # Evidence is added while the centre still works on a finding; the company attaches files to its answer.
 MAX_FILES_PER_UPLOAD = 10
 # The longest each text of a finding may be.

@@ -14,8 +14,10 @@ from core.errors import RuleViolation, TransitionNotAllowed
 from core.markings import marking_for_code
 from core.references import save_with_reference
 from findings.markdown import RENDERER_VERSION
-from findings.models import EvidenceSide, Finding, FindingEvidence
+from findings.models import EvaluationRun, EvidenceSide, Finding, FindingEvidence
 from findings.services.base import EDITABLE_FIELDS, _attach_files, _check_text_fields, _locked_for, _rendered_details
+from findings.services.evaluation import finding_evidence_values
+from findings.services.rubrics import rubric_current
 from findings.services.scope import check_domain_within_case
 from findings.states import EDITABLE_STATUSES
 
@@ -35,12 +37,19 @@ def finding_create(
     recommended_action: str = "",
     evidence: Sequence[Any] = (),
     attested: bool = False,
+    evaluation_run: EvaluationRun | None = None,
+    cited_samples: Sequence[Any] = (),
+    confidence: str = "",
+    not_tested: str = "",
     request=None,
 ) -> Finding:
     """Record a draft finding on ``assessment`` by an evaluator or lead on its team.
 
     The finding takes the handling marking its agreement gives the company's material
     (``Agreement.default_marking``); evidence files need ``attested`` (no classified information).
+    It may cite an imported evaluation run of the assessment and sample ids of its log (checked
+    against the log, ``finding_evidence_values``); it records the current rubric version of its
+    domain (``rubric_current``), the one its severity was rated against.
     """
     require(actor, "finding.create", assessment, "Only the assessment's lead and team can record findings on it.")
     if assessment.is_withdrawn:
@@ -56,11 +65,30 @@ def finding_create(
     }
     _check_text_fields(data)
     check_domain_within_case(assessment=assessment, risk_domain=risk_domain)
+    cited = finding_evidence_values(
+        assessment=assessment,
+        data={
+            "evaluation_run": evaluation_run,
+            "cited_samples": cited_samples,
+            "confidence": confidence,
+            "not_tested": not_tested,
+        },
+    )
+    data |= {k: v for k, v in cited.items() if k != "evaluation_run"}
     rendered = _rendered_details(data["details"])
     with transaction.atomic():
         marking = marking_for_code(assessment.submission.agreement.default_marking)
         finding = save_with_reference(
-            Finding(assessment=assessment, author=actor, marking=marking, **data, **rendered), "FND"
+            Finding(
+                assessment=assessment,
+                author=actor,
+                marking=marking,
+                evaluation_run=cited["evaluation_run"],
+                rubric=rubric_current(risk_domain),
+                **data,
+                **rendered,
+            ),
+            "FND",
         )
         audit_record(
             actor=actor,
@@ -69,7 +97,7 @@ def finding_create(
             request=request,
             case_ref=assessment.reference,
             summary=f"Recorded {finding.severity} {finding.risk_domain} finding “{finding.title}”",
-            changes=diff_fields({}, {**data, "marking": marking.code}),
+            changes=diff_fields({}, {**data, "marking": marking.code, **_citation_audit(finding)}),
         )
         _attach_files(
             finding=finding,
@@ -99,6 +127,9 @@ def finding_update(
             "These fields cannot be changed here.", errors={k: ["This field cannot be changed."] for k in unknown}
         )
     _check_text_fields(data)
+    if "cited_samples" in data and "evaluation_run" not in data:
+        data = {**data, "evaluation_run": finding.evaluation_run}
+    data = {**data, **finding_evidence_values(assessment=finding.assessment, data=data)}
     # Rendered before the row is locked, so the lock is held for the write only.
     rendered = _rendered_details(data["details"] or "") if "details" in data else {}
     with transaction.atomic():
@@ -114,10 +145,13 @@ def finding_update(
         if "risk_domain" in data and data["risk_domain"] != finding.risk_domain:
             check_domain_within_case(assessment=finding.assessment, risk_domain=data["risk_domain"])
         for key, value in data.items():
-            setattr(finding, key, value if value is not None else "")
+            setattr(finding, key, value if value is not None or key == "evaluation_run" else "")
         changes = diff_fields(before, {k: getattr(finding, k) for k in data})
         if changes:
             derived = rendered if "details" in changes else {}
+            if "risk_domain" in changes or "severity" in changes:
+                # Rated again: against the domain's rubric as it stands now.
+                derived = {**derived, "rubric": rubric_current(finding.risk_domain)}
             for key, value in derived.items():
                 setattr(finding, key, value)
             finding.save(update_fields=[*changes, *derived, "updated_at"])
@@ -140,6 +174,12 @@ def finding_update(
             request=request,
         )
     return finding
+
+
+def _citation_audit(finding: Finding) -> dict[str, Any]:
+    """The citation as the audit trail records it: the run's file name and SHA-256, not a row id."""
+    run = finding.evaluation_run
+    return {"evaluation_run": f"{run.original_name} (sha256 {run.sha256[:12]}…)" if run else None}
 
 
 def finding_evidence_add(

@@ -51,6 +51,16 @@ def _case(w):
     return {"assessment_reference": w.case.reference}
 
 
+def _run(w):
+    return {"public_id": w.run.public_id}
+
+
+def _log_upload(fmt: str):
+    from findings.tests.inspect_logs import generated_logs, upload
+
+    return upload(getattr(generated_logs(), fmt))
+
+
 def _job(name):
     return lambda w: {"public_id": getattr(w, name).public_id}
 
@@ -141,6 +151,24 @@ ROWS = [
         Row(f"findings:recommendation_{step}", kwargs=_rec("rec_implemented"), expect=VERIFY_STEP)
         for step in ("verify", "not_verify")
     ],
+    # --- Evaluation runs (imported Inspect logs): the centre's; the company sees a cited run's summary only.
+    Row("findings:run_list", kwargs=_case, expect=REPORT_FULL, note="the case's runs and the import form"),
+    Row(
+        "findings:run_list",
+        method="post",
+        kwargs=_case,
+        data=lambda w: {"file": _log_upload("json"), "model_note": "Mock model."},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator_other=404, admin_user=403),
+        note="import a log: the case team; redirects to its page",
+    ),
+    Row("findings:run_detail", kwargs=_run, expect=CASE_INTERNAL),
+    Row("findings:run_download", kwargs=_run, expect=CASE_INTERNAL),
+    Row(
+        "findings:samples",
+        kwargs=_ref("f_cited"),
+        expect=REPORT_FULL,
+        note="cited samples of a released finding: the company sees the finding, not the samples",
+    ),
     # --- API ---------------------------------------------------------------------------
     Row("finding-list", expect=expect(200, anonymous=API_ANONYMOUS)),
     Row(
@@ -318,6 +346,25 @@ ROWS = [
         expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=403, liaison_b=404, evaluator_other=404),
         note="raise: not the company, whose liaison did not write it",
     ),
+    Row("evaluation-run-list", expect=expect(200, anonymous=API_ANONYMOUS), note="scoped: a company's list is empty"),
+    Row(
+        "evaluation-run-list",
+        method="post",
+        data=lambda w: {"assessment": w.case.reference, "file": _log_upload("json"), "model_note": "Mock model."},
+        expect=expect(202, anonymous=API_ANONYMOUS, liaison_a=403, liaison_b=403, admin_user=403, evaluator_other=400),
+        note="import a log (multipart): the case team; a case you cannot see is a field error",
+    ),
+    Row(
+        "evaluation-run-detail",
+        kwargs=_run,
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404),
+    ),
+    Row(
+        "evaluation-run-file",
+        kwargs=_run,
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404),
+        note="download the log",
+    ),
 ]
 
 
@@ -333,8 +380,11 @@ def build(w):
     from django.utils import timezone
 
     from core.files import EVIDENCE_KINDS, validate_upload
+    from findings.evaluation_models import RUBRIC_SEVERITIES
     from findings.models import EvidenceSide, FindingComment, FindingEvidence, FindingStatus, ReportKind
+    from findings.services.rubrics import severity_rubric_revise
     from findings.tests.factories import FindingFactory, recommendation_in, released_finding, report_job_done
+    from findings.tests.inspect_logs import stored_run
 
     w.f_draft = FindingFactory(assessment=w.case, author=w.evaluator, title="Draft finding")
     w.f_in_review = FindingFactory(
@@ -378,6 +428,18 @@ def build(w):
     w.comment_shared = FindingComment.objects.create(
         finding=w.f_released, author=w.lead, body="Please confirm receipt.", internal=False
     )
+    w.run = stored_run(assessment=w.case, actor=w.evaluator)
+    w.f_cited = released_finding(
+        assessment=w.case,
+        author=w.evaluator,
+        released_by=w.lead,
+        title="Cites a run",
+        evaluation_run=w.run,
+        cited_samples=["hazard-synthesis-01"],
+    )
+    w.rubric = severity_rubric_revise(
+        actor=w.admin_user, risk_domain="cyber", texts={s: f"Matrix {s}." for s in RUBRIC_SEVERITIES}
+    )
     w.job_full = report_job_done(w.case, ReportKind.FULL, requested_by=w.lead)
     w.job_released = report_job_done(w.case, ReportKind.RELEASED, requested_by=w.lead)
 
@@ -403,4 +465,6 @@ ADMIN_ROWS = [
     admin_action_row(
         "findings.recommendation", "not_verify_selected", lambda w: [w.rec_implemented], {"note": "Still bypassed."}
     ),
+    admin_change_row("findings.evaluationrun", lambda w: w.run),
+    admin_change_row("findings.severityrubric", lambda w: w.rubric),
 ]

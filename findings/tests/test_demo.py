@@ -89,3 +89,30 @@ def test_seed_marks_findings_cbi_by_the_agreement_and_raises_and_lowers_some_on_
     events = AuditEvent.objects.count()
     demo.seed(world)
     assert AuditEvent.objects.count() == events  # a re-run marks nothing again
+
+
+def test_seed_imports_a_log_made_by_inspect_and_a_finding_cites_it_once():
+    from agreements.tests.factories import AgreementFactory
+    from assessments.tests.factories import AssessmentFactory, ModelSubmissionFactory
+    from findings.evaluation_demo import CITING_TITLE, SAMPLE_IDS, TASK_NAME
+    from findings.models import EvaluationRun, SeverityRubric
+
+    world = seed_people(password="demo-password-for-tests")
+    submission = ModelSubmissionFactory(agreement=AgreementFactory(organisation=world.companies["alpha"]))
+    AssessmentFactory(submission=submission, lead=world.users["lead"], team=[world.users["evaluator"]])
+    demo.seed(world)
+    run = EvaluationRun.objects.get()
+    assert (run.import_status, run.task_name, run.model, run.run_status, run.sample_count) == (
+        "imported",
+        TASK_NAME,
+        "mockllm/model",
+        "success",
+        2,
+    )
+    assert run.inspect_version and len(run.sha256) == 64 and run.uploaded_by == world.users["evaluator"]
+    citing = Finding.objects.get(title=CITING_TITLE)
+    assert citing.evaluation_run == run and citing.cited_samples == [SAMPLE_IDS[0]] and citing.is_released
+    assert citing.rubric is not None and citing.rubric.risk_domain == "chemical"
+    assert SeverityRubric.objects.count() == 5
+    demo.seed(world)
+    assert EvaluationRun.objects.count() == 1 and SeverityRubric.objects.count() == 5

@@ -1,0 +1,136 @@
+"""Pages of imported Inspect logs: an assessment's runs and the import form, a run's page (its
+progress while the worker reads it), the log's download, and a finding's cited samples.
+
+The runs are the centre's working record: the case team and programme admins reach these pages;
+a company sees a cited run's summary on its released finding only (another company's anything: 404).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.permissions import can, get_object_for, require, scope
+from assessments.models import Assessment
+from audit.downloads import file_response
+from core.errors import RuleViolation
+from core.forms import form_add_rule_violation
+from findings import inspect_logs
+from findings.evaluation_models import EvaluationRun
+from findings.forms import EvaluationLogForm
+from findings.models import Finding
+from findings.services import evaluation
+
+# How often the page of a log being read reloads itself.
+IMPORT_REFRESH_SECONDS = 3
+# The runs an assessment's page lists, newest first.
+RUNS_SHOWN = 50
+
+
+def _assessment(request, reference: str) -> Assessment:
+    return get_object_for(
+        request.user, Assessment.objects.select_related("submission__organisation"), reference=reference
+    )
+
+
+def _run(request, public_id) -> EvaluationRun:
+    return get_object_for(
+        request.user,
+        EvaluationRun.objects.select_related("assessment__submission__organisation", "uploaded_by"),
+        "evaluation_run.read",
+        public_id=public_id,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run_list(request, assessment_reference: str):
+    """An assessment's imported logs, and the form to import another (the team only)."""
+    assessment = _assessment(request, assessment_reference)
+    # The runs are the centre's: a liaison of the company may see the case but not its runs.
+    require(request.user, "assessment.report", assessment, "Only the centre team sees the evaluation runs.")
+    can_import = can(request.user, "evaluation_run.import", assessment) and not assessment.is_withdrawn
+    form = EvaluationLogForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        require(request.user, "evaluation_run.import", assessment, "Only the assessment's team can import logs on it.")
+        if form.is_valid():
+            try:
+                run = evaluation.evaluation_run_upload(
+                    actor=request.user,
+                    assessment=assessment,
+                    file=form.cleaned_data["file"],
+                    model_note=form.cleaned_data["model_note"],
+                    request=request,
+                )
+            except RuleViolation as exc:
+                form_add_rule_violation(form, exc)
+            else:
+                messages.success(request, f"{run.original_name} was uploaded; it is being read.")
+                return redirect("findings:run_detail", public_id=run.public_id)
+    runs = list(
+        scope(EvaluationRun.objects.filter(assessment=assessment), request.user)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at")[:RUNS_SHOWN]
+    )
+    return render(
+        request,
+        "findings/run_list.html",
+        {"assessment": assessment, "runs": runs, "form": form, "can_import": can_import},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_GET
+def run_detail(request, public_id):
+    """A run's summary once imported, its progress while it is read, or why it was refused."""
+    run = _run(request, public_id)
+    stalled = run.is_pending and run.updated_at < timezone.now() - evaluation.IMPORT_STALLED_AFTER
+    citing = list(
+        scope(Finding.objects.filter(evaluation_run=run), request.user).only("reference", "title", "status")[:50]
+    )
+    response = render(
+        request,
+        "findings/run_detail.html",
+        {"run": run, "assessment": run.assessment, "stalled": stalled, "citing": citing},
+    )
+    if run.is_pending and not stalled:
+        # A Refresh header reloads the page without any script (the CSP allows none inline).
+        response["Refresh"] = str(IMPORT_REFRESH_SECONDS)
+    return response
+
+
+@login_required
+@require_GET
+def run_download(request, public_id):
+    run = _run(request, public_id)
+    if not run.is_imported:
+        raise Http404("Only an imported log can be downloaded.")
+    return file_response(request, run, case_ref=run.assessment.reference)
+
+
+@login_required
+@require_GET
+def finding_samples(request, reference: str):
+    """The inputs and outputs of the samples a finding cites, read from the stored log on request."""
+    finding = get_object_for(
+        request.user,
+        Finding.objects.select_related("assessment__submission__organisation", "evaluation_run"),
+        reference=reference,
+    )
+    if finding.evaluation_run_id is None or not finding.cited_samples:
+        raise Http404("This finding cites no samples.")
+    error = ""
+    try:
+        samples = evaluation.finding_samples_read(actor=request.user, finding=finding, request=request)
+    except inspect_logs.LogUnreadable as exc:
+        samples, error = [], str(exc)
+    return render(
+        request,
+        "findings/samples.html",
+        {"finding": finding, "run": finding.evaluation_run, "samples": samples, "error": error},
+    )
