@@ -99,7 +99,12 @@ def test_seed_imports_a_log_made_by_inspect_and_a_finding_cites_it_once():
 
     world = seed_people(password="demo-password-for-tests")
     submission = ModelSubmissionFactory(agreement=AgreementFactory(organisation=world.companies["alpha"]))
-    AssessmentFactory(submission=submission, lead=world.users["lead"], team=[world.users["evaluator"]])
+    AssessmentFactory(
+        submission=submission,
+        lead=world.users["lead"],
+        team=[world.users["evaluator"]],
+        risk_domains=list(RiskDomain.values),
+    )
     demo.seed(world)
     run = EvaluationRun.objects.get()
     assert (run.import_status, run.task_name, run.model, run.run_status, run.sample_count) == (

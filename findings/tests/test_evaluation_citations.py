@@ -38,6 +38,14 @@ def _texts(word: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def case(case):
+    """The shared case, opened for chemical risks too: the findings here rate a chemical refusal."""
+    case.risk_domains = [*case.risk_domains, "chemical"]
+    case.save(update_fields=["risk_domains"])
+    return case
+
+
+@pytest.fixture
 def run(case, evaluator, inspect_log_files):
     return imported_run(assessment=case, actor=evaluator)
 
