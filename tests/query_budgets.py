@@ -39,6 +39,8 @@ BUDGETS: dict[str, dict[str, int]] = {
     "agreements:list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "agreements:detail": {"admin": 17, "lead": 17, "evaluator": 17, "liaison": 17},
     "agreements:compare": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
+    # A release notice: the notice with its agreement, company and lead in one query.
+    "agreements:release_notice": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     # Agreement forms whose choices come from the database: companies and the handling markings; the
     # entries a proposal can answer; the people who may own an open point (with the point itself when
     # editing); the agreements an amendment can amend.
@@ -50,7 +52,8 @@ BUDGETS: dict[str, dict[str, int]] = {
     # the company's agreements to submit under.
     "assessments:submission_list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     "assessments:submission_detail": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
-    "assessments:submission_create": {"liaison": 6},
+    # The submission form also lists the company's release notices still expected.
+    "assessments:submission_create": {"liaison": 7},
     # Assessments. List: the count and the page. Detail: the case and its team; its tickets and
     # findings (the timeline and the panels each read them); the findings panel's one aggregate of
     # its counts and its recommendations (one query); the case's audit history. An evaluator's
@@ -130,6 +133,8 @@ BUDGETS: dict[str, dict[str, int]] = {
     # agreement, its signatures, the policy's check, then the one list.
     "api:agreement-list": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
     "api:agreement-detail": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    "api:release-notice-list": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    "api:release-notice-detail": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
     "api:agreement-versions": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     "api:agreement-compare": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     "api:agreement-entries": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
@@ -194,6 +199,10 @@ EXEMPT: dict[str, str] = {
     "agreements:signature_due": _FIXED_FORM,
     "agreements:document_download": _DOWNLOAD,
     "agreements:document_marking": "the marking form of one document; the list of markings is one query",
+    "agreements:give_notice": _FIXED_FORM,
+    "agreements:release_notice_create": _FIXED_FORM,
+    "agreements:release_notice_move": _FIXED_FORM,
+    "assessments:submission_withdraw": _FIXED_FORM,
     # Cases and tickets: forms and moves on one case or ticket.
     "assessments:advance": "a confirmation page about one case; its POST moves the case and redirects",
     "assessments:close": _FIXED_FORM,
@@ -255,6 +264,9 @@ EXEMPT: dict[str, str] = {
     "api:agreement-sign": _POST_TARGET,
     "api:agreement-signature-due": _POST_TARGET,
     "api:agreement-transition": _POST_TARGET,
+    "api:agreement-give-notice": _POST_TARGET,
+    "api:release-notice-move-release-date": _POST_TARGET,
+    "api:submission-withdraw": _POST_TARGET,
     "api:finding-evidence": _POST_TARGET,
     "api:finding-marking": _POST_TARGET,
     "api:finding-file-marking": _POST_TARGET,

@@ -52,6 +52,16 @@ def two_companies(case, case_b, lead, lead2, evaluator, evaluator_other, liaison
     make_deadline(due_at=due, recipients=[liaison_b], organisation=company_b, title="Company B response due")
     Notification.objects.create(recipient=liaison_a, title="Reminder for Company A")
     Notification.objects.create(recipient=liaison_b, title="Reminder for Company B")
+    from agreements.services.release_notices import release_notice_record
+
+    for agreement, model in ((case.submission.agreement, "Alpha-Next"), (case_b.submission.agreement, "Beta-Next")):
+        release_notice_record(
+            actor=lead,
+            agreement=agreement,
+            model_name=model,
+            planned_release_date=timezone.localdate() + timezone.timedelta(days=30),
+            notice_given_on=timezone.localdate(),
+        )
 
 
 def _bearer(user) -> dict:

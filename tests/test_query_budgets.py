@@ -698,6 +698,54 @@ def _api_agreement(w, user):
     return Page(_url(API_PREFIX + "agreement-detail", reference=agreement.reference), add, shows=agreement.reference)
 
 
+def _notice(w, i: int):
+    """The i-th release notice under company A's agreement (behind the case, so all four roles see it)."""
+    from agreements.models import ReleaseNotice
+    from core.references import save_with_reference
+
+    today = timezone.localdate()
+    return save_with_reference(
+        ReleaseNotice(
+            agreement=w.agreement,
+            organisation=w.company,
+            model_name=f"Model number {i}",
+            planned_release_date=today + timedelta(days=10 + i),
+            notice_given_on=today,
+            notice_days_required=14,
+            is_late=True,
+            lead=w.lead,
+        ),
+        "REL",
+    )
+
+
+@scenario(API_PREFIX + "release-notice-list")
+def _api_release_notices(w, user):
+    return Page(_url(API_PREFIX + "release-notice-list"), lambda i: _notice(w, i).reference)
+
+
+@scenario(API_PREFIX + "release-notice-detail")
+def _api_release_notice(w, user):
+    notice = _notice(w, 0)
+
+    def add(i):
+        ModelSubmissionFactory(agreement=w.agreement, release_notice=notice, model_name=f"Sub {i}")
+        return notice.reference
+
+    return Page(_url(API_PREFIX + "release-notice-detail", reference=notice.reference), add, shows=notice.reference)
+
+
+@scenario("agreements:release_notice")
+def _release_notice_page(w, user):
+    notice = _notice(w, 0)
+
+    def add(i):
+        ModelSubmissionFactory(agreement=w.agreement, release_notice=notice, model_name=f"Sub {i}")
+        return notice.model_name
+
+    return Page(_url("agreements:release_notice", reference=notice.reference), add, shows=notice.reference)
+
+
 def _agreement_rows(view: str, make: Callable[[Any, Any, int], str]) -> Build:
     """A list of one kind of row of the negotiation record: ``make(w, agreement, i)`` adds one."""
 

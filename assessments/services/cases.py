@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.permissions import require
 from agreements.services import SYSTEM
+from agreements.terms import effective_terms
 from assessments import deadlines, handoffs
 from assessments.models import Assessment, AssessmentOutcome, ModelSubmission
 from assessments.services.terms import check_domains_within_agreement, check_window_before_release
@@ -29,8 +30,8 @@ from core.references import save_with_reference
 
 
 def window_limit_days(agreement: Any) -> int:
-    """The longest window allowed: the agreement's maximum, never more than the framework's 30 days."""
-    return min(agreement.max_window_days or MAX_WINDOW_DAYS, MAX_WINDOW_DAYS)
+    """The longest window allowed: the agreement's maximum (as amended), never more than the framework's 30 days."""
+    return min(effective_terms(agreement).get("max_window_days") or MAX_WINDOW_DAYS, MAX_WINDOW_DAYS)
 
 
 def validate_window(*, agreement: Any, start: datetime | None, end: datetime | None) -> None:

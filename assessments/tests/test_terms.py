@@ -192,3 +192,23 @@ def test_api_refuses_a_window_past_the_release_without_a_reason(client_for, lead
     response = client_for(lead).post("/api/v1/assessments/", payload, content_type="application/json")
     assert response.status_code == 201
     assert response.json()["window_after_release_reason"] == "Release held by agreement."
+
+
+def test_a_per_model_addendum_sets_the_window_of_the_models_under_it(lead, narrow_agreement):
+    addendum = AgreementFactory(
+        organisation=narrow_agreement.organisation,
+        kind=AgreementKind.ADDENDUM,
+        parent=narrow_agreement,
+        max_window_days=7,
+        amended_clauses=["max_window_days"],
+    )
+    submission = ModelSubmissionFactory(agreement=addendum, intended_release_date=None)
+    with pytest.raises(RuleViolation) as refused:
+        _open(lead, submission, ["cyber"])  # a 10-day window
+    assert "at most 7 days" in refused.value.errors["window_end"][0]
+    # The framework's domains still govern the addendum's models.
+    start, end = _window(days=7)
+    with pytest.raises(RuleViolation):
+        services.assessment_create(
+            actor=lead, submission=submission, team=[], risk_domains=["autonomy"], window_start=start, window_end=end
+        )
