@@ -10,7 +10,7 @@ from core import bounds
 from core.choices import RiskDomain
 from findings.models import Finding, FindingComment, FindingEvidence, Recommendation, Severity
 from findings.selectors import finding_files
-from findings.states import COMPANY_DISPOSITIONS, RecommendationKind
+from findings.states import COMPANY_DISPOSITION_CHOICES, RecommendationKind
 
 
 class FindingFileSerializer(serializers.ModelSerializer):
@@ -146,7 +146,7 @@ class WithdrawSerializer(serializers.Serializer):
 
 class RespondSerializer(serializers.Serializer):
     disposition = serializers.ChoiceField(
-        choices=[(d.value, d.label) for d in COMPANY_DISPOSITIONS],
+        choices=COMPANY_DISPOSITION_CHOICES,
         help_text="will_mitigate needs planned_mitigation and mitigation_target; the others the response text "
         "(justification, reasons, or the question).",
     )
