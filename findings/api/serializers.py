@@ -10,7 +10,7 @@ from core import bounds
 from core.choices import RiskDomain
 from findings.models import Finding, FindingComment, FindingEvidence, Recommendation, Severity
 from findings.selectors import finding_files
-from findings.states import COMPANY_DISPOSITION_CHOICES, RecommendationKind
+from findings.states import COMPANY_DISPOSITION_CHOICES, FindingDisposition, RecommendationKind
 
 
 class FindingFileSerializer(serializers.ModelSerializer):
@@ -37,6 +37,12 @@ class FindingSerializer(serializers.ModelSerializer):
     assessment = serializers.SlugRelatedField(slug_field="reference", read_only=True)
     author = serializers.CharField(source="author.full_name", read_only=True)
     released_by = serializers.CharField(source="released_by.full_name", read_only=True, default=None, allow_null=True)
+    disposition = serializers.ChoiceField(
+        choices=FindingDisposition.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The company's disposition; empty while it has not answered this round.",
+    )
 
     class Meta:
         model = Finding

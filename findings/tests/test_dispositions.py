@@ -313,3 +313,10 @@ def test_the_migration_gives_earlier_answers_a_disposition(case, evaluator, lead
     assert with_plan.disposition == FindingDisposition.WILL_MITIGATE
     assert no_plan.disposition == FindingDisposition.RISK_ACCEPTED
     assert waiting.disposition == "" and no_plan.company_response == "No uplift."
+
+
+def test_a_finding_with_a_disposition_can_still_be_withdrawn(case, evaluator, lead):
+    finding = _released(case, evaluator, lead, status=FindingStatus.COMPANY_RESPONDED, disposition="disputed")
+    services.finding_withdraw(actor=lead, finding=finding, reason="Duplicate of an earlier finding.")
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.WITHDRAWN and finding.disposition == "disputed"
