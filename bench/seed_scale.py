@@ -1549,6 +1549,7 @@ class Seeder:
                         if responded
                         else "",
                         planned_mitigation="Classifier update in the next release." if responded else "",
+                        disposition="will_mitigate" if responded else "",
                         responded_by_id=responded_by,
                         responded_at=responded,
                         resolved_by_id=resolved_by,

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import Role, User
 from findings.models import Finding, Recommendation
-from findings.states import RECOMMENDATION_STAGE, FindingStatus
+from findings.states import RECOMMENDATION_STAGE, RELEASED_STATUSES, FindingStatus
 from reminders.deadlines import DeadlineSpec
 from reminders.models import DeadlineKind
 from reminders.services import deadline_sync
@@ -48,7 +48,8 @@ def recommendation_deadline_specs(recommendation: Recommendation) -> list[Deadli
     with the finding-response kind: answering a recommendation is part of answering the finding.
     """
     stage = recommendation.stage
-    if stage is None or recommendation.due_at is None:
+    # A withdrawn finding asks nothing more of anyone.
+    if stage is None or recommendation.due_at is None or recommendation.finding.status not in RELEASED_STATUSES:
         return []
     side, verb = stage
     finding = recommendation.finding

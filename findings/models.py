@@ -193,9 +193,10 @@ class Finding(Marked, models.Model):
                 condition=models.Q(disposition__in=["", *(d.value for d in FindingDisposition)]),
                 name="finding_disposition_valid",
             ),
-            # A disposition belongs to a finding the company was asked about.
+            # A disposition belongs to a finding the company was asked about (it stays once withdrawn).
             models.CheckConstraint(
-                condition=models.Q(disposition="") | models.Q(status__in=[s.value for s in RELEASED_STATUSES]),
+                condition=models.Q(disposition="")
+                | models.Q(status__in=[*(s.value for s in RELEASED_STATUSES), FindingStatus.WITHDRAWN.value]),
                 name="finding_disposition_only_released",
             ),
             *length_checks(

@@ -34,6 +34,7 @@ from findings.states import (
     FINDING_MOVES,
     RECOMMENDATION_ANSWER,
     RECOMMENDATION_VERIFY,
+    RELEASED_STATUSES,
     FindingDisposition,
 )
 
@@ -140,7 +141,9 @@ def _recommendation_item(kind: str, verb: str):
 
 
 def _recommendations(user: Any, statuses: tuple[str, ...], action: str):
-    rows = Recommendation.objects.filter(status__in=statuses).select_related("finding")
+    rows = Recommendation.objects.filter(status__in=statuses, finding__status__in=RELEASED_STATUSES).select_related(
+        "finding"
+    )
     return actionable(rows, user, action)
 
 

@@ -82,6 +82,7 @@ COMPANY_DISPOSITIONS = (
     FindingDisposition.DISPUTED,
     FindingDisposition.NEEDS_CLARIFICATION,
 )
+COMPANY_DISPOSITION_CHOICES = [(d.value, d.label) for d in COMPANY_DISPOSITIONS]
 # What each disposition needs besides the response text: a plan with a target date.
 DISPOSITIONS_NEEDING_PLAN = (FindingDisposition.WILL_MITIGATE,)
 # The centre escalates a finding the company left unanswered, disputes, or does not understand,

@@ -421,6 +421,9 @@ SPECTACULAR_SETTINGS = {
         "NegotiationEntryKindEnum": "agreements.models.EntryKind",
         "AgreementDocumentKindEnum": "agreements.models.DocumentKind",
         "FindingStatusEnum": "findings.models.FindingStatus",
+        "FindingDispositionEnum": "findings.states.FindingDisposition",
+        "CompanyDispositionEnum": "findings.states.COMPANY_DISPOSITION_CHOICES",
+        "RecommendationKindEnum": "findings.states.RecommendationKind",
     },
 }
 

@@ -397,6 +397,7 @@ def test_csv_of_findings_has_the_list_columns_and_no_long_texts(rows, admin_user
         "Severity",
         "Risk domain",
         "Status",
+        "Company disposition",
         "Response due",
         "Response overdue",
         "Recorded",

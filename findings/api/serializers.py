@@ -21,7 +21,7 @@ from findings.models import (
 )
 from findings.selectors import finding_files
 from findings.services.evaluation import MAX_CITED_SAMPLES
-from findings.states import COMPANY_DISPOSITIONS, RecommendationKind
+from findings.states import COMPANY_DISPOSITION_CHOICES, FindingDisposition, RecommendationKind
 
 
 class FindingFileSerializer(serializers.ModelSerializer):
@@ -140,6 +140,12 @@ class FindingSerializer(serializers.ModelSerializer):
     rubric_version = serializers.IntegerField(source="rubric.version", read_only=True, default=None, allow_null=True)
     # "" until the evaluators say how sure they are.
     confidence = serializers.ChoiceField(choices=Confidence.choices, allow_blank=True, read_only=True)
+    disposition = serializers.ChoiceField(
+        choices=FindingDisposition.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The company's disposition; empty while it has not answered this round.",
+    )
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -285,7 +291,7 @@ class WithdrawSerializer(serializers.Serializer):
 
 class RespondSerializer(serializers.Serializer):
     disposition = serializers.ChoiceField(
-        choices=[(d.value, d.label) for d in COMPANY_DISPOSITIONS],
+        choices=COMPANY_DISPOSITION_CHOICES,
         help_text="will_mitigate needs planned_mitigation and mitigation_target; the others the response text "
         "(justification, reasons, or the question).",
     )

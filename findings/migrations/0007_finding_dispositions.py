@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='finding',
-            constraint=models.CheckConstraint(condition=models.Q(('disposition', ''), ('status__in', ['released', 'company_responded', 'resolved']), _connector='OR'), name='finding_disposition_only_released'),
+            constraint=models.CheckConstraint(condition=models.Q(('disposition', ''), ('status__in', ['released', 'company_responded', 'resolved', 'withdrawn']), _connector='OR'), name='finding_disposition_only_released'),
         ),
         migrations.AddConstraint(
             model_name='finding',

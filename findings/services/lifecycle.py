@@ -14,7 +14,7 @@ from core.errors import RuleViolation
 from findings.handoffs import finding_handed_off
 from findings.models import EvidenceSide, Finding, FindingComment
 from findings.services.base import MITIGATION_TARGET, _attach_files, _future_due, _locked_for, _transition
-from findings.services.recommendations import recommendations_issue
+from findings.services.recommendations import recommendations_close_for, recommendations_issue
 from findings.states import COMPANY_DISPOSITIONS, DISPOSITIONS_NEEDING_PLAN, FINDING_MOVES, FindingDisposition
 
 # --- Review and release ---------------------------------------------------------------
@@ -256,7 +256,7 @@ def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request=None)
             allowed=move.sources,
             verb="withdrawn",
         )
-        return _transition(
+        finding = _transition(
             finding,
             to=move.target,
             actor=actor,
@@ -264,3 +264,5 @@ def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request=None)
             summary="Withdrawn",
             extra={"withdrawn_reason": reason.strip()},
         )
+        recommendations_close_for(finding=finding)
+        return finding

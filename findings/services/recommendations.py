@@ -30,6 +30,7 @@ from findings.services.base import _attach_files, _locked_for
 from findings.states import (
     EDITABLE_STATUSES,
     RECOMMENDATION_MOVES,
+    RELEASED_STATUSES,
     RecommendationKind,
     RecommendationStatus,
 )
@@ -169,6 +170,10 @@ def _move(
             .get(pk=recommendation.pk)
         )
         require(actor, move.action, recommendation, "You cannot act on this recommendation.")
+        if recommendation.finding.status not in RELEASED_STATUSES:
+            raise TransitionNotAllowed(
+                f"{recommendation.finding.reference} was withdrawn: its recommendations are closed."
+            )
         if not move.starts_from(recommendation.status):
             wanted = " or ".join(f"“{RecommendationStatus(s).label.lower()}”" for s in move.sources)
             raise TransitionNotAllowed(
@@ -197,6 +202,14 @@ def _move(
         _sync(recommendation)
         recommendation_handed_off(recommendation, event=name, actor=actor)
         return recommendation
+
+
+def recommendations_close_for(*, finding: Finding) -> None:
+    """Stop the stage deadlines of ``finding``'s recommendations once it is withdrawn (called by
+    ``finding_withdraw`` in its transaction): nobody is reminded of a finding that no longer stands."""
+    for recommendation in finding.recommendations.all():
+        recommendation.finding = finding
+        _sync(recommendation)
 
 
 def _reason(reason: str, field: str, message: str) -> str:

@@ -299,3 +299,30 @@ def test_the_timeline_shows_each_step_and_hides_escalation_from_the_company(
         assert text in centre and text in company
     assert "Escalated to the programme" in centre and "Internal reason." in centre
     assert "Escalated" not in company and "Internal reason." not in company and "Submitted for review" not in company
+
+
+def test_the_migration_gives_earlier_answers_a_disposition(case, evaluator, lead):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migrate = import_module("findings.migrations.0007_finding_dispositions").answered_findings_get_a_disposition
+    responded = FindingStatus.COMPANY_RESPONDED
+    with_plan = _released(case, evaluator, lead, status=responded, company_response="Yes.", planned_mitigation="v2")
+    no_plan = _released(case, evaluator, lead, status=FindingStatus.RESOLVED, company_response="No uplift.")
+    waiting = _released(case, evaluator, lead)
+
+    migrate(apps, None)
+
+    for finding in (with_plan, no_plan, waiting):
+        finding.refresh_from_db()
+    assert with_plan.disposition == FindingDisposition.WILL_MITIGATE
+    assert no_plan.disposition == FindingDisposition.RISK_ACCEPTED
+    assert waiting.disposition == "" and no_plan.company_response == "No uplift."
+
+
+def test_a_finding_with_a_disposition_can_still_be_withdrawn(case, evaluator, lead):
+    finding = _released(case, evaluator, lead, status=FindingStatus.COMPANY_RESPONDED, disposition="disputed")
+    services.finding_withdraw(actor=lead, finding=finding, reason="Duplicate of an earlier finding.")
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.WITHDRAWN and finding.disposition == "disputed"

@@ -230,3 +230,17 @@ def test_the_case_page_and_the_report_list_recommendations_with_their_state(
     assert "Restrict access." in text and "Declined" in text and proposal.text not in text
     full = client_for(lead).get(reverse("findings:report", args=[case.reference])).content.decode()
     assert "Still a proposal." in full and "Proposed" in full
+
+
+def test_withdrawing_the_finding_stops_its_recommendations(case, evaluator, lead, liaison_a):
+    finding = FindingFactory(assessment=case, author=evaluator)
+    recommendation = services.recommendation_add(actor=evaluator, finding=finding, kind="other", text="Report back.")
+    services.finding_submit_for_review(actor=evaluator, finding=finding)
+    services.finding_release(actor=lead, finding=finding)
+    assert _deadline(recommendation).is_open
+    services.finding_withdraw(actor=lead, finding=finding, reason="Harness error.")
+    assert not _deadline(recommendation).is_open
+    assert [i for i in queue_items_for(actor=liaison_a, limit=20) if "recommendation" in i.kind] == []
+    recommendation.refresh_from_db()
+    with pytest.raises((PermissionDenied, TransitionNotAllowed)):
+        services.recommendation_acknowledge(actor=liaison_a, recommendation=recommendation)
