@@ -13,11 +13,13 @@ import zoneinfo
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.states import EngagementStage
+from core.bounds import length_checks
 
 
 class Organisation(models.Model):
@@ -246,7 +248,7 @@ class EngagementChange(models.Model):
     stage_to = models.CharField(max_length=20, choices=EngagementStage.choices)
     disclosure_from = models.BooleanField()
     disclosure_to = models.BooleanField()
-    note = models.TextField(blank=True, max_length=2000)
+    note = models.TextField(blank=True, max_length=2000, validators=[MaxLengthValidator(2000)])
     changed_at = models.DateTimeField(default=timezone.now)
     changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
@@ -264,6 +266,7 @@ class EngagementChange(models.Model):
                 | ~models.Q(disclosure_from=models.F("disclosure_to")),
                 name="engagement_change_changes_something",
             ),
+            *length_checks("engagementchange", {"note": 2000}),
         ]
 
     def __str__(self) -> str:

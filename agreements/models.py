@@ -247,6 +247,7 @@ class AgreementVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["agreement", "number"], name="agreement_version_number_unique"),
             models.CheckConstraint(condition=models.Q(number__gte=1), name="agreement_version_number_positive"),
+            *length_checks("agreementversion", {"decision": NOTE}),
         ]
 
     def __str__(self) -> str:

@@ -420,6 +420,7 @@ SPECTACULAR_SETTINGS = {
         "RiskDomainEnum": "core.choices.RiskDomain",
         "NegotiationEntryKindEnum": "agreements.models.EntryKind",
         "AgreementDocumentKindEnum": "agreements.models.DocumentKind",
+        "AgreementKindEnum": "agreements.models.AgreementKind",
         "FindingStatusEnum": "findings.models.FindingStatus",
         "FindingDispositionEnum": "findings.states.FindingDisposition",
         "CompanyDispositionEnum": "findings.states.COMPANY_DISPOSITION_CHOICES",

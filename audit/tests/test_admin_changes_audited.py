@@ -12,7 +12,15 @@ from audit.services import SECRET_MASK, diff_fields, mask_secrets
 def test_an_admin_edit_records_who_and_the_changed_fields(client_for, admin_user, company_a):
     url = reverse("admin:accounts_organisation_change", args=[company_a.pk])
     response = client_for(admin_user).post(
-        url, {"name": "Company A Holdings", "kind": company_a.kind, "email_domains": '["a.test"]'}
+        url,
+        {
+            "name": "Company A Holdings",
+            "kind": company_a.kind,
+            "email_domains": '["a.test"]',
+            # The read-only engagement history below the form still posts its (empty) management form.
+            "engagement_changes-TOTAL_FORMS": "0",
+            "engagement_changes-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     event = AuditEvent.objects.get(action=AuditEvent.Action.CHANGE, object_type="accounts.organisation")
