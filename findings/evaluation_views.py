@@ -22,11 +22,11 @@ from audit.downloads import file_response
 from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
 from core.marking_forms import ATTESTATION_FIELD, MarkingForm
+from core.templatetags.markings import page_marking
 from findings import inspect_logs
 from findings.evaluation_models import EvaluationRun
 from findings.forms import EvaluationLogForm
 from findings.models import Finding
-from findings.selectors import rows_marking
 from findings.services import evaluation
 from findings.services.markings import evaluation_run_set_marking
 
@@ -93,7 +93,7 @@ def run_list(request, assessment_reference: str):
             "form": form,
             "can_import": can_import,
             # The list names its runs: it carries the most restrictive marking of the runs it shows.
-            "page_marking": rows_marking(EvaluationRun.objects.filter(pk__in=[run.pk for run in runs])),
+            "page_marking": page_marking(runs),
         },
         status=400 if request.method == "POST" else 200,
     )
