@@ -298,23 +298,39 @@ class RecommendationAdmin(ReadOnlyPolicyAdmin):
 
 @admin.register(EvaluationRun)
 class EvaluationRunAdmin(ReadOnlyPolicyAdmin):
-    """Imported Inspect logs, read only: imported on an assessment's page, downloaded through the portal."""
+    """Imported Inspect logs, read only: imported on an assessment's page, downloaded through the portal;
+    their handling marking changes by the action, through the service."""
 
     list_display = (
         "original_name",
         "assessment",
         "import_status",
+        "marking",
         "task_name",
         "model",
         "run_status",
         "sample_count",
         "uploaded_by",
         "uploaded_at",
+        "attested_by",
     )
-    list_filter = ("import_status", "run_status")
+    list_filter = ("import_status", "run_status", "marking")
     search_fields = ("original_name", "sha256", "task_name", "model", "assessment__reference")
-    list_select_related = ("assessment", "uploaded_by")
+    list_select_related = ("assessment", "uploaded_by", "marking", "attested_by")
     exclude = ("file",)  # the log is downloaded only through the permission-checked portal view
+    action_form = MarkingActionForm
+    actions = ["set_marking_selected"]
+
+    @admin.action(description="Set the handling marking of selected runs (lowering needs the reason typed)")
+    def set_marking_selected(self, request, queryset):
+        run_marking_action(
+            self,
+            request,
+            queryset.select_related("assessment", "marking"),
+            lambda run, marking, reason: services.evaluation_run_set_marking(
+                actor=request.user, run=run, marking=marking, reason=reason, request=request
+            ),
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in EvaluationRun._meta.fields if f.name != "file"]

@@ -209,6 +209,7 @@ def seed_run(world, assessment, actor):
                 assessment=assessment,
                 file=File(handle, name=f"{TASK_NAME}.eval"),
                 model_note=DEMO_NOTE,
+                attested=True,
                 publish=False,
             )
     evaluation_run_import(run_id=run.pk)

@@ -2,10 +2,11 @@
 
 Loaded with ``findings.models`` (which imports these classes), so the app's models stay one set.
 An ``EvaluationRun`` is a stored file like any other evidence (private, SHA-256, permission-checked
-downloads) plus what the import read from the log's header; only ``findings.services.evaluation``
-writes one, and only ``imported`` runs can be cited by a finding. A ``SeverityRubric`` row is one
-version of one domain's rubric: revising it adds a version and never changes an older one, so a
-finding's ``rubric`` still shows the words it was rated against.
+downloads, a handling marking and the uploader's unclassified attestation) plus what the import
+read from the log's header; only ``findings.services.evaluation`` writes one, and only
+``imported`` runs can be cited by a finding. A ``SeverityRubric`` row is one version of one
+domain's rubric: revising it adds a version and never changes an older one, so a finding's
+``rubric`` still shows the words it was rated against.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import models
 from core.bounds import NOTE, length_checks
 from core.choices import RiskDomain
 from core.files import StoredFile, private_storage
+from core.markings import Marked, UnclassifiedAttestation
 from findings.states import EVALUATION_IMPORT_PENDING, EvaluationImportStatus
 
 # The extensions Inspect's reader tells the formats apart by: a zip of JSON parts, or one JSON document.
@@ -37,13 +39,14 @@ class EvaluationRunQuerySet(models.QuerySet):
         return self.filter(import_status=EvaluationImportStatus.IMPORTED)
 
 
-class EvaluationRun(StoredFile):
+class EvaluationRun(Marked, UnclassifiedAttestation, StoredFile):
     """One Inspect evaluation log imported on an assessment, and the summary its header gives.
 
     Made ``queued`` by the upload; the worker reads the header and fills the summary (``imported``)
     or refuses it (``failed``, with ``import_error``), in which case the file leaves storage and no
     summary is kept. ``model_note`` is the evaluator's reason why the log's model may differ from
-    the submission's name (a provider alias, say).
+    the submission's name (a provider alias, say). Like a finding's evidence file it carries a
+    handling marking (the agreement's default at upload) and the uploader's unclassified attestation.
     """
 
     file = models.FileField(storage=private_storage, upload_to=eval_log_upload_path, max_length=200, blank=True)

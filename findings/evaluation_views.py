@@ -1,5 +1,6 @@
 """Pages of imported Inspect logs: an assessment's runs and the import form, a run's page (its
-progress while the worker reads it), the log's download, and a finding's cited samples.
+progress while the worker reads it), the log's download, a run's handling marking, and a finding's
+cited samples.
 
 The runs are the centre's working record: the case team and programme admins reach these pages;
 a company sees a cited run's summary on its released finding only (another company's anything: 404).
@@ -11,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -19,11 +21,14 @@ from assessments.models import Assessment
 from audit.downloads import file_response
 from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
+from core.marking_forms import ATTESTATION_FIELD, MarkingForm
+from core.templatetags.markings import page_marking
 from findings import inspect_logs
 from findings.evaluation_models import EvaluationRun
 from findings.forms import EvaluationLogForm
 from findings.models import Finding
 from findings.services import evaluation
+from findings.services.markings import evaluation_run_set_marking
 
 # How often the page of a log being read reloads itself.
 IMPORT_REFRESH_SECONDS = 3
@@ -40,7 +45,9 @@ def _assessment(request, reference: str) -> Assessment:
 def _run(request, public_id) -> EvaluationRun:
     return get_object_for(
         request.user,
-        EvaluationRun.objects.select_related("assessment__submission__organisation", "uploaded_by"),
+        EvaluationRun.objects.select_related(
+            "assessment__submission__organisation", "uploaded_by", "marking", "attested_by"
+        ),
         "evaluation_run.read",
         public_id=public_id,
     )
@@ -64,6 +71,7 @@ def run_list(request, assessment_reference: str):
                     assessment=assessment,
                     file=form.cleaned_data["file"],
                     model_note=form.cleaned_data["model_note"],
+                    attested=form.cleaned_data[ATTESTATION_FIELD],
                     request=request,
                 )
             except RuleViolation as exc:
@@ -73,13 +81,20 @@ def run_list(request, assessment_reference: str):
                 return redirect("findings:run_detail", public_id=run.public_id)
     runs = list(
         scope(EvaluationRun.objects.filter(assessment=assessment), request.user)
-        .select_related("uploaded_by")
+        .select_related("uploaded_by", "marking")
         .order_by("-uploaded_at")[:RUNS_SHOWN]
     )
     return render(
         request,
         "findings/run_list.html",
-        {"assessment": assessment, "runs": runs, "form": form, "can_import": can_import},
+        {
+            "assessment": assessment,
+            "runs": runs,
+            "form": form,
+            "can_import": can_import,
+            # The list names its runs: it carries the most restrictive marking of the runs it shows.
+            "page_marking": page_marking(runs),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -96,7 +111,15 @@ def run_detail(request, public_id):
     response = render(
         request,
         "findings/run_detail.html",
-        {"run": run, "assessment": run.assessment, "stalled": stalled, "citing": citing},
+        {
+            "run": run,
+            "assessment": run.assessment,
+            "stalled": stalled,
+            "citing": citing,
+            "page_marking": run.marking,
+            "can_mark": can(request.user, "evaluation_run.mark", run)
+            or can(request.user, "evaluation_run.mark_lower", run),
+        },
     )
     if run.is_pending and not stalled:
         # A Refresh header reloads the page without any script (the CSP allows none inline).
@@ -111,6 +134,46 @@ def run_download(request, public_id):
     if not run.is_imported:
         raise Http404("Only an imported log can be downloaded.")
     return file_response(request, run, case_ref=run.assessment.reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run_marking(request, public_id):
+    """The run's handling marking and the form to change it (``evaluation_run_set_marking``)."""
+    run = _run(request, public_id)
+    if not (can(request.user, "evaluation_run.mark", run) or can(request.user, "evaluation_run.mark_lower", run)):
+        require(request.user, "evaluation_run.mark", run, "You cannot change the handling marking of this run.")
+    form = MarkingForm(request.POST or None, initial={"marking": run.marking.code})
+    back = reverse("findings:run_detail", kwargs={"public_id": run.public_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            evaluation_run_set_marking(
+                actor=request.user,
+                run=run,
+                marking=form.cleaned_data["marking"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except RuleViolation as exc:
+            form_add_rule_violation(form, exc)
+        else:
+            messages.success(
+                request, f"The handling marking of {run.original_name} is now “{form.cleaned_data['marking'].name}”."
+            )
+            return redirect(back)
+    return render(
+        request,
+        "findings/marking.html",
+        {
+            "form": form,
+            "item": run,
+            "run": run,
+            "finding": None,
+            "what": run.original_name,
+            "back": back,
+            "page_marking": run.marking,
+        },
+    )
 
 
 @login_required

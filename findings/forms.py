@@ -385,3 +385,5 @@ class EvaluationLogForm(PortalForm):
         help_text="The log must name the submission's model. If it names it otherwise (a provider alias, "
         "a deployment name), say why here and the import accepts it.",
     )
+    # Checked by the upload service, which refuses the log without it (the message shows on this field).
+    no_classified_information = attestation_field(required=False)

@@ -317,6 +317,18 @@ def _evaluation_run_read(actor: Actor, run: Any) -> bool:
     return (actor.is_lead or actor.is_evaluator) and on_case(actor, run.assessment)
 
 
+@rule("evaluation_run.mark")
+def _evaluation_run_mark(actor: Actor, run: Any) -> bool:
+    # Raising a run's handling marking: whoever reads it (the case team and admins), as for evidence.
+    return _evaluation_run_read(actor, run)
+
+
+@rule("evaluation_run.mark_lower")
+def _evaluation_run_mark_lower(actor: Actor, run: Any) -> bool:
+    # Lowering: a lead evaluator on the case or an admin (the service asks for a reason).
+    return run is not None and (actor.is_admin or (actor.is_lead and on_case(actor, run.assessment)))
+
+
 @scoper("findings.severityrubric")
 def _severity_rubrics(qs: QuerySet, actor: Actor) -> QuerySet:
     # The centre's rating guidance: every centre member reads it; companies do not.

@@ -51,6 +51,7 @@ urlpatterns = [
     path("assessment/<str:assessment_reference>/runs/", evaluation_views.run_list, name="run_list"),
     path("runs/<uuid:public_id>/", evaluation_views.run_detail, name="run_detail"),
     path("runs/<uuid:public_id>/download/", evaluation_views.run_download, name="run_download"),
+    path("runs/<uuid:public_id>/marking/", evaluation_views.run_marking, name="run_marking"),
     path("<str:reference>/", views.finding_detail, name="detail"),
     path("<str:reference>/recommendations/new/", views.recommendation_add, name="recommendation_add"),
     path("<str:reference>/edit/", views.finding_edit, name="edit"),

@@ -41,7 +41,7 @@ REPORT_JOB_REFRESH_SECONDS = 3
 def _finding(request, reference: str, action: str | None = None) -> Finding:
     return get_object_for(
         request.user,
-        Finding.objects.with_related().select_related("evaluation_run", "rubric"),
+        Finding.objects.with_related().select_related("evaluation_run__marking", "rubric"),
         action,
         reference=reference,
     )
@@ -173,8 +173,9 @@ def finding_detail(request, reference: str):
             "timeline": selectors.finding_timeline(user=request.user, finding=finding),
             "recommendations": selectors.finding_recommendations(user=request.user, finding=finding),
             "comment_form": forms.CommentForm(allow_internal=actions["can_comment_internal"]),
-            # The page shows the finding, its files and its comments: it carries the most restrictive marking.
-            "page_marking": page_marking(finding, files, comments),
+            # The page shows the finding, its files, its comments and the cited run's summary: it carries
+            # the most restrictive marking of them.
+            "page_marking": page_marking(finding, files, comments, finding.evaluation_run),
             # The cited run's log and samples are the centre's; the company sees the run's summary only.
             "can_read_run": _can_read_run(request.user, finding),
         },

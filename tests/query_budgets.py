@@ -246,6 +246,7 @@ EXEMPT: dict[str, str] = {
     "findings:report_company_build": _POST_TARGET,
     "findings:report_job_download": _DOWNLOAD,
     "findings:run_download": _DOWNLOAD,
+    "findings:run_marking": "the marking form of one evaluation run; the list of markings is one query",
     "findings:samples": "the cited samples (at most 50) are read from the stored log, not the database: "
     "the finding with its run, the team check and the day's audit event",
     # The API's writes, moves and file downloads.
@@ -288,6 +289,7 @@ EXEMPT: dict[str, str] = {
     "api:recommendation-verify": _POST_TARGET,
     "api:recommendation-not-verify": _POST_TARGET,
     "api:evaluation-run-file": _DOWNLOAD,
+    "api:evaluation-run-marking": _POST_TARGET,
     "api:notification-read": _POST_TARGET,
     "api:notification-read-all": _POST_TARGET,
 }

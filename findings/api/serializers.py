@@ -88,6 +88,8 @@ class EvaluationRunSerializer(EvaluationRunSummarySerializer):
     name = serializers.CharField(source="original_name", read_only=True)
     imported_by = serializers.CharField(source="uploaded_by.full_name", read_only=True, default=None)
     download_url = serializers.SerializerMethodField()
+    marking = MarkingSerializer(read_only=True)
+    attested_by = serializers.CharField(source="attested_by.full_name", read_only=True, default=None, allow_null=True)
 
     class Meta(EvaluationRunSummarySerializer.Meta):
         fields = [
@@ -102,6 +104,10 @@ class EvaluationRunSerializer(EvaluationRunSummarySerializer):
             "imported_by",
             "uploaded_at",
             "imported_at",
+            "marking",
+            "attested_by",
+            "attested_at",
+            "attestation",
             "download_url",
         ]
         read_only_fields = fields
@@ -126,6 +132,7 @@ class EvaluationLogUploadSerializer(serializers.Serializer):
         max_length=bounds.NOTE,
         help_text="Why the log's model may carry another name than the submission's (a provider alias, say).",
     )
+    no_classified_information = attestation_field()
 
 
 class FindingSerializer(serializers.ModelSerializer):

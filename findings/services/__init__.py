@@ -26,7 +26,12 @@ from findings.services.lifecycle import (
     finding_submit_for_review,
     finding_withdraw,
 )
-from findings.services.markings import comment_set_marking, evidence_set_marking, finding_set_marking
+from findings.services.markings import (
+    comment_set_marking,
+    evaluation_run_set_marking,
+    evidence_set_marking,
+    finding_set_marking,
+)
 from findings.services.recommendations import (
     recommendation_accept,
     recommendation_acknowledge,
@@ -55,6 +60,7 @@ __all__ = [
     "comment_set_marking",
     "default_response_due",
     "evaluation_run_import",
+    "evaluation_run_set_marking",
     "evaluation_run_upload",
     "finding_comment_add",
     "finding_create",

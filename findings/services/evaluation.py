@@ -30,6 +30,7 @@ from audit.services import audit_record, audit_record_once_a_day
 from core import bounds
 from core.errors import RuleViolation, TransitionNotAllowed
 from core.files import validate_upload
+from core.markings import attestation_require, marking_for_code
 from findings import inspect_logs
 from findings.evaluation_models import EVAL_LOG_SUFFIXES, EvaluationRun
 from findings.states import EVALUATION_IMPORT_MOVES, EVALUATION_IMPORT_PENDING, EvaluationImportStatus
@@ -52,14 +53,24 @@ def _field_error(field: str, message: str) -> RuleViolation:
 
 
 def evaluation_run_upload(
-    *, actor: Any, assessment: Assessment, file: Any, model_note: str = "", publish: bool = True, request=None
+    *,
+    actor: Any,
+    assessment: Assessment,
+    file: Any,
+    model_note: str = "",
+    attested: bool = False,
+    publish: bool = True,
+    request=None,
 ) -> EvaluationRun:
     """Store an Inspect log (``.eval`` or ``.json``) on ``assessment`` and queue its import.
 
     The assessment's lead and team only, while it is not withdrawn. The file is checked before
     anything is written (kind by content, at most ``EVAL_LOG_MAX_BYTES``); a log already imported
-    on the case (same SHA-256) is refused. ``model_note`` says why the log's model may carry
-    another name than the submission's. Returns the queued run; its page shows the import's progress.
+    on the case (same SHA-256) is refused. Like any evidence file, the log takes the agreement's
+    default handling marking and records that ``actor`` confirmed it holds no classified
+    information (``attested``; refused on ``no_classified_information`` without it). ``model_note``
+    says why the log's model may carry another name than the submission's. Returns the queued run;
+    its page shows the import's progress.
     ``publish=False`` leaves the import to the caller (``evaluation_run_import``), as the demo data does.
     """
     require(actor, "evaluation_run.import", assessment, "Only the assessment's lead and team can import logs on it.")
@@ -71,6 +82,7 @@ def evaluation_run_upload(
         raise RuleViolation("The note is too long.", errors=errors)
     if file is None:
         raise _field_error("file", "Choose an Inspect log file (.eval or .json).")
+    attestation_require(attested)
     name = (getattr(file, "name", "") or "").rsplit("/", 1)[-1]
     suffix = PurePath(name).suffix.lower()
     if suffix not in EVAL_LOG_SUFFIXES:
@@ -91,8 +103,10 @@ def evaluation_run_upload(
             "file", f"This log is already on {assessment.reference} (“{duplicate.original_name}”, the same SHA-256)."
         )
     with transaction.atomic():
-        run = EvaluationRun(assessment=assessment, model_note=model_note)
+        marking = marking_for_code(assessment.submission.agreement.default_marking)
+        run = EvaluationRun(assessment=assessment, model_note=model_note, marking=marking)
         run.fill_from(file, info, user=actor)
+        run.attest(user=actor)
         run.save()
         audit_record(
             actor=actor,

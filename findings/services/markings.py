@@ -1,4 +1,4 @@
-"""Handling markings of findings, their files and comments (``core.markings``).
+"""Handling markings of findings, their files and comments, and imported evaluation runs (``core.markings``).
 
 Each service changes one item's marking through ``accounts.markings.marking_set``: raising is
 for whoever may work on the item, lowering for a lead evaluator on the case or an admin, with a
@@ -11,7 +11,7 @@ from typing import Any
 
 from accounts.markings import marking_set
 from core.markings import HandlingMarking
-from findings.models import Finding, FindingComment, FindingEvidence
+from findings.models import EvaluationRun, Finding, FindingComment, FindingEvidence
 
 
 def finding_set_marking(
@@ -62,5 +62,23 @@ def comment_set_marking(
         lower_action="comment.mark_lower",
         what=f"a comment on {comment.finding.reference}",
         case_ref=comment.finding.assessment.reference,
+        request=request,
+    )
+
+
+def evaluation_run_set_marking(
+    *, actor: Any, run: EvaluationRun, marking: HandlingMarking, reason: str = "", request=None
+) -> EvaluationRun:
+    """Give an imported Inspect log another handling marking (raise: the case team; lower: a lead on the
+    case or an admin, with a reason). Audited under the assessment's reference."""
+    return marking_set(
+        actor=actor,
+        obj=run,
+        marking=marking,
+        reason=reason,
+        raise_action="evaluation_run.mark",
+        lower_action="evaluation_run.mark_lower",
+        what=f"the evaluation run {run.original_name}",
+        case_ref=run.assessment.reference,
         request=request,
     )

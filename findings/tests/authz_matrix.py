@@ -157,12 +157,31 @@ ROWS = [
         "findings:run_list",
         method="post",
         kwargs=_case,
-        data=lambda w: {"file": _log_upload("json"), "model_note": "Mock model."},
+        data=lambda w: {"file": _log_upload("json"), "model_note": "Mock model.", "no_classified_information": "on"},
         expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_a=403, liaison_b=404, evaluator_other=404, admin_user=403),
         note="import a log: the case team; redirects to its page",
     ),
     Row("findings:run_detail", kwargs=_run, expect=CASE_INTERNAL),
     Row("findings:run_download", kwargs=_run, expect=CASE_INTERNAL),
+    Row("findings:run_marking", kwargs=_run, expect=CASE_INTERNAL, note="the run's marking page: the case team"),
+    Row(
+        "findings:run_marking",
+        method="post",
+        kwargs=_run,
+        data={"marking": "CUI"},
+        expect=expect(302, anonymous=LOGIN_REDIRECT, liaison_a=404, liaison_b=404, evaluator_other=404),
+        note="raise: the case team and admins",
+    ),
+    Row(
+        "findings:run_marking",
+        method="post",
+        kwargs=_run,
+        data={"marking": "PUBLIC", "reason": "Agreed for publication."},
+        expect=expect(
+            403, anonymous=LOGIN_REDIRECT, lead=302, admin_user=302, liaison_a=404, liaison_b=404, evaluator_other=404
+        ),
+        note="lower: the lead on the case and admins",
+    ),
     Row(
         "findings:samples",
         kwargs=_ref("f_cited"),
@@ -350,7 +369,12 @@ ROWS = [
     Row(
         "evaluation-run-list",
         method="post",
-        data=lambda w: {"assessment": w.case.reference, "file": _log_upload("json"), "model_note": "Mock model."},
+        data=lambda w: {
+            "assessment": w.case.reference,
+            "file": _log_upload("json"),
+            "model_note": "Mock model.",
+            "no_classified_information": "true",
+        },
         expect=expect(202, anonymous=API_ANONYMOUS, liaison_a=403, liaison_b=403, admin_user=403, evaluator_other=400),
         note="import a log (multipart): the case team; a case you cannot see is a field error",
     ),
@@ -358,6 +382,24 @@ ROWS = [
         "evaluation-run-detail",
         kwargs=_run,
         expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404),
+    ),
+    Row(
+        "evaluation-run-marking",
+        method="post",
+        kwargs=_run,
+        data={"marking": "CUI"},
+        expect=expect(200, anonymous=API_ANONYMOUS, liaison_a=404, liaison_b=404, evaluator_other=404),
+        note="raise: the case team and admins",
+    ),
+    Row(
+        "evaluation-run-marking",
+        method="post",
+        kwargs=_run,
+        data={"marking": "PUBLIC", "reason": "Agreed for publication."},
+        expect=expect(
+            403, anonymous=API_ANONYMOUS, lead=200, admin_user=200, liaison_a=404, liaison_b=404, evaluator_other=404
+        ),
+        note="lower: the lead on the case and admins",
     ),
     Row(
         "evaluation-run-file",
@@ -466,5 +508,6 @@ ADMIN_ROWS = [
         "findings.recommendation", "not_verify_selected", lambda w: [w.rec_implemented], {"note": "Still bypassed."}
     ),
     admin_change_row("findings.evaluationrun", lambda w: w.run),
+    admin_action_row("findings.evaluationrun", "set_marking_selected", lambda w: [w.run], {"marking": "CUI"}),
     admin_change_row("findings.severityrubric", lambda w: w.rubric),
 ]

@@ -69,7 +69,11 @@ def imported_run(*, assessment, actor, path: Path | None = None, model_note: str
     from findings.services.evaluation import evaluation_run_import, evaluation_run_upload
 
     run = evaluation_run_upload(
-        actor=actor, assessment=assessment, file=upload(path or generated_logs().eval), model_note=model_note
+        actor=actor,
+        assessment=assessment,
+        file=upload(path or generated_logs().eval),
+        model_note=model_note,
+        attested=True,
     )
     evaluation_run_import(run_id=run.pk)
     run.refresh_from_db()
@@ -93,6 +97,7 @@ def stored_run(*, assessment, actor):
 
     from django.utils import timezone
 
+    from core.markings import marking_for_code
     from findings.evaluation_models import EvaluationRun
 
     path = generated_logs().eval
@@ -120,5 +125,7 @@ def stored_run(*, assessment, actor):
         inspect_version=summary.inspect_version,
     )
     run.file = upload(path)
+    run.marking = marking_for_code(assessment.submission.agreement.default_marking)
+    run.attest(user=actor)
     run.save()
     return run

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def _import_page(client, case, path, note=MOCK_NOTE, capture=None, name=None):
     url = reverse("findings:run_list", args=[case.reference])
     with capture(execute=True):
-        return client.post(url, {"file": upload(path, name), "model_note": note})
+        return client.post(url, {"file": upload(path, name), "model_note": note, "no_classified_information": "on"})
 
 
 def test_an_evaluator_imports_an_eval_log_through_the_page_and_sees_its_summary(
@@ -66,7 +66,12 @@ def test_a_json_log_is_imported_through_the_api_and_polled_until_imported(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("evaluation-run-list"),
-            {"assessment": case.reference, "file": upload(inspect_log_files.json), "model_note": MOCK_NOTE},
+            {
+                "assessment": case.reference,
+                "file": upload(inspect_log_files.json),
+                "model_note": MOCK_NOTE,
+                "no_classified_information": "true",
+            },
             format="multipart",
         )
     assert response.status_code == 202, response.content
@@ -86,7 +91,7 @@ def test_a_json_log_is_imported_through_the_api_and_polled_until_imported(
 def test_a_pending_import_page_refreshes_itself_and_offers_a_refresh_link(
     case, evaluator, client_for, inspect_log_files
 ):
-    run = evaluation_run_upload(actor=evaluator, assessment=case, file=upload(inspect_log_files.eval))
+    run = evaluation_run_upload(actor=evaluator, assessment=case, file=upload(inspect_log_files.eval), attested=True)
     page = client_for(evaluator).get(reverse("findings:run_detail", args=[run.public_id]))
     assert page["Refresh"] == "3"
     assert "Waiting for a worker to read the log" in page.text and "Refresh now" in page.text
@@ -95,7 +100,9 @@ def test_a_pending_import_page_refreshes_itself_and_offers_a_refresh_link(
 
 def _refused(case, evaluator, path, capture, model_note=MOCK_NOTE):
     """Upload ``path`` and run the import, with its after-commit work (the file's removal) done."""
-    run = evaluation_run_upload(actor=evaluator, assessment=case, file=upload(path), model_note=model_note)
+    run = evaluation_run_upload(
+        actor=evaluator, assessment=case, file=upload(path), model_note=model_note, attested=True
+    )
     stored = run.file.name
     assert private_storage().exists(stored)
     with capture(execute=True):
@@ -180,7 +187,11 @@ def test_the_api_answers_400_with_field_errors(case, evaluator, api, inspect_log
     client = api(evaluator)
     response = client.post(
         reverse("evaluation-run-list"),
-        {"assessment": case.reference, "file": upload(inspect_log_files.eval, "run.csv")},
+        {
+            "assessment": case.reference,
+            "file": upload(inspect_log_files.eval, "run.csv"),
+            "no_classified_information": "true",
+        },
         format="multipart",
     )
     assert response.status_code == 400 and "choose a .eval or .json file" in response.json()["errors"]["file"][0]
@@ -188,7 +199,7 @@ def test_the_api_answers_400_with_field_errors(case, evaluator, api, inspect_log
     assert missing.status_code == 400 and "file" in missing.json()["errors"]
     other = client.post(
         reverse("evaluation-run-list"),
-        {"assessment": "ASM-1999-0001", "file": upload(inspect_log_files.eval)},
+        {"assessment": "ASM-1999-0001", "file": upload(inspect_log_files.eval), "no_classified_information": "true"},
         format="multipart",
     )
     assert other.status_code == 400 and "assessment" in other.json()["errors"]
@@ -209,7 +220,7 @@ def test_another_company_and_an_evaluator_off_the_case_get_404(
 
 def test_the_worker_claims_a_run_once(case, evaluator, inspect_log_files):
     run = evaluation_run_upload(
-        actor=evaluator, assessment=case, file=upload(inspect_log_files.eval), model_note=MOCK_NOTE
+        actor=evaluator, assessment=case, file=upload(inspect_log_files.eval), model_note=MOCK_NOTE, attested=True
     )
     assert evaluation_run_import(run_id=run.pk) == "imported"
     assert evaluation_run_import(run_id=run.pk) == "not queued"
@@ -221,7 +232,7 @@ def test_the_upload_limit_is_its_own_setting(case, evaluator, inspect_log_files,
     from core.errors import RuleViolation
 
     with pytest.raises(RuleViolation) as refused:
-        evaluation_run_upload(actor=evaluator, assessment=case, file=upload(inspect_log_files.eval))
+        evaluation_run_upload(actor=evaluator, assessment=case, file=upload(inspect_log_files.eval), attested=True)
     assert "the limit is" in str(refused.value) and not EvaluationRun.objects.exists()
 
 
@@ -250,7 +261,7 @@ def test_a_stalled_import_does_not_block_uploading_the_log_again(case, evaluator
     from django.utils import timezone
 
     stuck = evaluation_run_upload(
-        actor=evaluator, assessment=case, file=upload(inspect_log_files.eval), model_note=MOCK_NOTE
+        actor=evaluator, assessment=case, file=upload(inspect_log_files.eval), model_note=MOCK_NOTE, attested=True
     )
     EvaluationRun.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
     page = client_for(evaluator).get(reverse("findings:run_detail", args=[stuck.public_id]))
