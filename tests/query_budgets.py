@@ -44,7 +44,7 @@ BUDGETS: dict[str, dict[str, int]] = {
     # Agreement forms whose choices come from the database: companies and the handling markings; the
     # entries a proposal can answer; the people who may own an open point (with the point itself when
     # editing); the agreements an amendment can amend.
-    "agreements:create": {"admin": 6, "lead": 6},
+    "agreements:create": {"admin": 7, "lead": 7},
     "agreements:entry_add": {"admin": 6, "lead": 6, "liaison": 6},
     "agreements:open_point_add": {"admin": 6, "lead": 6, "liaison": 6},
     "agreements:open_point_edit": {"admin": 7, "lead": 7},
@@ -79,8 +79,9 @@ BUDGETS: dict[str, dict[str, int]] = {
     # the aggregate carries its rank for the reports).
     "findings:list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "findings:detail": {"admin": 9, "lead": 9, "evaluator": 10, "liaison": 9},
-    "findings:report": {"admin": 10, "lead": 10, "evaluator": 11},
-    "findings:report_company": {"admin": 10, "lead": 10, "evaluator": 11, "liaison": 10},
+    # The reports: the recommendations (one prefetch) and the marking the report carries (one query).
+    "findings:report": {"admin": 11, "lead": 11, "evaluator": 12},
+    "findings:report_company": {"admin": 11, "lead": 11, "evaluator": 12, "liaison": 11},
     "findings:report_job": {"admin": 5, "lead": 5, "evaluator": 6, "liaison": 5},
     # Evaluation runs (the centre's): the case's runs, one page of the newest; a run with its case and
     # the findings citing it. An evaluator's access asks whether they are on the team.
