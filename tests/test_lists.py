@@ -406,6 +406,7 @@ def test_csv_of_findings_has_the_list_columns_and_no_long_texts(rows, admin_user
         "Response due",
         "Response overdue",
         "Recorded",
+        "Handling marking",
     ]
     assert len(table) == 2 and table[1][5] == "Critical"
     assert not any("role-play framing" in cell for cell in table[1])  # the summary stays out

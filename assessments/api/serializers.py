@@ -27,7 +27,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     agreement = serializers.SlugRelatedField(slug_field="reference", read_only=True)
-    release_notice = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    release_notice = serializers.SlugRelatedField(slug_field="reference", read_only=True, allow_null=True)
     release_notice_late = serializers.BooleanField(source="release_notice.is_late", read_only=True, default=False)
 
     class Meta:
