@@ -10,9 +10,11 @@ only when a run is asked for.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -109,16 +111,30 @@ def tiny_evaluation_log(workdir: Path, *, log_format: str = "eval", fail: bool =
         scorer=includes(),
     )
     folder = workdir / "logs" / log_format
-    with inspect_confined(workdir):
-        logs = inspect_eval(
-            task,
-            model=get_model(MOCK_MODEL, custom_outputs=replies()),
-            log_format=log_format,
-            log_dir=str(folder),
-            display="none",
-            retry_on_error=0,
-        )
-    return Path(logs[0].location)
+
+    def run():
+        with inspect_confined(workdir):
+            return inspect_eval(
+                task,
+                model=get_model(MOCK_MODEL, custom_outputs=replies()),
+                log_format=log_format,
+                log_dir=str(folder),
+                display="none",
+                retry_on_error=0,
+            )
+
+    return Path(_outside_any_event_loop(run)[0].location)
+
+
+def _outside_any_event_loop(call):
+    """``call()``, in a thread of its own when this one already runs an event loop: Inspect runs its
+    own loop, which cannot start inside another (a browser driver's, say, when tests seed the demo)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
 
 
 # --- The demo data: rubrics, an imported run and a finding that cites it -------------------------

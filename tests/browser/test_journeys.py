@@ -7,8 +7,10 @@ error, no uncaught script error, no CSP violation, no dialog; each step is scree
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from assessments.models import AccessTicket, ModelSubmission, TicketStatus
 from findings.models import Finding, FindingStatus
@@ -204,8 +206,10 @@ def test_finding_with_script_in_details_is_released_answered_and_hidden_from_oth
     assert_script_inert(liaison_tab)
     liaison_tab.shot("released finding")
     page.get_by_role("link", name="Respond to this finding").click()
-    page.get_by_label("Your response").fill("Reproduced. We filter exploit requests before release.")
+    page.locator("label", has_text="Accepted, will mitigate").click()  # the radio's label, as a person clicks it
+    page.get_by_role("textbox", name="Your response").fill("Reproduced. We filter exploit requests before release.")
     page.get_by_label("Planned mitigation").fill("Classifier on the serving path by the end of the month.")
+    page.get_by_label("Mitigation target date").fill((timezone.localdate() + timedelta(days=30)).isoformat())
     liaison_tab.shot("response form")
     page.get_by_role("button", name="Send").click()
     liaison_tab.expect_text("Your response was sent to the centre.")

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import DEMO_USERS, seed_engagement, seed_people
+from core.markings import HandlingMarking, markings_seed
 
 # Apps that add demo records, in dependency order. Each has demo.seed(world).
 DEMO_APPS = ["agreements", "assessments", "findings", "reminders"]
@@ -32,6 +33,9 @@ class Command(BaseCommand):
             )
         password = settings.DEMO_PASSWORD
         with transaction.atomic():
+            # The demo's agreements mark the companies' material CBI: the programme's standard markings
+            # must be there (the migration seeds them; an emptied database has lost them).
+            markings_seed(HandlingMarking)
             world = seed_people(password=password)
             seed_engagement(world)
             for app_label in DEMO_APPS:
