@@ -82,7 +82,8 @@ def agreement_give_notice(*, actor: Any, agreement: Agreement, reason: str, requ
 
 
 def agreements_end_on_notice_due(*, today: datetime.date | None = None) -> list[str]:
-    """End every active agreement whose notice period has run; returns the references ended.
+    """End every active agreement whose notice period has run, with its active amendments and
+    addenda; returns the references ended.
 
     Each goes through ``agreement_terminate`` as ``SYSTEM`` under a row lock, so overlapping or
     repeated runs end nothing twice; the registered hooks withdraw the cases still open under it.
@@ -98,10 +99,19 @@ def agreements_end_on_notice_due(*, today: datetime.date | None = None) -> list[
         )[: bounds.NOTE]
         try:
             with transaction.atomic():
-                agreement_terminate(actor=SYSTEM, agreement=agreement, reason=reason)
-                for hook in _ended_hooks:
-                    hook(agreement=agreement, reason=reason)
+                ending = [(agreement, reason)]
+                # Its amendments and addenda change terms that no longer hold: they end with it,
+                # and so does the work under them.
+                children = Agreement.objects.filter(parent=agreement, status=AgreementStatus.ACTIVE).order_by("pk")
+                ending += [
+                    (child, f"Ended with {agreement.reference}, which it amends. {reason}"[: bounds.NOTE])
+                    for child in children
+                ]
+                for each, why in ending:
+                    agreement_terminate(actor=SYSTEM, agreement=each, reason=why)
+                    for hook in _ended_hooks:
+                        hook(agreement=each, reason=why)
         except TransitionNotAllowed:
             continue
-        ended.append(agreement.reference)
+        ended += [each.reference for each, _ in ending]
     return ended

@@ -111,6 +111,28 @@ def test_company_gives_notice_and_the_agreement_ends_after_the_notice_period(agr
     assert agreements_end_on_notice_due(today=agreement.ends_on) == []  # nothing ends twice
 
 
+def test_an_agreement_ending_on_notice_ends_its_addenda_and_their_cases(agreement_a, liaison_a, lead, evaluator):
+    from agreements.models import AgreementKind
+    from agreements.tests.factories import AgreementFactory
+
+    addendum = AgreementFactory(
+        organisation=agreement_a.organisation,
+        kind=AgreementKind.ADDENDUM,
+        parent=agreement_a,
+        status=AgreementStatus.ACTIVE,
+        title="Addendum for Alpha-Frontier 3",
+    )
+    under_addendum = AssessmentFactory(
+        submission=ModelSubmissionFactory(agreement=addendum), lead=lead, team=[evaluator]
+    )
+    agreement = agreement_give_notice(actor=liaison_a, agreement=agreement_a, reason="Strategy change.")
+    assert agreements_end_on_notice_due(today=agreement.ends_on) == [agreement_a.reference, addendum.reference]
+    addendum.refresh_from_db()
+    assert addendum.status == AgreementStatus.TERMINATED
+    assert addendum.status_reason.startswith(f"Ended with {agreement_a.reference}, which it amends.")
+    assert Assessment.objects.get(pk=under_addendum.pk).status == AssessmentStatus.WITHDRAWN
+
+
 def test_notice_is_given_once_and_only_on_an_active_agreement(agreement_a, liaison_a, negotiation, lead):
     agreement_give_notice(actor=liaison_a, agreement=agreement_a, reason="Strategy change.")
     with pytest.raises(TransitionNotAllowed, match="already given"):
