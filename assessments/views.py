@@ -346,6 +346,8 @@ def assessment_detail(request, reference: str):
             "tickets": tickets,
             "timeline": selectors.assessment_timeline(user=user, assessment=assessment),
             "days_left": selectors.days_left(assessment),
+            # The window the agreement allows as amended (an amendment may change it).
+            "window_limit": services.window_limit_days(assessment.submission.agreement),
             "next_step": next_step(assessment),
             **assessment_actions_for(user=user, assessment=assessment),
         },

@@ -95,6 +95,22 @@ def test_an_addendum_applies_to_its_own_models_only(framework):
     assert effective_terms(framework)["max_window_days"] == 30
 
 
+def test_the_case_page_shows_the_window_the_agreement_allows_as_amended(framework, lead, client_for):
+    from django.urls import reverse
+
+    AgreementFactory(
+        organisation=framework.organisation,
+        kind=AgreementKind.AMENDMENT,
+        parent=framework,
+        status=AgreementStatus.ACTIVE,
+        max_window_days=14,
+        amended_clauses=["max_window_days"],
+    )
+    case = AssessmentFactory(submission=ModelSubmissionFactory(agreement=framework), lead=lead, risk_domains=["cyber"])
+    page = client_for(lead).get(reverse("assessments:detail", args=[case.reference])).content.decode()
+    assert framework.max_window_days == 30 and "the agreement allows 14)" in page
+
+
 def test_narrowing_terms_under_running_work_is_refused_then_recorded_with_a_decision(framework, lead):
     submission = ModelSubmissionFactory(agreement=framework)
     case = AssessmentFactory(submission=submission, lead=lead, risk_domains=["cyber", "chemical"])
