@@ -109,10 +109,16 @@ class EvaluationRun(Marked, UnclassifiedAttestation, StoredFile):
 
     @property
     def score_lines(self) -> list[str]:
-        """Each scorer's metrics as one line of text, e.g. "includes: accuracy 0.5, stderr 0.5"."""
+        """Each scorer's metrics as one line of text, e.g. "includes: accuracy 0.5, stderr 0.5".
+
+        Metrics by name: PostgreSQL's jsonb keeps no key order, so the log's own order cannot be shown
+        the same on every database.
+        """
         lines = []
         for score in self.scores or []:
-            metrics = ", ".join(f"{name} {_number(value)}" for name, value in (score.get("metrics") or {}).items())
+            metrics = ", ".join(
+                f"{name} {_number(value)}" for name, value in sorted((score.get("metrics") or {}).items())
+            )
             lines.append(f"{score.get('name', '')}: {metrics or 'no metrics'}")
         return lines
 

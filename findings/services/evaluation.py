@@ -171,7 +171,7 @@ def _refuse(run_id: int, message: str) -> None:
     fail = EVALUATION_IMPORT_MOVES["fail"]
     with transaction.atomic():
         run = (
-            EvaluationRun.objects.select_for_update()
+            EvaluationRun.objects.select_for_update(of=("self",))
             .select_related("assessment", "uploaded_by")
             .filter(pk=run_id, import_status__in=fail.sources)
             .first()
