@@ -6,7 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Role
+from accounts.permissions import can
 from core import bounds
 from core.api_markings import MarkingSerializer, attestation_field
 from core.choices import RiskDomain
@@ -157,7 +157,8 @@ class FindingSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is not None and getattr(request.user, "role", None) == Role.LIAISON:
+        run = instance.evaluation_run
+        if request is not None and (run is None or not can(request.user, "evaluation_run.read", run)):
             data["cited_samples"] = []  # the samples are the centre's; the company gets the run's summary
         return data
 
