@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -88,6 +89,7 @@ LIST_FIELDS = (
     "disposition",
     "response_due_at",
     "created_at",
+    "marking",
     "assessment__reference",
     "assessment__submission__model_name",
     "assessment__submission__model_version",
@@ -288,8 +290,17 @@ def finding_marking_for_path(path: str) -> HandlingMarking | None:
 
 
 def rows_marking(rows: QuerySet) -> HandlingMarking | None:
-    """The most restrictive handling marking among ``rows`` (any marked queryset), None when empty (one query)."""
+    """The most restrictive handling marking among ``rows`` (any marked queryset), None when empty (one query).
+
+    It reads every row's marking: for an export, which holds them all. A page uses ``shown_marking``."""
     return HandlingMarking.objects.filter(pk__in=rows.order_by().values("marking_id")).order_by("-rank").first()
+
+
+def shown_marking(shown: Iterable[Finding]) -> HandlingMarking | None:
+    """The most restrictive handling marking among the findings a page shows (one query on the small
+    markings table, whatever is stored), None when it shows none."""
+    marking_ids = {finding.marking_id for finding in shown}
+    return HandlingMarking.objects.filter(pk__in=marking_ids).order_by("-rank").first() if marking_ids else None
 
 
 def report_marking(*, assessment: Assessment, top_rank: int | None) -> HandlingMarking:

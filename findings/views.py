@@ -82,8 +82,9 @@ def finding_list(request):
             "findings": context["page_obj"].object_list,
             # A company's liaison sees only what the centre released to it.
             "sees_released_only": request.user.role == Role.LIAISON,
-            # The list shows its findings' titles: it carries the most restrictive marking among them.
-            "page_marking": selectors.rows_marking(rows),
+            # The page shows its findings' titles: it carries the most restrictive marking among them
+            # (an export, which holds every row, carries the most restrictive of all).
+            "page_marking": selectors.shown_marking(context["page_obj"].object_list),
         },
     )
 

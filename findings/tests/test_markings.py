@@ -153,6 +153,20 @@ def test_the_list_page_carries_the_most_restrictive_marking_of_its_rows(case, ev
     assert _banners(only_public.text, "PUBLIC") == 2 and _banners(only_public.text, "CUI") == 0
 
 
+def test_a_list_page_carries_the_marking_of_the_rows_it_shows_and_the_export_of_all(case, evaluator, client_for):
+    # Most severe first: a page of critical public findings, then a low controlled one on page 2.
+    FindingFactory.create_batch(25, assessment=case, author=evaluator, severity="critical", marking=_marking("PUBLIC"))
+    FindingFactory(assessment=case, author=evaluator, severity="low", title="Controlled", marking=_marking("CUI"))
+    client = client_for(evaluator)
+    first = client.get(reverse("findings:list")).text
+    assert "Controlled" not in first
+    assert _banners(first, "PUBLIC") == 2 and _banners(first, "CUI") == 0
+    second = client.get(reverse("findings:list") + "?page=2").text
+    assert "Controlled" in second and _banners(second, "CUI") == 2
+    export = client.get(reverse("findings:export"))
+    assert export["X-Handling-Marking"] == "CUI"
+
+
 # --- Raising and lowering ---------------------------------------------------------------------
 
 
