@@ -233,6 +233,9 @@ class Finding(Marked, models.Model):
             models.Index(fields=["disposition", "severity_order", "-created_at"], name="finding_disposition_sort_idx"),
             # The action queue's findings without a due date (in review, to release), oldest first.
             models.Index(fields=["status", "id"], name="finding_status_id_idx"),
+            # A case's findings in key order: what a join from a small table (recommendations, files)
+            # walks, whatever the planner guesses of how many such rows a case has.
+            models.Index(fields=["assessment", "id"], name="finding_case_id_idx"),
             # On PostgreSQL the search of title and summary also has trigram indexes (migration 0005).
         ]
 
