@@ -362,8 +362,9 @@ def _visible_events(events: QuerySet[AuditEvent], user: Any) -> QuerySet[AuditEv
 
     One condition per kind of object in the case's history (one small query finds the kinds): the
     event's object id must be among the identifiers of that model's rows in the user's scope, a
-    subquery of the policy's own filter. So the page and its count read only the events shown, never
-    a list of every event's id. Events without an identifiable object stay with centre staff.
+    subquery of the policy's own filter over the rows those events name. So the page and its count
+    read only the case's events and the rows they name, never a list of every event's id nor the
+    whole of the user's scope. Events without an identifiable object stay with centre staff.
     """
     visible: list[Q] = []
     for object_type in events.order_by().values_list("object_type", flat=True).distinct():
@@ -376,7 +377,10 @@ def _visible_events(events: QuerySet[AuditEvent], user: Any) -> QuerySet[AuditEv
             continue
         rows = scope(model._default_manager.all(), user).order_by()
         if field == "reference":
-            visible.append(Q(object_type=object_type, object_id__in=rows.values(field)))
+            # Only the rows these events name are checked against the policy, not the whole of the
+            # user's scope (a company's every ticket and finding): the case's events drive the query.
+            named = events.filter(object_type=object_type).order_by().values("object_id")
+            visible.append(Q(object_type=object_type, object_id__in=rows.filter(reference__in=named).values(field)))
         else:
             # A public id is a UUID, recorded as text with dashes; databases write a UUID as text with
             # (PostgreSQL) or without (SQLite) them, so both sides are compared without.
