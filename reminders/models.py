@@ -68,7 +68,10 @@ class Deadline(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["due_at"], condition=models.Q(is_open=True), name="deadline_open_due_idx"),
+            # Open deadlines by due date, with the key: a person's deadlines are those whose key is
+            # among theirs, so My deadlines, its counts and the dashboard's week are read from this
+            # index alone (the key checked against the person's, hashed), never from the table.
+            models.Index(fields=["due_at", "id"], condition=models.Q(is_open=True), name="deadline_open_due_id_idx"),
             # The API's deadline list is cursor-paged by due date or kind, with the public id to break
             # ties: each page seeks in one of these and reads one page, whatever the filters on is_open.
             models.Index(fields=["due_at", "public_id"], name="deadline_due_idx"),

@@ -54,7 +54,7 @@ class DeadlinePage:
 MY_DEADLINES_COLUMNS = ("due_at", "title", "url", "kind", "organisation__name")
 
 # My deadlines' columns and sorts, each read off a partial index of open deadlines, either way:
-# deadline_open_due_idx, deadline_open_title_idx and deadline_open_kind_idx.
+# deadline_open_due_id_idx, deadline_open_title_idx and deadline_open_kind_idx.
 DEADLINE_SORTS = Sorts(
     (
         Column("due", "Due", ("due_at", "pk"), up="soonest first", down="latest first"),
