@@ -259,12 +259,13 @@ CONFIDENTIALITY_CLAUSE = "Material marked as a trade secret stays in the case fi
 CAPACITIES = ["Chief Legal Officer", "General Counsel", "Head of Policy", "Director of the Centre", "Deputy Director"]
 
 
-def company_names(count: int) -> list[tuple[str, str]]:
-    """``count`` distinct (name, email domain) pairs, none of them a demo company."""
+def company_names(count: int, taken: set[str]) -> list[tuple[str, str]]:
+    """``count`` distinct (name, email domain) pairs, none of them a name in ``taken`` (the demo's companies)."""
     names = []
     for suffix in COMPANY_SUFFIXES:
         for brand in BRANDS:
-            names.append((f"{brand} {suffix}", f"{brand.lower()}-{suffix.lower()}.example"))
+            if f"{brand} {suffix}" not in taken:
+                names.append((f"{brand} {suffix}", f"{brand.lower()}-{suffix.lower()}.example"))
     if count > len(names):
         names += [(f"Company {i:04d}", f"company-{i:04d}.example") for i in range(count - len(names))]
     return names[:count]
@@ -523,7 +524,8 @@ class Seeder:
         }
         self.demo_companies = {key: org.pk for key, org in demo_companies.items()}
         created_at = self.history_start - timedelta(days=90)
-        extra = company_names(self.n(COMPANIES, 10) - 3)
+        existing = set(Organisation.objects.filter(kind="developer").values_list("name", flat=True))
+        extra = company_names(self.n(COMPANIES, 10) - len(existing), taken=existing)
         orgs = self.insert(
             Organisation,
             [
