@@ -21,7 +21,7 @@ from agreements.models import (
 from agreements.states import AGREEMENT_MOVES
 from core import bounds
 from core.choices import MAX_WINDOW_DAYS, AccessKind, RiskDomain
-from core.forms import PortalForm, QuickSelect, USWDSFormMixin
+from core.forms import PortalForm, USWDSFormMixin
 from core.lists import search_field
 from core.markings import UNCLASSIFIED_STATEMENT, HandlingMarking
 
@@ -322,7 +322,6 @@ class AgreementFilterForm(ScopedPortalForm):
         empty_label="Any company",
         to_field_name="public_id",
         label="Company",
-        widget=QuickSelect,
     )
     overdue = forms.BooleanField(label="Only with overdue open points", required=False)
     q = search_field("Search reference or title", max_length=bounds.TITLE)

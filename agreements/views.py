@@ -94,7 +94,9 @@ def agreement_url(agreement: Agreement) -> str:
 def _agreement_rows(request):
     """The bound filter form and the agreements it selects, as the list and its CSV show them."""
     require(request.user, "nav.agreements")
-    organisations = scope(Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER), request.user)
+    organisations = scope(Organisation.objects.filter(kind=Organisation.Kind.DEVELOPER), request.user).only(
+        "public_id", "name"
+    )
     form = AgreementFilterForm(request.GET or None, organisations=organisations)
     filters = valid_filters(form)
     qs = selectors.agreement_list(

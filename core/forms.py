@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django import forms
 from django.forms.renderers import TemplatesSetting
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from core.control_characters import validate_text
 from core.errors import RuleViolation
@@ -30,31 +30,98 @@ _WIDGET_CLASSES: list[tuple[type, str]] = [
 ]
 
 
+# Django's own widget templates that the renderer writes in Python, with the same markup byte for
+# byte (tests/test_form_renderer.py compares them): a list's filter bar rendered its selects through
+# a template per option and its inputs through two nested includes, which cost a page more than
+# its rows. Any other template (a widget of a library, a file input) is rendered as usual.
+_INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in (
+        "input",
+        "text",
+        "email",
+        "url",
+        "number",
+        "password",
+        "search",
+        "tel",
+        "color",
+        "date",
+        "datetime",
+        "time",
+        "hidden",
+        "checkbox",
+    )
+)
+_SELECT_TEMPLATE = "django/forms/widgets/select.html"
+_OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+_TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+
+
+def _attrs(attrs: dict) -> str:
+    """``django/forms/widgets/attrs.html``: `` name="value"``, a bare `` name`` for True, nothing for False."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _safe(html: str) -> str:
+    # Every name, value and label in ``html`` was escaped by the writer that built it.
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703
+
+
+def _input(widget: dict) -> str:
+    kind, name = conditional_escape(widget["type"]), conditional_escape(widget["name"])
+    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
+    return _safe(f'<input type="{kind}" name="{name}"{value}{_attrs(widget["attrs"])}>')
+
+
+def _select(widget: dict) -> str | None:
+    """A programme's companies make a select of hundreds of options: each is written by one f-string."""
+    parts = []
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in group_choices:
+            if option["template_name"] != _OPTION_TEMPLATE:
+                return None  # an option with a template of its own is rendered by it
+            value, label, attrs = option["value"], option["label"], option["attrs"]
+            parts.append(
+                f'\n  <option value="{conditional_escape(value)}"{_attrs(attrs) if attrs else ""}>'
+                f"{conditional_escape(label)}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    name = conditional_escape(widget["name"])
+    return _safe(f'<select name="{name}"{_attrs(widget["attrs"])}>{"".join(parts)}\n</select>')
+
+
+def _textarea(widget: dict) -> str:
+    text = conditional_escape(widget["value"]) if widget["value"] else ""
+    name = conditional_escape(widget["name"])
+    return _safe(f'<textarea name="{name}"{_attrs(widget["attrs"])}>\n{text}</textarea>')
+
+
 class USWDSFormRenderer(TemplatesSetting):
     form_template_name = "forms/uswds_form.html"
     field_template_name = "forms/uswds_field.html"
 
-
-class QuickSelect(forms.Select):
-    """A select whose options are written in Python rather than by one template include each.
-
-    Django renders every option of a select through its own template, which costs a list's filter
-    bar more than the list itself when the choices are a programme's companies. The markup is the
-    same as Django's (every value and label escaped by ``format_html``).
-    """
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option["value"], " selected" if option["selected"] else "", option["label"])
-                for _group, group_options, _index in widget["optgroups"]
-                for option in group_options
-            ),
-        )
-        return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget") if len(context) == 1 else None
+        if widget is not None:
+            if template_name in _INPUT_TEMPLATES:
+                return _input(widget)
+            if template_name == _SELECT_TEMPLATE:
+                written = _select(widget)
+                if written is not None:
+                    return written
+            elif template_name == _TEXTAREA_TEMPLATE:
+                return _textarea(widget)
+        return super().render(template_name, context, request)
 
 
 def widget_css_class(widget: forms.Widget) -> str:
