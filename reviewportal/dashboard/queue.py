@@ -7,10 +7,14 @@ together, in the composition root, because it reads every app.
 
 Cost, whatever the number of records:
 
-* the count of every kind (the header's badge, on every page): ONE query, a subquery per kind.
-  Nothing is cached, so the badge is always exact: an item leaves it the moment it is acted on;
-* the dashboard's list: that query, then one query per kind that has items, each reading at most
-  ``QUEUE_LIMIT`` rows; the rest is "and N more", linked to the list that shows them all.
+* the count of every kind (the header's badge and the dashboard's "and N more"): ONE query, a
+  subquery per kind, kept in the cache for at most ``BADGE_MAX_AGE`` seconds and counted again at
+  once after any change commits (``core/freshness.py``): acting on an item, or anyone else's change,
+  shows on the next page. Counting a lead's kinds reads every finding in review and every answer on
+  their cases, which no page should pay on every visit;
+* the dashboard's list is live: one query per kind that has items, each reading at most
+  ``QUEUE_LIMIT`` rows, soonest due first; the rest is "and N more", linked to the list that shows
+  them all.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ from reminders.selectors import days_until
 
 # How many items the dashboard lists; the rest are counted under "and N more".
 QUEUE_LIMIT = 20
+# The counts may be this many seconds old, unless a record changed since (then they are counted again
+# at once: core/freshness.py). Counting a lead's queue reads every finding in review and every answer
+# on their cases, which no page should pay on every visit.
+BADGE_MAX_AGE = 60
 
 # Every app's kinds of work, in the order the apps' work happens (ties keep this order).
 _APPS = (findings_queue, assessments_queue, agreements_queue, reminders_queue)
@@ -80,12 +88,22 @@ def action_queue_counts(user: Any, *, now: datetime | None = None) -> dict[str, 
     return count_sources(sources, anchor=person(user)) if sources else {}
 
 
+def _cached_counts(user: Any, sources: list[QueueSource]) -> dict[str, int]:
+    """``action_queue_counts`` of ``sources``, from the cache when nothing changed in the last ``BADGE_MAX_AGE`` s."""
+    if not sources:
+        return {}
+    counts, _ = cached_total(
+        f"queue-counts-user-{user.pk}", lambda: count_sources(sources, anchor=person(user)), max_age=BADGE_MAX_AGE
+    )
+    return counts
+
+
 def action_queue_for(user: Any, *, limit: int = QUEUE_LIMIT, now: datetime | None = None) -> ActionQueue:
     """The first ``limit`` items ``user`` can act on now, overdue first, then by due date, then those
-    without one; with the count of every kind."""
+    without one; with the count of every kind (see the module docstring for how fresh it is)."""
     now = now or timezone.now()
     sources = action_queue_sources(user, now=now)
-    counts = count_sources(sources, anchor=person(user)) if sources else {}
+    counts = _cached_counts(user, sources)
     # Kinds with nothing to do cost no query.
     busy = [source for source in sources if counts.get(source.kind)]
     items = soonest_first((item for source in busy for item in source.first(limit)), limit)
@@ -101,22 +119,15 @@ def action_queue_for(user: Any, *, limit: int = QUEUE_LIMIT, now: datetime | Non
     return ActionQueue(rows=rows, total=sum(counts.values()), counts=counts, more=more)
 
 
-# The badge on other pages may be this many seconds old, unless a record changed since (then it is
-# counted again at once: core/freshness.py). Counting a lead's queue reads every finding in review and
-# every answer on their cases (80 ms at a programme's size), which no page should pay on every visit.
-BADGE_MAX_AGE = 60
 
 
 def action_queue_count(request: Any) -> int:
-    """The header badge's number for ``request``'s user: the dashboard's own count when that page
-    has just taken it (always live), else the cached count (one query when it is not cached)."""
+    """The header badge's number for ``request``'s user: the counts the dashboard has just read when on
+    that page, else the cached counts (one query when they are not cached)."""
     counts = getattr(request, "action_queue_counts", None)
     if counts is not None:
         return sum(counts.values())
     user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
-    count, _ = cached_total(
-        f"queue-badge-user-{user.pk}", lambda: sum(action_queue_counts(user).values()), max_age=BADGE_MAX_AGE
-    )
-    return count
+    return sum(_cached_counts(user, action_queue_sources(user)).values())
