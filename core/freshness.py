@@ -8,8 +8,10 @@ audited change once it commits). A change therefore makes every cached total sta
 time limit covers the rest (a change made around the services, a cache shared by fewer processes
 than write, as with the per-process cache of a development checkout).
 
-Correctness first: what a person must act on is never read from here, only totals shown as such,
-with the time they were counted. A cache that fails (Redis down) means counting afresh, not an error.
+Correctness first: a page that shows a cached number says when it was counted, and any change that
+commits through the services counts it again on the next visit, so acting on an item takes it off the
+dashboard at once; only time alone (a date passing) and changes made around the services wait for
+``max_age``. A cache that fails (Redis down) means counting afresh, not an error.
 """
 
 from __future__ import annotations

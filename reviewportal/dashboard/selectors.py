@@ -41,8 +41,8 @@ class DashboardPanel:
     counted_at: datetime | None = None
 
 
-# The totals by status of a card may be this many seconds old, unless a record changed since (then
-# they are counted again at once: core/freshness.py). What a person must act on is always counted live.
+# Every number of a card may be this many seconds old, unless a record changed since (then it is
+# counted again at once: core/freshness.py); the page says when they were counted.
 TOTALS_MAX_AGE = 60
 
 
@@ -56,7 +56,7 @@ def _scope_key(actor: Actor) -> str:
 
 
 def _by_status(
-    qs: QuerySet, choices, *, key: str, to_act: Q | None = None
+    qs: QuerySet, choices, *, key: str, to_act: Q | None = None, person_key: str = ""
 ) -> tuple[int, list[tuple[str, int]], int, datetime]:
     """The total, its breakdown by status, how many rows match ``to_act``, and when the total was counted.
 
@@ -65,7 +65,8 @@ def _by_status(
     always agree; at a programme's size that pass reads hundreds of thousands of rows, so it is
     cached under ``key`` (see ``TOTALS_MAX_AGE``). It counts the (never empty) status column rather
     than the key, so that when the filters name only indexed columns the rows are counted from an
-    index alone. ``to_act`` is counted live, in its own (narrow, indexed) query.
+    index alone. ``to_act`` is counted in its own (narrow, indexed) query, cached per person
+    (``person_key``) under the same rule.
     Statuses with no rows are left out.
     """
 
@@ -75,7 +76,12 @@ def _by_status(
         return [(str(label), row[f"status_{i}"]) for i, (_, label) in enumerate(choices) if row[f"status_{i}"]]
 
     details, counted_at = cached_total(key, breakdown, max_age=TOTALS_MAX_AGE)
-    acting = qs.filter(to_act).order_by().count() if to_act is not None else 0
+    acting = 0
+    if to_act is not None:
+        # What the viewer must act on is their own number: counted per person, as fresh as the queue.
+        acting, _ = cached_total(
+            f"{key}-to-act-{person_key}", lambda: qs.filter(to_act).order_by().count(), max_age=TOTALS_MAX_AGE
+        )
     return sum(n for _, n in details), details, acting, counted_at
 
 
@@ -158,7 +164,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
         to_act = ("Live access", Q(status__in=LIVE_TICKET_STATUSES))
     tickets = scope(AccessTicket.objects.all(), user)
     count, details, acting, counted_at = _by_status(
-        tickets, TicketStatus.choices, key=f"tickets-{who}", to_act=to_act[1]
+        tickets, TicketStatus.choices, key=f"tickets-{who}", to_act=to_act[1], person_key=f"user-{actor.user_id}"
     )
     panels.append(
         DashboardPanel(
@@ -196,7 +202,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
         description = "Findings on the assessments you work on."
     findings = scope(Finding.objects.all(), user)
     count, details, acting, counted_at = _by_status(
-        findings, FindingStatus.choices, key=f"findings-{who}", to_act=to_act[1]
+        findings, FindingStatus.choices, key=f"findings-{who}", to_act=to_act[1], person_key=f"user-{actor.user_id}"
     )
     panels.append(
         DashboardPanel(
@@ -211,8 +217,12 @@ def dashboard_for(user) -> list[DashboardPanel]:
     )
     now = timezone.now()
     deadlines = scope(Deadline.objects.filter(is_open=True, due_at__lte=now + timedelta(days=7)), user)
-    week = deadlines.order_by().aggregate(
-        overdue=Count("due_at", filter=Q(due_at__lt=now)), this_week=Count("due_at", filter=Q(due_at__gte=now))
+    week, _ = cached_total(
+        f"deadline-week-user-{actor.user_id}",
+        lambda: deadlines.order_by().aggregate(
+            overdue=Count("due_at", filter=Q(due_at__lt=now)), this_week=Count("due_at", filter=Q(due_at__gte=now))
+        ),
+        max_age=TOTALS_MAX_AGE,
     )
     overdue, this_week = week["overdue"], week["this_week"]
     panels.append(

@@ -13,6 +13,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -488,3 +489,26 @@ def test_a_liaison_never_sees_another_company_s_work(
     assert [row.item.record for row in queue.rows] == [mine]
     assert _badge(client, liaison_b) == queue.total == 1
     assert _badge(client, liaison_a) == 5
+
+
+# --- How fresh the dashboard's queue is --------------------------------------------------------
+
+
+def test_the_dashboard_shows_a_change_at_once_and_anything_else_within_the_minute(
+    case, lead, evaluator, client, django_capture_on_commit_callbacks
+):
+    client.force_login(lead)
+    draft = FindingFactory(assessment=case, author=evaluator, title="Jailbreak in the tool-use harness")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert "Jailbreak in the tool-use harness" not in client.get(reverse("dashboard")).text
+        # Submitted through the service: the change commits and the next visit reads the queue anew.
+        with django_capture_on_commit_callbacks(execute=True):
+            finding_services.finding_submit_for_review(actor=evaluator, finding=draft)
+        page = client.get(reverse("dashboard")).text
+        assert "Jailbreak in the tool-use harness" in page and "Review and release to the company" in page
+        # A change made around the services waits for the minute the page states.
+        Finding.objects.filter(pk=draft.pk).update(title="Renamed out of band")
+        assert "Renamed out of band" not in client.get(reverse("dashboard")).text
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        assert "Renamed out of band" in client.get(reverse("dashboard")).text
