@@ -61,8 +61,13 @@ SEVERITY_ORDER = [s.value for s in Severity]
 
 class FindingQuerySet(models.QuerySet):
     def with_related(self) -> FindingQuerySet:
-        """What every list and report shows, in one query."""
-        return self.select_related("assessment__submission__organisation", "author", "released_by", "marking")
+        """What every list and report shows: the case, its company and the marking joined, the people
+        read in one more query each. PostgreSQL's planner spends time on every join it may reorder
+        (nine tables took it 13 ms to plan, for a query that runs in 1 ms); two small lookups of
+        people by key cost far less."""
+        return self.select_related("assessment__submission__organisation", "marking").prefetch_related(
+            "author", "released_by"
+        )
 
     def overdue(self, now=None) -> FindingQuerySet:
         """Released findings whose company response is late."""

@@ -355,7 +355,8 @@ def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> list[T
     visible = scope(Finding.objects.filter(assessment=assessment), user)
     return [
         TimelineEntry(finding.created_at, f"Finding: {finding.title}", kind="finding")
-        for finding in visible.order_by("created_at")[:50]
+        # Only what the line shows: a finding's long texts are kilobytes each.
+        for finding in visible.only("created_at", "title").order_by("created_at")[:50]
     ]
 
 

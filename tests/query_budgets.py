@@ -56,20 +56,22 @@ BUDGETS: dict[str, dict[str, int]] = {
     "assessments:submission_create": {"liaison": 7},
     # Assessments. List: the count and the page. Detail: the case and its team; its tickets and
     # findings (the timeline and the panels each read them); the findings panel's one aggregate of
-    # its counts and its recommendations (one query); the case's audit history; the agreement's
+    # its counts, its page of findings with their people (two lookups by key) and its
+    # recommendations (one query); the case's audit history; the agreement's
     # active amendments (the window it allows as amended). An evaluator's
     # buttons each ask whether they are on the team (one EXISTS each); the liaison's history adds
     # the tickets' events. The forms: the submissions and the centre staff to choose from (and the
     # leads, for an admin).
     "assessments:list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
-    "assessments:detail": {"admin": 16, "lead": 16, "evaluator": 17, "liaison": 17},
+    "assessments:detail": {"admin": 18, "lead": 18, "evaluator": 19, "liaison": 19},
     "assessments:create": {"admin": 7, "lead": 6},
     "assessments:edit": {"admin": 7, "lead": 7},
     # Model-access tickets. List: the count and the page. Detail: the ticket with its case and the
     # reveals of its credential; an evaluator's buttons each ask whether they are on the team.
     "assessments:ticket_list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     "assessments:ticket_detail": {"admin": 7, "lead": 7, "evaluator": 8, "liaison": 7},
-    # Findings. List: the count and the page. Detail: the finding, its comments, its timeline (its
+    # Findings. List: the count and the page. Detail: the finding and its people (author and releaser,
+    # read by key: see FindingQuerySet.with_related), its comments, its timeline (its
     # audit events with their actors, one query), its recommendations (one query, the policy asked
     # once per step for them all) and its files; an evaluator's buttons each ask
     # whether they are on the team. Reports: the case, the audit event
@@ -79,7 +81,7 @@ BUDGETS: dict[str, dict[str, int]] = {
     # and the reports also read the most restrictive handling marking of what they show (one query;
     # the aggregate carries its rank for the reports).
     "findings:list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
-    "findings:detail": {"admin": 9, "lead": 9, "evaluator": 10, "liaison": 9},
+    "findings:detail": {"admin": 11, "lead": 11, "evaluator": 12, "liaison": 11},
     # The reports: the recommendations (one prefetch) and the marking the report carries (one query).
     "findings:report": {"admin": 11, "lead": 11, "evaluator": 12},
     "findings:report_company": {"admin": 11, "lead": 11, "evaluator": 12, "liaison": 11},
@@ -143,15 +145,17 @@ BUDGETS: dict[str, dict[str, int]] = {
     "api:agreement-open-points": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     "api:agreement-meetings": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     "api:agreement-documents": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
-    # Findings: the page alone (cursor); a finding with its files; a finding's comments.
-    "api:finding-list": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
-    "api:finding-detail": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
-    "api:finding-comments": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    # Findings: the page alone (cursor) and its people (author, releaser: read by key rather than
+    # joined, since each join costs PostgreSQL's planner more than a lookup); a finding with its
+    # files; a finding's comments.
+    "api:finding-list": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    "api:finding-detail": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "api:finding-comments": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     # Recommendations: the page alone (cursor); one with its finding (and the probe-check's policy
     # read); a finding's recommendations.
     "api:recommendation-list": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
     "api:recommendation-detail": {"admin": 4, "lead": 4, "evaluator": 4, "liaison": 4},
-    "api:finding-recommendations": {"admin": 5, "lead": 5, "evaluator": 5, "liaison": 5},
+    "api:finding-recommendations": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     # Evaluation runs: the page alone (cursor); a run with its case and importer, and the policy's check.
     "api:evaluation-run-list": {"admin": 3, "lead": 3, "evaluator": 3},
     "api:evaluation-run-detail": {"admin": 4, "lead": 4, "evaluator": 4},

@@ -96,7 +96,7 @@ class FindingViewSet(
 
     def get_queryset(self):
         qs = scope(
-            Finding.objects.with_related().select_related("evaluation_run", "rubric"), self.request.user
+            Finding.objects.with_related().prefetch_related("evaluation_run", "rubric"), self.request.user
         ).annotate(severity_rank=SEVERITY_RANK)
         assessment = self.request.query_params.get("assessment")
         if assessment:
