@@ -214,8 +214,9 @@ def finding_files(*, user: Any, finding: Finding) -> list[FindingEvidence]:
 # --- The assessment report -------------------------------------------------------------
 
 
-# Findings per page of the HTML report.
-REPORT_PAGE_SIZE = 100
+# Findings per page of the HTML report: each carries its details, the company's answer and its
+# recommendations, so a page of 50 is a long read already and costs a request what 50 cost.
+REPORT_PAGE_SIZE = 50
 
 
 @dataclass
