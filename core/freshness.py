@@ -55,7 +55,8 @@ def cached_total(key: str, compute: Callable[[], T], *, max_age: int) -> tuple[T
     except Exception:  # noqa: BLE001 - any cache failure: count afresh
         logger.warning("Cache unavailable; counting afresh.", exc_info=True)
         return compute(), timezone.now()
-    if hit is not None:
+    # The age is checked here too, not only by the cache's own expiry: the clock is the portal's.
+    if hit is not None and (timezone.now() - hit[1]).total_seconds() <= max_age:
         return hit
     fresh = (compute(), timezone.now())
     try:
