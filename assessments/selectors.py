@@ -340,7 +340,7 @@ def audit_history_for(case_ref: str, user: Any, *, limit: int | None = None) -> 
     # The actor's name is shown beside each event: read with it, not one query per row.
     events = AuditEvent.objects.filter(case_ref=case_ref).select_related("actor")
     if not actor.is_centre_staff:
-        events = _visible_events(events, user)
+        events = _visible_events(events, user, case_ref=case_ref)
     events = events.order_by("-occurred_at", "-id")
     return events[:limit] if limit else events
 
@@ -357,7 +357,7 @@ def _identifier_field(model) -> str | None:
     return None
 
 
-def _visible_events(events: QuerySet[AuditEvent], user: Any) -> QuerySet[AuditEvent]:
+def _visible_events(events: QuerySet[AuditEvent], user: Any, *, case_ref: str) -> QuerySet[AuditEvent]:
     """``events`` narrowed, in SQL, to those whose object the user may see.
 
     One condition per kind of object in the case's history (one small query finds the kinds): the
@@ -376,6 +376,11 @@ def _visible_events(events: QuerySet[AuditEvent], user: Any) -> QuerySet[AuditEv
         if field is None:
             continue
         rows = scope(model._default_manager.all(), user).order_by()
+        if model is Assessment:
+            rows = rows.filter(reference=case_ref)
+        elif any(f.name == "assessment" and f.many_to_one for f in model._meta.get_fields()):
+            # A ticket or a finding of this case: the policy is asked of the case's rows only.
+            rows = rows.filter(assessment__reference=case_ref)
         if field == "reference":
             # Only the rows these events name are checked against the policy, not the whole of the
             # user's scope (a company's every ticket and finding): the case's events drive the query.
