@@ -29,7 +29,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Role
@@ -72,11 +72,16 @@ def notifications_open_page(*, user: Any, path: str) -> int:
     """The header's unread count for ``user`` on the page ``path``, after marking read their
     notifications about the record shown there (opening it is reading them).
 
-    One indexed COUNT, as before; the UPDATE runs only when something is unread, so a person with
-    nothing unread pays no more per page.
+    One query reads both the unread count and how many of those are about this page (from the
+    unread index); the UPDATE runs only when some are, so a person with notifications unread about
+    other records pays no write on every page they open.
     """
-    unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
-    if unread and path:
+    unread_rows = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
+    if not path:
+        return unread_rows.count()
+    counts = unread_rows.aggregate(unread=Count("pk"), here=Count("pk", filter=_about(path)))
+    unread = counts["unread"]
+    if counts["here"]:
         unread -= notifications_mark_read_for(user=user, url=path)
     return unread
 
