@@ -47,7 +47,7 @@ LIST_FIELDS = (
 )
 
 
-def _open_point_count() -> Coalesce:
+def open_point_count() -> Coalesce:
     # Counted for the rows of the page only: a join with GROUP BY would count the points of every
     # agreement before the page is cut, and again for the list's total.
     open_points = (
@@ -57,6 +57,12 @@ def _open_point_count() -> Coalesce:
         .annotate(n=Count("pk"))
     )
     return Coalesce(Subquery(open_points.values("n")), 0)
+
+
+def current_version_number() -> Subquery:
+    """The number of an agreement's latest version (None before the first), for the rows of a page only."""
+    latest = AgreementVersion.objects.filter(agreement=OuterRef("pk")).order_by("-number").values("number")[:1]
+    return Subquery(latest)
 
 
 # The list's columns and sorts; each ORDER BY reads an index (agreement_*_sort_idx, the
@@ -93,7 +99,7 @@ def agreement_list(
         scope(Agreement.objects.all(), user)
         .select_related("organisation")
         .only(*LIST_FIELDS)
-        .annotate(open_point_count=_open_point_count(), has_overdue=Exists(_overdue_points(today)))
+        .annotate(open_point_count=open_point_count(), has_overdue=Exists(_overdue_points(today)))
     )
     if status:
         qs = qs.filter(status=status)

@@ -182,7 +182,7 @@ def ticket_list(
     sort: str = "",
 ) -> QuerySet[AccessTicket]:
     """The tickets ``user`` may see, in the order of ``sort`` (a key of ``TICKET_SORTS``); by default
-    newest request first (ticket_requested_sort_idx, or ticket_status_sort_idx under the status
+    newest request first (ticket_requested_ref_idx, or ticket_status_sort_idx under the status
     filter).
 
     ``q`` is a ticket's reference (exact, in any case), a case's reference (that case's tickets),

@@ -6,7 +6,6 @@ are the same: RuleViolation answers 400 with field errors, TransitionNotAllowed 
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Q
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -36,7 +35,7 @@ from agreements.api.serializers import (
     TransitionInputSerializer,
     VersionSerializer,
 )
-from agreements.models import TERM_FIELDS, Agreement, AgreementDocument, OpenPoint, OpenPointStatus
+from agreements.models import TERM_FIELDS, Agreement, AgreementDocument, OpenPoint
 from agreements.services.ending import agreement_give_notice
 from agreements.states import AGREEMENT_MOVES
 from audit.downloads import file_response
@@ -131,12 +130,9 @@ class AgreementViewSet(
             scope(Agreement.objects.all(), self.request.user)
             .select_related("organisation", "parent")
             .prefetch_related("signatures")
-            .annotate(
-                current_version=Max("versions__number"),
-                open_point_count=Count(
-                    "open_points", filter=Q(open_points__status=OpenPointStatus.OPEN), distinct=True
-                ),
-            )
+            # Subqueries, counted for the rows of the page only: joins with GROUP BY counted the
+            # points and versions of every agreement before the page was cut.
+            .annotate(current_version=selectors.current_version_number(), open_point_count=selectors.open_point_count())
         )
 
     def _fresh(self, agreement: Agreement) -> dict:

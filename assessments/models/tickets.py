@@ -139,8 +139,9 @@ class AccessTicket(models.Model):
                 condition=models.Q(status__in=[s.value for s in LIVE_TICKET_STATUSES]),
                 name="ticket_live_end_idx",
             ),
-            # The list's sort (newest request first), alone and under its status filter.
-            models.Index(fields=["-requested_at"], name="ticket_requested_sort_idx"),
+            # The list's sort (newest request first), alone and under its status filter; with the
+            # reference, the API's cursor order (many requests share a second in a bulk load).
+            models.Index(fields=["-requested_at", "-reference"], name="ticket_requested_ref_idx"),
             models.Index(fields=["status", "-requested_at"], name="ticket_status_sort_idx"),
             # The list's kind filter, newest request first, and its sort by kind.
             models.Index(fields=["kind", "-requested_at"], name="ticket_kind_sort_idx"),
