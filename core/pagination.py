@@ -44,9 +44,12 @@ class CappedPaginator(Paginator):
     more exist, and ``count_display`` is the count as a person should read it.
     """
 
-    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int | None = None, bounded_count: int | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap or COUNT_CAP
+        if bounded_count is not None:
+            # Counted by the caller together with something else (at most ``cap`` + 1, as below).
+            self.__dict__["_bounded_count"] = bounded_count
 
     @cached_property
     def _bounded_count(self) -> int:

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import actor_for, scope
+from core import pagination
 from core.lists import Column, Sorts
-from core.pagination import CappedPaginator, capped_count, count_display
+from core.pagination import CappedPaginator, count_display
 from reminders.models import Deadline, EmailPreference, Notification, ReminderPreference, deadline_involves
 
 
@@ -98,25 +99,40 @@ def my_deadlines(
     now: datetime | None = None,
 ) -> DeadlinePage:
     """The ``page``-th page of the user's open deadlines with days left; ``show`` is all, upcoming or
-    overdue. Three queries whatever the number of deadlines: a COUNT of the rows, one of the overdue
-    ones, and one that reads the page's rows (only the columns shown). Both counts stop at the lists'
-    cap (core/pagination.py): an admin, told of every deadline, would otherwise count them all on each
-    visit. A missing or out-of-range ``page`` gives the nearest page, as every list does.
+    overdue. Two queries whatever the number of deadlines: one counts the rows and the overdue ones
+    together (``_bounded_counts``), one reads the page's rows (only the columns shown). Both counts
+    stop at the lists' cap (core/pagination.py): an admin, told of every deadline, would otherwise
+    count them all on each visit. A missing or out-of-range ``page`` gives the nearest page, as every list does.
     """
     now = now or timezone.now()
     qs = my_deadline_rows(user=user, show=show, q=q, sort=sort, now=now)
     shown = qs.select_related("organisation").only(*MY_DEADLINES_COLUMNS)
-    page_obj = CappedPaginator(shown, per_page).get_page(page)
-    if show == "upcoming":
-        overdue, capped = 0, False
-    elif show == "overdue":
-        overdue, capped = page_obj.paginator.count, page_obj.paginator.is_capped
+    if show == "all":
+        total, overdue = _bounded_counts(qs, now)
+        page_obj = CappedPaginator(shown, per_page, bounded_count=total).get_page(page)
+        overdue, capped = min(overdue, pagination.COUNT_CAP), overdue > pagination.COUNT_CAP
     else:
-        overdue, capped = capped_count(qs.filter(due_at__lt=now))
+        page_obj = CappedPaginator(shown, per_page).get_page(page)
+        if show == "overdue":
+            overdue, capped = page_obj.paginator.count, page_obj.paginator.is_capped
+        else:
+            overdue, capped = 0, False
     rows = [DeadlineRow(deadline=d, days_left=days_until(d.due_at, now)) for d in page_obj.object_list]
     return DeadlinePage(
         page_obj=page_obj, rows=rows, overdue_count=overdue, overdue_display=count_display(overdue, capped)
     )
+
+
+def _bounded_counts(qs: QuerySet[Deadline], now: datetime) -> tuple[int, int]:
+    """How many of ``qs`` there are and how many are overdue, each up to the cap + 1, in ONE query.
+
+    It reads the first cap + 1 rows soonest due first (the index of open deadlines by due date):
+    every overdue deadline comes before every other, so among those rows the overdue count is right
+    up to the cap as well.
+    """
+    first = qs.order_by("due_at", "pk").values("pk", "due_at")[: pagination.COUNT_CAP + 1]
+    counts = first.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    return counts["total"], counts["overdue"]
 
 
 def days_until(due_at: datetime, now: datetime) -> int:

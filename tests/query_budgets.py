@@ -90,10 +90,11 @@ BUDGETS: dict[str, dict[str, int]] = {
     # the findings citing it. An evaluator's access asks whether they are on the team.
     "findings:run_list": {"admin": 6, "lead": 6, "evaluator": 7},
     "findings:run_detail": {"admin": 6, "lead": 6, "evaluator": 7},
-    # Deadlines and notifications. My deadlines: the count and the page. Notifications: the count
+    # Deadlines and notifications. My deadlines: one count of all and of the overdue, and the page.
+    # Notifications: the count
     # and the page beside the header's unread count. The calendar feed is not a signed-in page: the
     # feed token, the person's membership and the deadlines (3 in all).
-    "reminders:my_deadlines": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
+    "reminders:my_deadlines": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     "reminders:notifications": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
     "reminders:calendar_feed": {"admin": 3, "lead": 3, "evaluator": 3, "liaison": 3},
     # The programme page (programme admins and leads): the companies with their counts and who last
