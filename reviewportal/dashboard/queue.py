@@ -12,9 +12,10 @@ Cost, whatever the number of records:
   once after any change commits (``core/freshness.py``): acting on an item, or anyone else's change,
   shows on the next page. Counting a lead's kinds reads every finding in review and every answer on
   their cases, which no page should pay on every visit;
-* the dashboard's list is live: one query per kind that has items, each reading at most
-  ``QUEUE_LIMIT`` rows, soonest due first; the rest is "and N more", linked to the list that shows
-  them all.
+* the dashboard's list (``action_queue_for``): one query per kind that has items, each reading at
+  most ``QUEUE_LIMIT`` rows, soonest due first; the rest is "and N more", linked to the list that
+  shows them all. The dashboard page keeps it under the same rule (``dashboard_queue``), with the
+  days left counted afresh on every visit.
 """
 
 from __future__ import annotations
