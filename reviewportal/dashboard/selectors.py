@@ -56,7 +56,7 @@ def _scope_key(actor: Actor) -> str:
 
 
 def _by_status(
-    qs: QuerySet, choices, *, key: str, to_act: Q | None = None, person_key: str = ""
+    qs: QuerySet, choices, *, key: str, to_act: Q | None = None
 ) -> tuple[int, list[tuple[str, int]], int, datetime]:
     """The total, its breakdown by status, how many rows match ``to_act``, and when the total was counted.
 
@@ -65,8 +65,8 @@ def _by_status(
     always agree; at a programme's size that pass reads hundreds of thousands of rows, so it is
     cached under ``key`` (see ``TOTALS_MAX_AGE``). It counts the (never empty) status column rather
     than the key, so that when the filters name only indexed columns the rows are counted from an
-    index alone. ``to_act`` is counted in its own (narrow, indexed) query, cached per person
-    (``person_key``) under the same rule.
+    index alone. ``to_act`` is counted in its own (narrow, indexed) query, cached under the same rule
+    (``key`` names whose scope it is, and what a viewer must act on follows from that scope).
     Statuses with no rows are left out.
     """
 
@@ -78,10 +78,7 @@ def _by_status(
     details, counted_at = cached_total(key, breakdown, max_age=TOTALS_MAX_AGE)
     acting = 0
     if to_act is not None:
-        # What the viewer must act on is their own number: counted per person, as fresh as the queue.
-        acting, _ = cached_total(
-            f"{key}-to-act-{person_key}", lambda: qs.filter(to_act).order_by().count(), max_age=TOTALS_MAX_AGE
-        )
+        acting, _ = cached_total(f"{key}-to-act", lambda: qs.filter(to_act).order_by().count(), max_age=TOTALS_MAX_AGE)
     return sum(n for _, n in details), details, acting, counted_at
 
 
@@ -164,7 +161,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
         to_act = ("Live access", Q(status__in=LIVE_TICKET_STATUSES))
     tickets = scope(AccessTicket.objects.all(), user)
     count, details, acting, counted_at = _by_status(
-        tickets, TicketStatus.choices, key=f"tickets-{who}", to_act=to_act[1], person_key=f"user-{actor.user_id}"
+        tickets, TicketStatus.choices, key=f"tickets-{who}", to_act=to_act[1]
     )
     panels.append(
         DashboardPanel(
@@ -202,7 +199,7 @@ def dashboard_for(user) -> list[DashboardPanel]:
         description = "Findings on the assessments you work on."
     findings = scope(Finding.objects.all(), user)
     count, details, acting, counted_at = _by_status(
-        findings, FindingStatus.choices, key=f"findings-{who}", to_act=to_act[1], person_key=f"user-{actor.user_id}"
+        findings, FindingStatus.choices, key=f"findings-{who}", to_act=to_act[1]
     )
     panels.append(
         DashboardPanel(
