@@ -107,16 +107,16 @@ def my_deadlines(
     now = now or timezone.now()
     qs = my_deadline_rows(user=user, show=show, q=q, sort=sort, now=now)
     shown = qs.select_related("organisation").only(*MY_DEADLINES_COLUMNS)
-    if show == "all":
+    if show == "upcoming":
+        page_obj = CappedPaginator(shown, per_page).get_page(page)
+        overdue, capped = 0, False
+    elif show == "overdue":
+        page_obj = CappedPaginator(shown, per_page).get_page(page)
+        overdue, capped = page_obj.paginator.count, page_obj.paginator.is_capped
+    else:  # all, as my_deadline_rows reads any other value
         total, overdue = _bounded_counts(qs, now)
         page_obj = CappedPaginator(shown, per_page, bounded_count=total).get_page(page)
         overdue, capped = min(overdue, pagination.COUNT_CAP), overdue > pagination.COUNT_CAP
-    else:
-        page_obj = CappedPaginator(shown, per_page).get_page(page)
-        if show == "overdue":
-            overdue, capped = page_obj.paginator.count, page_obj.paginator.is_capped
-        else:
-            overdue, capped = 0, False
     rows = [DeadlineRow(deadline=d, days_left=days_until(d.due_at, now)) for d in page_obj.object_list]
     return DeadlinePage(
         page_obj=page_obj, rows=rows, overdue_count=overdue, overdue_display=count_display(overdue, capped)
