@@ -259,14 +259,19 @@ def timeline_source_register(source: TimelineSource) -> None:
         _timeline_sources.append(source)
 
 
-def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEntry]:
-    """The dated story of a case: window, tickets and findings the user may see, release, today."""
+def assessment_timeline(
+    *, user: Any, assessment: Assessment, tickets: Iterable[AccessTicket] | None = None
+) -> list[TimelineEntry]:
+    """The dated story of a case: window, tickets and findings the user may see, release, today.
+
+    ``tickets`` are the case's tickets the user may see, when the caller has read them already.
+    """
     entries = [
         TimelineEntry(assessment.window_start, "Access window opens", kind="window"),
         TimelineEntry(assessment.window_end, "Access window closes", kind="window"),
         TimelineEntry(timezone.now(), "Today", kind="now"),
     ]
-    for ticket in ticket_list(user=user, assessment=assessment):
+    for ticket in ticket_list(user=user, assessment=assessment) if tickets is None else tickets:
         entries.append(
             TimelineEntry(ticket.requested_at, f"{ticket.reference} requested", ticket.get_kind_display(), "ticket")
         )
@@ -313,6 +318,47 @@ def assessment_timeline(*, user: Any, assessment: Assessment) -> list[TimelineEn
             )
         )
     return sorted(entries, key=lambda e: e.when)
+
+
+# The case page shows this many of a timeline's tickets and findings on each side of today; the
+# case's dates (window, release, today, closing) always. ``?timeline=all`` shows every entry.
+TIMELINE_AROUND_NOW = 8
+# Kinds of entries that are always shown: the case's own dates, a handful at most.
+_TIMELINE_FIXED_KINDS = frozenset({"window", "release", "now", "event"})
+
+
+@dataclass
+class CaseTimeline:
+    """A case's timeline as its page shows it, and how many entries it leaves out on each side."""
+
+    entries: list[TimelineEntry]
+    earlier_hidden: int = 0
+    later_hidden: int = 0
+
+    @property
+    def hidden(self) -> int:
+        return self.earlier_hidden + self.later_hidden
+
+
+def case_timeline(
+    *, user: Any, assessment: Assessment, tickets: Iterable[AccessTicket] | None = None, whole: bool = False
+) -> CaseTimeline:
+    """The case's timeline around today: its own dates, and the ``TIMELINE_AROUND_NOW`` tickets' and
+    findings' entries nearest today on each side (all of them when ``whole``).
+
+    A big case has hundreds of entries (a ticket has up to three, and the case's findings their own);
+    rendering them all made its page cost what the case stores rather than what a reader needs first.
+    """
+    entries = assessment_timeline(user=user, assessment=assessment, tickets=tickets)
+    if whole:
+        return CaseTimeline(entries)
+    now = next((e.when for e in entries if e.kind == "now"), timezone.now())
+    past = [i for i, e in enumerate(entries) if e.kind not in _TIMELINE_FIXED_KINDS and e.when < now]
+    future = [i for i, e in enumerate(entries) if e.kind not in _TIMELINE_FIXED_KINDS and e.when >= now]
+    shown_past, shown_future = past[-TIMELINE_AROUND_NOW:], future[:TIMELINE_AROUND_NOW]
+    keep = set(shown_past) | set(shown_future)
+    kept = [e for i, e in enumerate(entries) if e.kind in _TIMELINE_FIXED_KINDS or i in keep]
+    return CaseTimeline(kept, len(past) - len(shown_past), len(future) - len(shown_future))
 
 
 def days_left(assessment: Assessment) -> int | None:

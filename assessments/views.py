@@ -328,11 +328,17 @@ def assessment_create(request):
     )
 
 
+# The case page lists this many of the case's tickets, newest first; the tickets list has them all.
+CASE_PAGE_TICKETS = 10
+
+
 @login_required
 def assessment_detail(request, reference: str):
     assessment = _assessment(request, reference)
     user = request.user
-    tickets = selectors.ticket_list(user=user, assessment=assessment)
+    # Read once: the table shows the newest, the timeline dates them all.
+    tickets = list(selectors.ticket_list(user=user, assessment=assessment))
+    whole_timeline = request.GET.get("timeline") == "all"
     return render(
         request,
         "assessments/assessment_detail.html",
@@ -343,8 +349,12 @@ def assessment_detail(request, reference: str):
                 RiskDomain(d).label if d in RiskDomain.values else d for d in assessment.risk_domains
             ],
             "now": timezone.now(),
-            "tickets": tickets,
-            "timeline": selectors.assessment_timeline(user=user, assessment=assessment),
+            "tickets": tickets[:CASE_PAGE_TICKETS],
+            "tickets_total": len(tickets),
+            "timeline": selectors.case_timeline(
+                user=user, assessment=assessment, tickets=tickets, whole=whole_timeline
+            ),
+            "whole_timeline": whole_timeline,
             "days_left": selectors.days_left(assessment),
             # The window the agreement allows as amended (an amendment may change it).
             "window_limit": services.window_limit_days(assessment.submission.agreement),

@@ -351,13 +351,18 @@ def report_job_latest(*, user: Any, assessment: Assessment, kind: str) -> Report
     return jobs.select_related("pdf").order_by("-created_at").first()
 
 
+# A case's timeline dates at most this many of its findings, the newest.
+TIMELINE_FINDINGS = 50
+
+
 def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> list[TimelineEntry]:
-    """The case's findings on its timeline, through the policy's scope (a liaison sees only released ones)."""
+    """The case's newest findings on its timeline, through the policy's scope (a liaison sees only
+    released ones); the findings list has them all."""
     visible = scope(Finding.objects.filter(assessment=assessment), user)
     return [
         TimelineEntry(finding.created_at, f"Finding: {finding.title}", kind="finding")
         # Only what the line shows: a finding's long texts are kilobytes each.
-        for finding in visible.only("created_at", "title").order_by("created_at")[:50]
+        for finding in visible.only("created_at", "title").order_by("-created_at", "-pk")[:TIMELINE_FINDINGS]
     ]
 
 

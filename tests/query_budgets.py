@@ -54,16 +54,16 @@ BUDGETS: dict[str, dict[str, int]] = {
     "assessments:submission_detail": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     # The submission form also lists the company's release notices still expected.
     "assessments:submission_create": {"liaison": 7},
-    # Assessments. List: the count and the page. Detail: the case and its team; its tickets and
-    # findings (the timeline and the panels each read them); the findings panel's one aggregate of
-    # its counts, its page of findings with their people (two lookups by key) and its
+    # Assessments. List: the count and the page. Detail: the case and its team; its tickets (read
+    # once, for the table and the timeline) and its newest findings for the timeline; the findings
+    # panel's one aggregate of its counts, its page of findings with their people (two lookups by key) and its
     # recommendations (one query); the case's audit history; the agreement's
     # active amendments (the window it allows as amended). An evaluator's
     # buttons each ask whether they are on the team (one EXISTS each); the liaison's history adds
     # the tickets' events. The forms: the submissions and the centre staff to choose from (and the
     # leads, for an admin).
     "assessments:list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
-    "assessments:detail": {"admin": 18, "lead": 18, "evaluator": 19, "liaison": 19},
+    "assessments:detail": {"admin": 17, "lead": 17, "evaluator": 18, "liaison": 18},
     "assessments:create": {"admin": 7, "lead": 6},
     "assessments:edit": {"admin": 7, "lead": 7},
     # Model-access tickets. List: the count and the page. Detail: the ticket with its case and the

@@ -366,6 +366,48 @@ def test_timeline_entries_name_their_type(case, lead, negotiation, client_for):
     assert re.search(r'<span class="usa-tag portal-kind-tag">(Proposal|Counter-proposal|Comment)</span>', html)
 
 
+def test_a_big_case_shows_the_timeline_nearest_today_and_its_newest_tickets(case, lead, evaluator, client_for):
+    """A case with many tickets and findings shows the entries nearest today and its ten newest
+    tickets, says how many it leaves out, and shows everything on request."""
+    from assessments.models import AccessTicket
+    from assessments.selectors import TIMELINE_AROUND_NOW
+    from assessments.views import CASE_PAGE_TICKETS
+
+    start = timezone.now() - timedelta(days=60)
+    for n in range(14):
+        ticket = AccessTicketFactory(assessment=case, requested_by=lead)
+        AccessTicket.objects.filter(pk=ticket.pk).update(requested_at=start + timedelta(days=n))
+    tickets = list(AccessTicket.objects.filter(assessment=case).order_by("requested_at"))
+    for n in range(12):
+        finding = FindingFactory(assessment=case, author=evaluator, title=f"Finding number {n:02d}")
+        type(finding).objects.filter(pk=finding.pk).update(created_at=start + timedelta(days=20 + n))
+    url = reverse("assessments:detail", args=[case.reference])
+
+    text = _text(client_for(lead).get(url))
+    # The nearest past entries are the newest findings; the oldest tickets' requests are left out.
+    assert f"Finding: Finding number {11:02d}" in text
+    assert f"Finding: Finding number {11 - TIMELINE_AROUND_NOW:02d}" not in text
+    assert f"{tickets[0].reference} requested" not in text
+    hidden = 14 + 12 - TIMELINE_AROUND_NOW
+    assert f"{hidden} earlier events not shown. Show the whole timeline" in text
+    assert "Access window opens" in text and "Access window closes" in text and "Today Today" in text
+    # The ticket table: the newest ten, and a link to all of them.
+    assert tickets[-1].reference in text and f"{tickets[0].reference} " not in text.replace(" requested", "")
+    see_all = f"See all 14 model-access tickets of {case.reference} (the {CASE_PAGE_TICKETS} newest are shown here)"
+    assert see_all in text
+
+    whole = _text(client_for(lead).get(url + "?timeline=all"))
+    assert f"{tickets[0].reference} requested" in whole and "Finding: Finding number 00" in whole
+    assert "earlier events not shown" not in whole and "Show only the events nearest today" in whole
+
+
+def test_a_small_case_shows_its_whole_timeline_without_a_note(case, lead, client_for):
+    ticket = AccessTicketFactory(assessment=case, requested_by=lead)
+    text = _text(client_for(lead).get(reverse("assessments:detail", args=[case.reference])))
+    assert f"{ticket.reference} requested" in text
+    assert "not shown" not in text and "See all" not in text.split("Model access")[1].split("Findings")[0]
+
+
 # --- A liaison without an active agreement --------------------------------------------------------------
 
 
