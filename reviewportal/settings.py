@@ -114,6 +114,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "reviewportal.context_processors.navigation",
             ],
+            # Every page shows dates: the portal's date filters need no {% load %} (core/templatetags/portal_dates.py).
+            "builtins": ["core.templatetags.portal_dates"],
         },
     },
 ]
