@@ -214,6 +214,40 @@ def ticket_list(
     return qs.order_by(*TICKET_SORTS.order_by(sort))
 
 
+# What the case page reads of each of its tickets: its table's columns and its timeline's dates.
+CASE_TICKET_FIELDS = (
+    "public_id",
+    "reference",
+    "assessment_id",
+    "kind",
+    "status",
+    "requested_by__full_name",
+    "requested_by__email",
+    "requested_at",
+    "wanted_from",
+    "wanted_to",
+    "starts_at",
+    "ends_at",
+    "ended_at",
+    "end_reason",
+)
+
+
+def case_tickets(*, user: Any, assessment: Assessment) -> list[AccessTicket]:
+    """The tickets of ``assessment`` that ``user`` may see, newest request first, each with its
+    requester; their case is ``assessment`` itself, not read again with every ticket (the
+    tickets list's query reads each ticket's case, model and company: five objects a row)."""
+    tickets = list(
+        scope(AccessTicket.objects.filter(assessment=assessment), user)
+        .select_related("requested_by")
+        .only(*CASE_TICKET_FIELDS)
+        .order_by(*TICKET_SORTS.order_by(""))
+    )
+    for ticket in tickets:
+        ticket.assessment = assessment
+    return tickets
+
+
 def reveals_for(*, user: Any, ticket: AccessTicket) -> QuerySet[CredentialReveal]:
     return scope(CredentialReveal.objects.filter(ticket=ticket), user).select_related("revealed_by")
 

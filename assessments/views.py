@@ -337,7 +337,7 @@ def assessment_detail(request, reference: str):
     assessment = _assessment(request, reference)
     user = request.user
     # Read once: the table shows the newest, the timeline dates them all.
-    tickets = list(selectors.ticket_list(user=user, assessment=assessment))
+    tickets = selectors.case_tickets(user=user, assessment=assessment)
     whole_timeline = request.GET.get("timeline") == "all"
     return render(
         request,

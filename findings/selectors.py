@@ -142,20 +142,20 @@ def finding_list(*, user: Any, params: dict[str, str] | None = None) -> QuerySet
     return qs.order_by(*SORTS.order_by(params.get("sort")))
 
 
-# The assessment page shows this many findings, most severe first, and links to the full list.
-PANEL_SIZE = 25
-# Long texts the panel's table never shows.
-_PANEL_DEFERRED = (
-    "summary",
-    "details",
-    "details_html",
-    "reproduction_steps",
-    "recommended_action",
-    "company_response",
-    "planned_mitigation",
-    "resolution_note",
-    "withdrawn_reason",
-    "escalation_note",
+# The assessment page shows this many findings, most severe first, and links to the full list (which
+# filters, sorts and pages them all): the case page is an overview, read on every visit.
+PANEL_SIZE = 10
+# What the panel's table shows of a finding.
+_PANEL_FIELDS = (
+    "reference",
+    "title",
+    "severity",
+    "severity_order",
+    "risk_domain",
+    "status",
+    "created_at",
+    "assessment_id",
+    "author__full_name",
 )
 
 
@@ -186,7 +186,9 @@ def assessment_finding_summary(*, user: Any, assessment: Assessment) -> FindingS
         **{f"severity_{value}": Count("pk", filter=Q(severity=value)) for value in Severity.values},
         **{f"domain_{value}": Count("pk", filter=Q(risk_domain=value)) for value in RiskDomain.values},
     )
-    page = qs.with_related().defer(*_PANEL_DEFERRED).order_by("severity_order", "-created_at")[:PANEL_SIZE]
+    # The panel's columns only, its author joined: the case is the page's own, so neither it nor its
+    # company is read again, and there is no marking column.
+    page = qs.select_related("author").only(*_PANEL_FIELDS).order_by("severity_order", "-created_at")[:PANEL_SIZE]
     by_domain = [(value, label, counts[f"domain_{value}"]) for value, label in RiskDomain.choices]
     return FindingSummary(
         findings=list(page),

@@ -56,14 +56,14 @@ BUDGETS: dict[str, dict[str, int]] = {
     "assessments:submission_create": {"liaison": 7},
     # Assessments. List: the count and the page. Detail: the case and its team; its tickets (read
     # once, for the table and the timeline) and its newest findings for the timeline; the findings
-    # panel's one aggregate of its counts, its page of findings with their people (two lookups by key) and its
+    # panel's one aggregate of its counts, its page of findings with their authors (joined) and its
     # recommendations (one query); the case's audit history; the agreement's
     # active amendments (the window it allows as amended). An evaluator's
     # buttons each ask whether they are on the team (one EXISTS each); the liaison's history adds
     # the tickets' events. The forms: the submissions and the centre staff to choose from (and the
     # leads, for an admin).
     "assessments:list": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
-    "assessments:detail": {"admin": 17, "lead": 17, "evaluator": 18, "liaison": 18},
+    "assessments:detail": {"admin": 15, "lead": 15, "evaluator": 16, "liaison": 16},
     "assessments:create": {"admin": 7, "lead": 6},
     "assessments:edit": {"admin": 7, "lead": 7},
     # Model-access tickets. List: the count and the page. Detail: the ticket with its case and the

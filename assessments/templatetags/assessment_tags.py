@@ -9,7 +9,8 @@ from core.pagination import CappedPaginator
 
 register = template.Library()
 
-HISTORY_PAGE_SIZE = 25
+# The newest events on the case page; older ones a page at a time.
+HISTORY_PAGE_SIZE = 10
 # The history pages with its own parameter, so it never moves another list on the same page.
 HISTORY_PAGE_PARAM = "history_page"
 
