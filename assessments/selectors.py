@@ -137,6 +137,8 @@ TICKET_SORTS = Sorts(
     default="-requested",
 )
 ASSESSMENT_REFERENCE = re.compile(r"ASM-\d{4}-\d{4,}", re.IGNORECASE)
+# What can be part of a case's reference ("ASM-2026-0042"): a search of other words cannot match one.
+ASSESSMENT_REFERENCE_PART = re.compile(r"[ASM0-9-]+", re.IGNORECASE)
 TICKET_REFERENCE = re.compile(r"TKT-\d{4}-\d{4,}", re.IGNORECASE)
 
 
@@ -168,7 +170,10 @@ def assessment_list(*, user: Any, status: str = "", q: str = "", sort: str = "")
         # and filtering every case before it can sort.
         companies = Organisation.objects.filter(name__icontains=q).values("pk")
         named = ModelSubmission.objects.filter(Q(model_name__icontains=q) | Q(organisation__in=companies))
-        qs = qs.filter(Q(reference__icontains=q) | Q(submission__in=named.values("pk")))
+        by_name = Q(submission__in=named.values("pk"))
+        # Only words that can be part of a reference are looked for in every case's reference (a
+        # scan of the whole table): "Agent" never is, "0042" or "asm-2026" may be.
+        qs = qs.filter(Q(reference__icontains=q) | by_name if ASSESSMENT_REFERENCE_PART.fullmatch(q) else by_name)
     return qs.order_by(*ASSESSMENT_SORTS.order_by(sort))
 
 

@@ -27,6 +27,10 @@ def test_case_search_finds_by_model_or_company_name_in_any_case(client_for, admi
 def test_case_search_finds_by_part_of_the_reference(client_for, admin_user, case, case_b):
     number = case.reference.rsplit("-", 1)[1]
     assert case.reference in _cases(client_for(admin_user), f"q={number}")
+    # In any case, with the prefix and a dash: still a part of a reference.
+    prefix = case.reference.rsplit("-", 1)[0].lower()
+    assert set(_cases(client_for(admin_user), f"q={prefix}-{number}")) == {case.reference}
+    assert {case.reference, case_b.reference} <= set(_cases(client_for(admin_user), "q=asm-"))
 
 
 def test_case_search_never_shows_a_case_the_user_is_not_on(client_for, evaluator, case, case_b):
