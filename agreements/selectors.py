@@ -165,8 +165,19 @@ def agreement_dependents(*, user: Any, agreement: Agreement) -> list[tuple[str, 
     return found
 
 
-def agreement_timeline(agreement: Agreement) -> list[TimelineItem]:
-    """Everything that happened in the negotiation, newest first."""
+def agreement_timeline(
+    agreement: Agreement,
+    *,
+    points: Iterable[Any] | None = None,
+    documents: Iterable[Any] | None = None,
+    signatures: Iterable[Any] | None = None,
+    versions: Iterable[Any] | None = None,
+) -> list[TimelineItem]:
+    """Everything that happened in the negotiation, newest first.
+
+    ``points``, ``documents``, ``signatures`` (voided ones too) and ``versions`` are the agreement's
+    own, when the caller has read them already for its panels (then they are not read twice).
+    """
     items: list[TimelineItem] = []
     for entry in agreement.entries.select_related("author", "responds_to"):
         title = f"{entry.get_kind_display()} on {entry.get_clause_display().lower()}"
@@ -177,7 +188,7 @@ def agreement_timeline(agreement: Agreement) -> list[TimelineItem]:
         items.append(
             TimelineItem(meeting.held_at, "meeting", "Meeting", meeting.recorded_by, meeting.minutes, "", meeting)
         )
-    for version in agreement.versions.select_related("created_by"):
+    for version in agreement.versions.select_related("created_by") if versions is None else versions:
         labels = ", ".join(Clause(c).label.lower() for c in version.changed_clauses if c in Clause.values)
         title = f"Terms version {version.number}" + (f": {labels}" if version.number > 1 and labels else "")
         body = version.note
@@ -187,10 +198,10 @@ def agreement_timeline(agreement: Agreement) -> list[TimelineItem]:
                 f"Decision: {version.decision}"
             ).strip()
         items.append(TimelineItem(version.created_at, "version", title, version.created_by, body, "", version))
-    for document in agreement.documents.select_related("uploaded_by"):
+    for document in agreement.documents.select_related("uploaded_by") if documents is None else documents:
         title = f"{document.get_kind_display()} uploaded: {document.original_name}"
         items.append(TimelineItem(document.uploaded_at, "document", title, document.uploaded_by, document.description))
-    for signature in agreement.signatures.select_related("signer"):
+    for signature in agreement.signatures.select_related("signer") if signatures is None else signatures:
         title = f"Signed for {signature.get_side_display().lower()} by {signature.signer_name}, {signature.capacity}"
         if signature.version_number:
             title += f" (version {signature.version_number})"
@@ -209,7 +220,7 @@ def agreement_timeline(agreement: Agreement) -> list[TimelineItem]:
                 amendment.created_at, "amendment", title, amendment.created_by, f"Changes {labels}.", "", amendment
             )
         )
-    for point in agreement.open_points.select_related("created_by", "resolved_by"):
+    for point in agreement.open_points.select_related("created_by", "resolved_by") if points is None else points:
         items.append(
             TimelineItem(point.created_at, "open_point", f"Open point raised: {point.title}", point.created_by)
         )

@@ -176,8 +176,10 @@ def agreement_create(request):
 def agreement_detail(request, reference: str):
     agreement = _agreement(request, reference)
     user = request.user
-    signatures = {s.side: s for s in agreement.signatures.filter(voided_at__isnull=True).select_related("signer")}
-    points = list(agreement.open_points.select_related("owner", "resolved_by"))
+    # Read once each, for the panels and the timeline.
+    every_signature = list(agreement.signatures.select_related("signer"))
+    signatures = {s.side: s for s in every_signature if s.voided_at is None}
+    points = list(agreement.open_points.select_related("owner", "created_by", "resolved_by"))
     for point in points:
         point.actions = open_point_actions_for(user=user, point=point)
     documents = list(agreement.documents.select_related("uploaded_by", "marking", "attested_by"))
@@ -186,14 +188,17 @@ def agreement_detail(request, reference: str):
         document.can_mark = can(user, "agreement_document.mark", document) or can(
             user, "agreement_document.mark_lower", document
         )
+    versions = list(agreement.versions.select_related("created_by"))
     context = {
         "agreement": agreement,
         "terms": selectors.current_terms(agreement),
-        "timeline": selectors.agreement_timeline(agreement),
+        "timeline": selectors.agreement_timeline(
+            agreement, points=points, documents=documents, signatures=every_signature, versions=versions
+        ),
         "open_points": points,
         "documents": documents,
         "signature_rows": [(label, signatures.get(value)) for value, label in SignatureSide.choices],
-        "versions": agreement.versions.select_related("created_by"),
+        "versions": versions,
         "transitions": available_transitions(user, agreement),
         "lifecycle": agreement_lifecycle(agreement),
         "release_notices": selectors.release_notice_list(user=user, agreement=agreement),

@@ -33,11 +33,11 @@ BUDGETS: dict[str, dict[str, int]] = {
     "dashboard": {"admin": 15, "lead": 16, "evaluator": 14, "liaison": 16},
     # Agreements. List: the count and the page (with each row's open points counted for that page
     # only), and the company filter's choices. Detail: the agreement; its signatures, open points,
-    # negotiation entries, meetings, versions and documents for the timeline and the panels (some
-    # twice: the timeline and the panel read them apart), its amendments and its release notices.
+    # negotiation entries, meetings, versions and documents (each read once, for the timeline and
+    # the panels), its amendments and its release notices.
     # Compare: the agreement and its versions.
     "agreements:list": {"admin": 7, "lead": 7, "evaluator": 7, "liaison": 7},
-    "agreements:detail": {"admin": 17, "lead": 17, "evaluator": 17, "liaison": 17},
+    "agreements:detail": {"admin": 13, "lead": 13, "evaluator": 13, "liaison": 13},
     "agreements:compare": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
     # A release notice: the notice with its agreement, company and lead in one query.
     "agreements:release_notice": {"admin": 6, "lead": 6, "evaluator": 6, "liaison": 6},
