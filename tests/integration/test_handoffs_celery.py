@@ -22,6 +22,7 @@ import threading
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from tests.integration.test_reminders_celery import (  # noqa: F401 - the fixtures of the same worker
     FlakyOnceBackend,
@@ -35,7 +36,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.usefixtures("postgres_required", "celery_app")
-def test_each_handoff_is_delivered_exactly_once(request, case, evaluator, lead, liaison_a, liaison_b, company_a):
+def test_each_handoff_is_delivered_exactly_once(
+    request, settings, case, evaluator, lead, liaison_a, liaison_b, company_a
+):
     from accounts.models import Role
     from accounts.tests.factories import UserFactory
     from assessments import services as assessments
@@ -81,9 +84,14 @@ def test_each_handoff_is_delivered_exactly_once(request, case, evaluator, lead, 
         for handoff_id in ids:
             enqueue(DELIVER_HANDOFF, handoff_id)
 
+    # The scans run before the day's digest hour, whatever the hour of the test: the digest liaison's
+    # email waits for tomorrow's digest (at or after that hour a scan would compile it now).
+    settings.REMINDER_DIGEST_HOUR_UTC = 12
+    before_the_digest = timezone.now().replace(hour=11, minute=0, second=0, microsecond=0)
+
     def scan_in_own_thread():
         try:
-            reminders_scan()
+            reminders_scan(now=before_the_digest)
         finally:
             _close_thread_connections()
 
