@@ -58,7 +58,7 @@ def test_a_list_past_the_cap_says_more_than_and_pages_only_to_it(monkeypatch, ca
         FindingFactory(assessment=case, author=evaluator, title=f"Finding {i}")
     page = client_for(evaluator).get(reverse("findings:list"))
     assert page.status_code == 200
-    assert "more than 3 findings" in page.text
+    assert "More than 3 findings." in page.text  # a sentence, so with a capital
     assert sum(f"Finding {i}" in page.text for i in range(5)) == 3
 
 
@@ -81,7 +81,8 @@ def test_my_deadlines_past_the_cap_says_more_than_for_all_and_overdue(monkeypatc
     page = client_for(admin_user).get(reverse("reminders:my_deadlines"))
     assert page.status_code == 200
     text = " ".join(page.text.split())
-    assert "more than 3 deadlines are overdue" in text
-    assert "more than 3 deadlines" in text
+    # Each sentence starts with a capital, as any count does.
+    assert "More than 3 deadlines are overdue." in text
+    assert "More than 3 deadlines." in text
     upcoming = " ".join(client_for(admin_user).get(reverse("reminders:my_deadlines") + "?show=upcoming").text.split())
     assert "2 deadlines" in upcoming and "overdue." not in upcoming
