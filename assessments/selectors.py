@@ -219,22 +219,11 @@ def ticket_list(
     return qs.order_by(*TICKET_SORTS.order_by(sort))
 
 
-# What the case page reads of each of its tickets: its table's columns and its timeline's dates.
+# What the case page reads of each of its tickets: the tickets list's columns but the case's own
+# (the page has its case already), which also carry the timeline's dates.
 CASE_TICKET_FIELDS = (
-    "public_id",
-    "reference",
     "assessment_id",
-    "kind",
-    "status",
-    "requested_by__full_name",
-    "requested_by__email",
-    "requested_at",
-    "wanted_from",
-    "wanted_to",
-    "starts_at",
-    "ends_at",
-    "ended_at",
-    "end_reason",
+    *(name for name in TICKET_LIST_FIELDS if not name.startswith("assessment__")),
 )
 
 
@@ -373,10 +362,6 @@ class CaseTimeline:
     entries: list[TimelineEntry]
     earlier_hidden: int = 0
     later_hidden: int = 0
-
-    @property
-    def hidden(self) -> int:
-        return self.earlier_hidden + self.later_hidden
 
 
 def case_timeline(
