@@ -1,8 +1,10 @@
-"""``{% audit_history case.reference %}`` shows a case's own history on its page, a page at a time."""
+"""``{% audit_history case.reference %}`` shows a case's own history on its page, a page at a time;
+``{% status_tag status label %}`` a case's or a ticket's status."""
 
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
 
 from assessments.selectors import audit_history_for
 from core.pagination import CappedPaginator
@@ -13,6 +15,12 @@ register = template.Library()
 HISTORY_PAGE_SIZE = 10
 # The history pages with its own parameter, so it never moves another list on the same page.
 HISTORY_PAGE_PARAM = "history_page"
+
+
+@register.simple_tag
+def status_tag(status: str, label: str) -> str:
+    """A status as a tag (lists print one on every row: written here, not an included template)."""
+    return format_html('<span class="usa-tag portal-status portal-status--{}">{}</span>', status, label)
 
 
 @register.inclusion_tag("audit/_history.html", takes_context=True)

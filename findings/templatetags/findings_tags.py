@@ -1,9 +1,11 @@
-"""Template helpers of the findings app: Markdown rendering and the assessment page's findings panel."""
+"""Template helpers of the findings app: Markdown rendering, the severity and status tags, and the
+assessment page's findings panel."""
 
 from __future__ import annotations
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 from accounts.models import Role
 from accounts.permissions import can
@@ -17,6 +19,24 @@ register = template.Library()
 def markdown_filter(text: str):
     """Markdown → sanitised HTML (see findings.markdown)."""
     return render_markdown(text or "")
+
+
+# A finding's severity and status as tags. Lists print them on every row: a tag written here costs a
+# fraction of an included template's render.
+@register.simple_tag
+def severity_tag(finding) -> str:
+    return format_html(
+        '<span class="usa-tag portal-sev portal-sev--{}">{}</span>', finding.severity, finding.get_severity_display()
+    )
+
+
+@register.simple_tag
+def finding_status_tag(finding) -> str:
+    return format_html(
+        '<span class="usa-tag portal-finding-status portal-finding-status--{}">{}</span>',
+        finding.status,
+        finding.get_status_display(),
+    )
 
 
 @register.simple_tag
