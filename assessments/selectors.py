@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -274,10 +274,20 @@ def _as_datetime(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
+@dataclass
+class TimelinePart:
+    """What a source adds to a case's timeline: the entries the user may see, and, when it dates only
+    its newest, a sentence that says so with a link to the page that has them all."""
+
+    entries: list[TimelineEntry]
+    older_note: str = ""
+    older_url: str = ""
+    older_link_text: str = ""
+
+
 # More of a case's story, from the apps above this one (findings adds the case's findings when it
-# loads). Each source is called as ``source(user=..., assessment=...)`` and returns the entries
-# that user may see.
-TimelineSource = Callable[..., Iterable[TimelineEntry]]
+# loads). Each source is called as ``source(user=..., assessment=...)`` and returns a TimelinePart.
+TimelineSource = Callable[..., TimelinePart]
 _timeline_sources: list[TimelineSource] = []
 
 
@@ -289,8 +299,9 @@ def timeline_source_register(source: TimelineSource) -> None:
 
 def assessment_timeline(
     *, user: Any, assessment: Assessment, tickets: Iterable[AccessTicket] | None = None
-) -> list[TimelineEntry]:
-    """The dated story of a case: window, tickets and findings the user may see, release, today.
+) -> tuple[list[TimelineEntry], list[TimelinePart]]:
+    """The dated story of a case: window, tickets and findings the user may see, release, today;
+    and the sources' parts that leave older entries out (their notes say where those are).
 
     ``tickets`` are the case's tickets the user may see, when the caller has read them already.
     """
@@ -327,8 +338,12 @@ def assessment_timeline(
                     "ticket",
                 )
             )
+    shortened = []
     for source in _timeline_sources:
-        entries.extend(source(user=user, assessment=assessment))
+        part = source(user=user, assessment=assessment)
+        entries.extend(part.entries)
+        if part.older_note:
+            shortened.append(part)
     release = assessment.submission.intended_release_date
     if release:
         entries.append(TimelineEntry(_as_datetime(release), "Planned release of the model", kind="release"))
@@ -345,7 +360,7 @@ def assessment_timeline(
                 kind="event",
             )
         )
-    return sorted(entries, key=lambda e: e.when)
+    return sorted(entries, key=lambda e: e.when), shortened
 
 
 # The case page shows this many of a timeline's tickets and findings on each side of today; the
@@ -362,6 +377,8 @@ class CaseTimeline:
     entries: list[TimelineEntry]
     earlier_hidden: int = 0
     later_hidden: int = 0
+    # Sources that date only their newest entries, whole timeline or not (TimelinePart's notes).
+    shortened: list[TimelinePart] = field(default_factory=list)
 
 
 def case_timeline(
@@ -373,16 +390,16 @@ def case_timeline(
     A big case has hundreds of entries (a ticket has up to three, and the case's findings their own);
     rendering them all made its page cost what the case stores rather than what a reader needs first.
     """
-    entries = assessment_timeline(user=user, assessment=assessment, tickets=tickets)
+    entries, shortened = assessment_timeline(user=user, assessment=assessment, tickets=tickets)
     if whole:
-        return CaseTimeline(entries)
+        return CaseTimeline(entries, shortened=shortened)
     now = next((e.when for e in entries if e.kind == "now"), timezone.now())
     past = [i for i, e in enumerate(entries) if e.kind not in _TIMELINE_FIXED_KINDS and e.when < now]
     future = [i for i, e in enumerate(entries) if e.kind not in _TIMELINE_FIXED_KINDS and e.when >= now]
     shown_past, shown_future = past[-TIMELINE_AROUND_NOW:], future[:TIMELINE_AROUND_NOW]
     keep = set(shown_past) | set(shown_future)
     kept = [e for i, e in enumerate(entries) if e.kind in _TIMELINE_FIXED_KINDS or i in keep]
-    return CaseTimeline(kept, len(past) - len(shown_past), len(future) - len(shown_future))
+    return CaseTimeline(kept, len(past) - len(shown_past), len(future) - len(shown_future), shortened)
 
 
 def days_left(assessment: Assessment) -> int | None:

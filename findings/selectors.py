@@ -6,14 +6,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Subquery
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from accounts.permissions import can, scope
 from assessments.models import AccessTicket, Assessment
-from assessments.selectors import TimelineEntry
+from assessments.selectors import TimelineEntry, TimelinePart
 from assessments.states import ACCESS_GIVEN_TICKET_STATUSES
 from audit.models import AuditEvent
 from core.choices import RiskDomain
@@ -359,19 +360,28 @@ def report_job_latest(*, user: Any, assessment: Assessment, kind: str) -> Report
     return jobs.select_related("pdf").order_by("-created_at").first()
 
 
-# A case's timeline dates at most this many of its findings, the newest.
+# A case's timeline dates at most this many of its findings, the newest; it says so when there are
+# more, and links to the findings list, which has them all.
 TIMELINE_FINDINGS = 50
 
 
-def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> list[TimelineEntry]:
+def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> TimelinePart:
     """The case's newest findings on its timeline, through the policy's scope (a liaison sees only
-    released ones); the findings list has them all."""
+    released ones), one more read to know whether there are older ones."""
     visible = scope(Finding.objects.filter(assessment=assessment), user)
-    return [
-        TimelineEntry(finding.created_at, f"Finding: {finding.title}", kind="finding")
-        # Only what the line shows: a finding's long texts are kilobytes each.
-        for finding in visible.only("created_at", "title").order_by("-created_at", "-pk")[:TIMELINE_FINDINGS]
-    ]
+    # Only what the line shows: a finding's long texts are kilobytes each.
+    rows = list(visible.only("created_at", "title").order_by("-created_at", "-pk")[: TIMELINE_FINDINGS + 1])
+    part = TimelinePart(
+        [
+            TimelineEntry(finding.created_at, f"Finding: {finding.title}", kind="finding")
+            for finding in rows[:TIMELINE_FINDINGS]
+        ]
+    )
+    if len(rows) > TIMELINE_FINDINGS:
+        part.older_note = f"The timeline dates the newest {TIMELINE_FINDINGS} findings of the case."
+        part.older_url = f"{reverse('findings:list')}?{urlencode({'assessment': assessment.reference})}"
+        part.older_link_text = f"See all findings of {assessment.reference}"
+    return part
 
 
 # --- A finding's timeline ----------------------------------------------------------------

@@ -407,6 +407,33 @@ def test_a_big_case_shows_the_timeline_nearest_today_and_its_newest_tickets(case
     assert "earlier events not shown" not in whole and "Show only the events nearest today" in whole
 
 
+def test_a_case_with_more_findings_than_its_timeline_dates_says_so_and_links_to_them(
+    case, lead, evaluator, client_for, monkeypatch
+):
+    """The timeline dates a case's newest findings only: the page says so, whole timeline or not,
+    and links to the findings list of the case, rather than calling a part the whole."""
+    from urllib.parse import urlencode
+
+    from findings import selectors as finding_selectors
+
+    monkeypatch.setattr(finding_selectors, "TIMELINE_FINDINGS", 3)
+    start = timezone.now() - timedelta(days=10)
+    for n in range(4):
+        finding = FindingFactory(assessment=case, author=evaluator, title=f"Finding number {n:02d}")
+        type(finding).objects.filter(pk=finding.pk).update(created_at=start + timedelta(days=n))
+    url = reverse("assessments:detail", args=[case.reference])
+    note = f"The timeline dates the newest 3 findings of the case. See all findings of {case.reference}"
+    link = reverse("findings:list") + "?" + urlencode({"assessment": case.reference})
+    for page in (client_for(lead).get(url), client_for(lead).get(url + "?timeline=all")):
+        text = _text(page)
+        assert note in text
+        assert f'href="{link}"' in page.content.decode().replace("&amp;", "&")
+        assert "Finding: Finding number 03" in text and "Finding: Finding number 00" not in text
+    # Exactly as many as it dates: nothing is left out, nothing to say.
+    type(finding).objects.filter(assessment=case, title="Finding number 00").delete()
+    assert "The timeline dates the newest" not in _text(client_for(lead).get(url))
+
+
 def test_a_small_case_shows_its_whole_timeline_without_a_note(case, lead, client_for):
     ticket = AccessTicketFactory(assessment=case, requested_by=lead)
     text = _text(client_for(lead).get(reverse("assessments:detail", args=[case.reference])))
