@@ -365,6 +365,11 @@ def report_job_latest(*, user: Any, assessment: Assessment, kind: str) -> Report
 TIMELINE_FINDINGS = 50
 
 
+def case_findings_url(assessment: Assessment) -> str:
+    """The findings list filtered to ``assessment``: where a case's page sends a reader for all its findings."""
+    return f"{reverse('findings:list')}?{urlencode({'assessment': assessment.reference})}"
+
+
 def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> TimelinePart:
     """The case's newest findings on its timeline, through the policy's scope (a liaison sees only
     released ones), one more read to know whether there are older ones."""
@@ -379,7 +384,7 @@ def assessment_timeline_findings(*, user: Any, assessment: Assessment) -> Timeli
     )
     if len(rows) > TIMELINE_FINDINGS:
         part.older_note = f"The timeline dates the newest {TIMELINE_FINDINGS} findings of the case."
-        part.older_url = f"{reverse('findings:list')}?{urlencode({'assessment': assessment.reference})}"
+        part.older_url = case_findings_url(assessment)
         part.older_link_text = f"See all findings of {assessment.reference}"
     return part
 

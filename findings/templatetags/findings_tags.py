@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from accounts.models import Role
 from accounts.permissions import can
 from findings.markdown import render_markdown
-from findings.selectors import assessment_finding_summary, assessment_recommendations
+from findings.selectors import assessment_finding_summary, assessment_recommendations, case_findings_url
 
 register = template.Library()
 
@@ -58,6 +58,7 @@ def findings_panel(context, assessment):
     user = context["request"].user
     return {
         "assessment": assessment,
+        "case_findings_url": case_findings_url(assessment),
         "summary": assessment_finding_summary(user=user, assessment=assessment),
         "recommendations": assessment_recommendations(user=user, assessment=assessment),
         "can_report": can(user, "assessment.report", assessment),
