@@ -43,6 +43,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from accounts.models import Role
 from audit.services import audit_out_of_scope
 from core.errors import OutOfScope
+from core.page_cache import KeptAnswersMixin
 
 
 @dataclass(frozen=True)
@@ -244,10 +245,12 @@ def get_object_for(user: Any, queryset: QuerySet, action: str | None = None, **l
     return obj
 
 
-class ScopedObjectMixin:
+class ScopedObjectMixin(KeptAnswersMixin):
     """For API viewsets whose ``get_queryset`` is scoped by the policy: ``get_object`` answers the
     same 404 for another organisation's object as for a missing one, and the attempt (or an
-    ``OutOfScope`` from ``get_object_for`` in a nested route) is recorded as a probe."""
+    ``OutOfScope`` from ``get_object_for`` in a nested route) is recorded as a probe. Every such
+    viewset is one of the API's, so a call with a bearer token may be answered from a kept page
+    (``core.page_cache.KeptAnswersMixin``), after the token, the permission and the throttles."""
 
     def get_object(self):
         try:

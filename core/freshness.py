@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.page_cache import note_dependency
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "records-generation"
@@ -49,7 +51,10 @@ def cached_total(key: str, compute: Callable[[], T], *, max_age: int) -> tuple[T
     Returns the value and when it was computed, for the page to say how fresh it is.
     """
     try:
-        generation = cache.get(GENERATION_KEY, 0)
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:  # a new or flushed cache: start the counter, so a kept page can depend on it
+            cache.add(GENERATION_KEY, 0, timeout=None)
+            generation = cache.get(GENERATION_KEY, 0)
         versioned = f"total:{key}:{generation}"
         hit: Any = cache.get(versioned)
     except Exception:  # noqa: BLE001 - any cache failure: count afresh
@@ -57,8 +62,10 @@ def cached_total(key: str, compute: Callable[[], T], *, max_age: int) -> tuple[T
         return compute(), timezone.now()
     # The age is checked here too, not only by the cache's own expiry: the clock is the portal's.
     if hit is not None and (timezone.now() - hit[1]).total_seconds() <= max_age:
+        note_dependency(GENERATION_KEY, generation, as_of=hit[1])
         return hit
     fresh = (compute(), timezone.now())
+    note_dependency(GENERATION_KEY, generation, as_of=fresh[1])
     try:
         cache.set(versioned, fresh, timeout=max_age)
     except Exception:  # noqa: BLE001 - the count is right; only the next visit pays again

@@ -22,6 +22,7 @@ from audit.downloads import file_response
 from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
 from core.marking_forms import ATTESTATION_FIELD, MarkingForm
+from core.page_cache import never_page_cached
 from core.templatetags.markings import page_marking
 from findings import inspect_logs
 from findings.evaluation_models import EvaluationRun
@@ -176,6 +177,8 @@ def run_marking(request, public_id):
     )
 
 
+# Never a kept page: read from the stored log, and each day's first reading is audited.
+@never_page_cached
 @login_required
 @require_GET
 def finding_samples(request, reference: str):

@@ -26,6 +26,7 @@ from core.errors import RuleViolation
 from core.forms import form_add_rule_violation
 from core.lists import list_context, valid_filters
 from core.marking_forms import MarkingForm
+from core.page_cache import kept_after
 from core.templatetags.markings import page_marking
 from findings import forms, reports, selectors, services
 from findings.actions import finding_actions_for, finding_lifecycle
@@ -653,16 +654,23 @@ def _report_kind(released_only: bool) -> str:
     return ReportKind.RELEASED if released_only else ReportKind.FULL
 
 
+def _report_reading(request, assessment_reference: str, released_only: bool = False, fmt: str = "html") -> Assessment:
+    """What every reading of a report does, a kept page included: the policy's check (a liaison may
+    only have the released-findings variant), and the day's first reading on record."""
+    assessment = _assessment(request, assessment_reference)
+    services.assessment_report_export(
+        actor=request.user, assessment=assessment, released_only=released_only, fmt=fmt, request=request
+    )
+    return assessment
+
+
+@kept_after(_report_reading)
 @login_required
 @require_GET
 def assessment_report(request, assessment_reference: str, released_only: bool = False, fmt: str = "html"):
     """The report, one page of ``REPORT_PAGE_SIZE`` findings at a time; its PDF at once when short,
     else a page that offers to build it in the background."""
-    assessment = _assessment(request, assessment_reference)
-    # A liaison may only have the released-findings variant; the full one is refused outright.
-    services.assessment_report_export(
-        actor=request.user, assessment=assessment, released_only=released_only, fmt=fmt, request=request
-    )
+    assessment = _report_reading(request, assessment_reference, released_only, fmt)
     # The disposition filter (see selectors.disposition_q): the page and its direct PDF; a PDF
     # built in the background is always the whole report.
     disposition = request.GET.get("disposition", "")

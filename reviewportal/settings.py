@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "audit.middleware.AuditProbeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    # After the gates above (second factor, session limits) and the time zone: sends a kept page or keeps one.
+    "core.page_cache.PageCacheMiddleware",
     # Last, so it sees the outcome of the login view (django-axes requires this position).
     "axes.middleware.AxesMiddleware",
 ]
@@ -403,6 +405,13 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Whole pages kept per person until a table they were read from changes (core/page_cache.py), and at
+# most PAGE_CACHE_MAX_AGE seconds for what changes with time alone. Only with Redis: every process
+# must share the cache to learn of the others' writes.
+PAGE_CACHE = env_bool("PAGE_CACHE", bool(REDIS_URL))
+PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE", 60, minimum=1, maximum=600)
+if PAGE_CACHE and not REDIS_URL:
+    raise ImproperlyConfigured("PAGE_CACHE=1 needs REDIS_URL: every process must share the cache of kept pages.")
 # Longest lifetime a personal API token may be given, in days.
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
 SPECTACULAR_SETTINGS = {

@@ -181,7 +181,7 @@ def test_the_window_is_shared_through_redis_by_every_process(rf, liaison_b, sett
     request.user = liaison_b
     assert audit_probe(request=request, kind="agreements.agreement", summary="probe") is not None
     server = redis.Redis.from_url(redis_url)
-    keys = server.keys(f"{prefix}:*")
+    keys = server.keys(f"{prefix}:*audit-probe*")
     assert len(keys) == 1 and 0 < server.ttl(keys[0]) <= 60
     # Another process (a fresh connection to the same Redis) sees the key and writes nothing.
     from django.core.cache import caches
