@@ -230,6 +230,15 @@ def main() -> None:
         "'git archive COMMIT | tar -x -C DIR'; the database must be migrated for that code",
     )
     parser.add_argument("--label", default="", help="what the served code is, for the report (e.g. its commit)")
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="the cache (and broker) as in production, e.g. redis://127.0.0.1:6379/7; emptied at the start. "
+        "Without it, each worker has its own cache and pages are never kept (core/page_cache.py)",
+    )
+    parser.add_argument(
+        "--no-page-cache", action="store_true", help="with --redis-url: keep no page, so every answer is rendered"
+    )
     args = parser.parse_args()
     code = Path(args.code).resolve()
     if not (code / "manage.py").is_file() or not (code / "reviewportal").is_dir():
@@ -243,13 +252,17 @@ def main() -> None:
         sys.exit("wrk is needed: apt-get install -y wrk (Debian/Ubuntu), or brew install wrk.")
     url = args.database_url or os.environ.get("DATABASE_URL", "")
     name = refuse_unless_scale_database(url, yes=args.yes_i_mean_it)
-    env = server_environment(url, code)
+    env = server_environment(url, code, redis_url=args.redis_url, page_cache=not args.no_page_cache)
     os.environ.update(env)
 
     import django
 
     django.setup()
     targets, sizes = prepare_database()
+    if args.redis_url:
+        from django.core.cache import cache
+
+        cache.clear()  # nothing kept from an earlier run, nor from before the data was loaded
     collect_static(env, code)
     wanted = [p for p in PAGES if re.search(args.only, f"{p[0]} {p[1]} {p[2]}")] if args.only else PAGES
     print(f"database {name}: " + ", ".join(f"{v:,} {k}" for k, v in sizes.items()), flush=True)
@@ -315,13 +328,17 @@ def describe(code: Path) -> str:
     return f"commit {head.stdout.strip()}" + (" with uncommitted changes" if dirty.stdout.strip() else "")
 
 
-def server_environment(url: str, code: Path) -> dict[str, str]:
+def server_environment(url: str, code: Path, *, redis_url: str = "", page_cache: bool = True) -> dict[str, str]:
     """Production settings with secrets made for this run; plain HTTP on 127.0.0.1 (no TLS redirect).
 
     The served code comes first on the path; ``bench`` resolves to both checkouts' folders (a
     namespace package), so the bench's own settings and URLs are found whatever code is served.
+    With ``redis_url`` the cache is Redis, as in production, and pages are kept unless ``page_cache``
+    is off.
     """
+    cache = {"REDIS_URL": redis_url, "PAGE_CACHE": "1" if page_cache else "0"} if redis_url else {}
     return {
+        **cache,
         "DJANGO_SETTINGS_MODULE": "bench.server_settings",
         "DATABASE_URL": url,
         "DEBUG": "0",
@@ -715,6 +732,12 @@ def summarise(rows, memory, elapsed, load_before, load_after, name, sizes, args,
         + ", ".join(f"{v:,} {k}" for k, v in sizes.items())
         + ".",
         f"Code served: {label}. Command: {' '.join(['bench/pages.py', *sys.argv[1:]])}",
+        "Cache: "
+        + (
+            f"Redis, pages {'not ' if args.no_page_cache else ''}kept (PAGE_CACHE={0 if args.no_page_cache else 1})."
+            if args.redis_url
+            else "each worker's own memory; no page kept."
+        ),
         f"gunicorn {args.workers} sync workers, wrk {args.threads} threads × {args.connections} connections; "
         f"{len(rows)} pages in {elapsed / 60:.1f} min; load average {load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after.",
