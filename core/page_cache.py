@@ -86,11 +86,14 @@ _READ_HEADS = (
 )
 _CTE_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 MAX_BODY = 2 * 1024 * 1024
+# After the cache fails, this process neither asks it for kept pages nor renews versions for this long.
+CACHE_RETRY_SECONDS = 10
 
 _recording: contextvars.ContextVar[_Recording | None] = contextvars.ContextVar("page_cache_recording", default=None)
 _tables: frozenset[str] | None = None
 _always: frozenset[str] | None = None
 _before_views: set[str] = set()
+_down_until = 0.0
 
 
 @dataclass
@@ -132,10 +135,23 @@ def _version_key(table: str) -> str:
     return VERSION_PREFIX + table
 
 
+def _cache_down() -> bool:
+    return time.monotonic() < _down_until
+
+
+def _note_cache_down() -> None:
+    """After a failure, leave the cache alone for a while: a write must not wait on it statement after statement."""
+    global _down_until
+    _down_until = time.monotonic() + CACHE_RETRY_SECONDS
+
+
 def _renew(tables: set[str] | frozenset[str]) -> None:
+    if _cache_down():
+        return
     try:
         cache.set_many({_version_key(table): secrets.token_hex(8) for table in tables}, timeout=None)
     except Exception:  # noqa: BLE001 - kept pages then live out their max age
+        _note_cache_down()
         logger.warning("Could not mark kept pages stale.", exc_info=True)
 
 
@@ -295,11 +311,14 @@ def _answer(request, kept: dict) -> HttpResponse | None:
 def _answer_or_record(request, user, check=None) -> HttpResponse | None:
     """The kept page for ``user`` at this address when it is still true (and ``check()`` passes);
     else start recording this render."""
+    if _cache_down():
+        return None
     key = _page_key(request, user)
     try:
         kept = cache.get(key)
         response = _answer(request, kept) if kept is not None else None
     except Exception:  # noqa: BLE001 - render afresh, keep nothing
+        _note_cache_down()
         logger.warning("Page cache unavailable.", exc_info=True)
         return None
     if response is not None:
@@ -313,6 +332,7 @@ def _answer_or_record(request, user, check=None) -> HttpResponse | None:
     try:
         recording = _Recording(versions=_versions_now())
     except Exception:  # noqa: BLE001 - render afresh, keep nothing
+        _note_cache_down()
         logger.warning("Page cache unavailable.", exc_info=True)
         return None
     request._page_cache_key = key
@@ -410,7 +430,9 @@ class PageCacheMiddleware:
         try:
             cache.set(request._page_cache_key, kept, timeout=settings.PAGE_CACHE_MAX_AGE)
         except Exception:  # noqa: BLE001 - the answer is right; only the next visit renders again
+            _note_cache_down()
             logger.warning("Could not keep a page.", exc_info=True)
+            return
         response["X-Page-Cache"] = "miss"
 
 

@@ -37,8 +37,10 @@ def _page_cache_on(settings):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
     }
     cache.clear()
+    page_cache._down_until = 0.0
     yield
     cache.clear()
+    page_cache._down_until = 0.0
 
 
 @pytest.fixture
@@ -388,3 +390,19 @@ def test_with_redis_a_kept_page_is_shared_and_a_write_from_anywhere_makes_it_sta
         keys = server.keys(f"{prefix}:*")
         if keys:
             server.delete(*keys)
+
+
+def test_a_cache_that_does_not_answer_costs_nothing_but_the_keeping(settings, client_for, lead, evaluator, finding):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    }
+    client = client_for(lead)
+    url = reverse("findings:list")
+    first = _visit(client, url)
+    assert "X-Page-Cache" not in first
+    assert page_cache._cache_down()  # the first failure makes the process leave the cache alone a while
+    finding_update(actor=evaluator, finding=finding, data={"title": "Jailbreak through translation"})
+    page = _visit(client, url)
+    assert "Jailbreak through translation" in page.content.decode()
+    assert "X-Page-Cache" not in page
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # for the teardown
