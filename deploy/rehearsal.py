@@ -13,7 +13,8 @@ Redis and one S3-compatible object store (moto's S3 server, started here):
 Then it signs in on node A (password, then a TOTP code) and goes on with the same
 session on node B, drives a load of page and API requests spread over both nodes as a
 load balancer would, and runs scripted journeys: a document uploaded through one node
-is downloaded through the other and must be byte for byte the same, and another
+is listed at once on the agreement's page read through the other (kept pages, shared in
+Redis, are made stale by the write), downloads there byte for byte the same, and another
 company's liaison gets a 404 for it. Deadlines are made to fall due during the run, so
 reminders are scanned for and sent throughout. Half-way through it kills (SIGKILL, no
 clean stop) web node A, worker 1 and the active beat.
@@ -253,6 +254,7 @@ def node_environment(args, s3_url: str, mail_port: int) -> dict[str, str]:
         "DATABASE_URL": args.database_url,
         "DB_CONN_MAX_AGE": "60",
         "REDIS_URL": args.redis_url,
+        "PAGE_CACHE": "1",  # as a deployment with Redis has it; the journeys check it stays in step
         "VAR_DIR": str(VAR),
         "S3_BUCKET": BUCKET,
         "S3_ENDPOINT_URL": s3_url,
@@ -817,12 +819,22 @@ def drive_journeys(
     balancer: Balancer, setup: Setup, lead: Session, beta: Session, stop: threading.Event, report
 ) -> None:
     """Every few seconds: the Alpha liaison uploads a document through one node (API, token); the lead
-    downloads it through the other (page, session) and it must be the same bytes; Beta's liaison gets 404."""
+    reads the agreement's page through the other node, which must list it at once (kept pages are
+    shared through Redis and made stale by the write), and downloads it there: the same bytes;
+    Beta's liaison gets 404."""
     import json
 
     turn = 0
+    page = f"/agreements/{setup.agreement}/"
     while not stop.wait(2.0):
         turn += 1
+        # The lead reads the agreement's page twice through the node that will not take the upload,
+        # so that node's kept copy is what a stale cache would send next.
+        for _ in range(2):
+            _, _, headers, _ = balancer.send(
+                "GET", page, None, prefer=balancer.nodes[(turn + 1) % 2][0], headers=lead.header()
+            )
+        report.kept_before_upload += bool(headers) and headers.get("X-Page-Cache") == "hit"
         content = small_pdf(f"{turn}-{uuid.uuid4().hex}")
         body, content_type = _multipart(
             {"kind": "draft", "description": f"Rehearsal upload {turn}", "no_classified_information": "true"},
@@ -849,6 +861,12 @@ def drive_journeys(
         upload = Upload(node, json.loads(answer)["id"], hashlib.sha256(content).hexdigest())
         report.uploads.append(upload)
         other, _ = balancer.other(node)
+        began = time.time()
+        got, status, _, data = balancer.send("GET", page, None, prefer=other, headers=lead.header())
+        if status == 200:
+            report.pages_after_upload.append(upload.document_id.encode() in data)
+        else:
+            report.journey_errors.append(JourneyError("agreement page", got, status, began))
         path = f"/agreements/{setup.agreement}/documents/{upload.document_id}/"
         began = time.time()
         got, status, _, data = balancer.send("GET", path, None, prefer=other, headers=lead.header())
@@ -969,6 +987,9 @@ class Report:
     uploads: list[Upload] = field(default_factory=list)
     journey_errors: list[JourneyError] = field(default_factory=list)
     other_company: list[int] = field(default_factory=list)
+    # For each upload: whether the agreement's page, read next through the other node, listed it.
+    pages_after_upload: list[bool] = field(default_factory=list)
+    kept_before_upload: int = 0  # how often the page read just before was a kept one
     takeover_seconds: float = 0.0
     final_downloads: tuple[int, int] = (0, 0)
     reminders: ReminderFigures | None = None
@@ -1003,6 +1024,11 @@ class Report:
             and all(u.matched for u in crossed)
             and not journey_unexplained,
             "every uploaded file downloads through the surviving node, same bytes": total > 0 and same == total,
+            "a page read through the other node right after an upload lists it, though it was kept": bool(
+                self.pages_after_upload
+            )
+            and all(self.pages_after_upload)
+            and self.kept_before_upload > 0,
             "another company's liaison gets 404": bool(self.other_company) and set(self.other_company) == {404},
             "no reminder lost": reminders is not None and reminders.lost == 0 and reminders.emails == reminders.due,
             "no reminder emailed twice beyond the window (a claim of a killed worker)": reminders is not None
@@ -1023,7 +1049,9 @@ class Report:
         print(
             f"files: {len(self.uploads)} uploaded, {len(crossed)} downloaded through the other node "
             f"({sum(u.matched for u in crossed)} identical); after the kills {same} of {total} identical through the "
-            f"surviving node; another company: {Counter(self.other_company)}"
+            f"surviving node; another company: {Counter(self.other_company)}; the agreement's page read next "
+            f"through the other node listed {sum(self.pages_after_upload)} of {len(self.pages_after_upload)} "
+            f"(the page read just before the upload was a kept one {self.kept_before_upload} times)"
         )
         for error in self.journey_errors[:10]:
             print(f"  journey: {error}{' (in flight on the killed node)' if error in journey_in_flight else ''}")
