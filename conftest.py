@@ -204,6 +204,14 @@ def _flush_past_the_audit_truncate_trigger():
 
 
 @pytest.fixture(autouse=True)
+def _pages_rendered(settings):
+    """Every test sees pages rendered, as on a first visit: what a page shows and the queries it costs
+    are the render's, with or without Redis. Kept pages (core/page_cache.py) are tested in
+    tests/test_page_cache.py, which turns them on, and across web nodes by deploy/rehearsal.py."""
+    settings.PAGE_CACHE = False
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache: cached totals are keyed by ids a database reuses."""
     from django.core.cache import cache

