@@ -183,6 +183,8 @@ def track_statement(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
     if not settings.PAGE_CACHE:
         return result
+    if not isinstance(sql, str):  # a composed statement (psycopg's sql.Composed): its text names the tables
+        sql = str(sql)
     recording = _recording.get()
     if is_write(sql):
         if recording is not None:

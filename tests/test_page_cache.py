@@ -340,6 +340,16 @@ def test_a_statement_names_its_tables_quoted_or_not():
     assert page_cache.tables_in(sql) == {"findings_finding", "assessments_assessment"}
 
 
+def test_a_composed_statement_is_read_by_its_text(finding):
+    class Composed:  # as psycopg's sql.Composed: not a str, but its text names the table
+        def __str__(self):
+            return "Composed([SQL('UPDATE '), Identifier('findings_finding'), SQL(' SET title = x')])"
+
+    before = _version("findings_finding")
+    page_cache.track_statement(lambda *args: None, Composed(), None, False, {"connection": connection})
+    assert _version("findings_finding") not in (None, before)
+
+
 def test_a_write_naming_no_known_table_renews_every_table(finding):
     before = _version("findings_finding")
     with connection.cursor() as cursor:
