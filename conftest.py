@@ -204,11 +204,16 @@ def _flush_past_the_audit_truncate_trigger():
 
 
 @pytest.fixture(autouse=True)
-def _pages_rendered(settings):
+def _pages_rendered(monkeypatch):
     """Every test sees pages rendered, as on a first visit: what a page shows and the queries it costs
     are the render's, with or without Redis. Kept pages (core/page_cache.py) are tested in
-    tests/test_page_cache.py, which turns them on, and across web nodes by deploy/rehearsal.py."""
-    settings.PAGE_CACHE = False
+    tests/test_page_cache.py, which turns them on, and across web nodes by deploy/rehearsal.py.
+
+    Set on the settings themselves, not through pytest-django's ``settings`` (an override, whose
+    settings no longer name their module, as a test that starts Django afresh needs)."""
+    from django.conf import settings
+
+    monkeypatch.setattr(settings, "PAGE_CACHE", False)
 
 
 @pytest.fixture(autouse=True)
